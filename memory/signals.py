@@ -1,0 +1,30 @@
+"""The unit of interest memory: one signal learned from one clause, item event or feedback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Source = Literal["chat", "feedback", "item"]
+
+
+@dataclass
+class InterestSignal:
+    """What one clause (or one item event) says about a user's taste."""
+
+    text: str | None
+    embedding: np.ndarray
+    categories: dict[str, float] = field(default_factory=dict)
+    polarity: float = 0.0
+    preference: float = 0.0
+    source: Source = "chat"
+    # Catalog-qualified item id ("movielens-100k:50") when the signal is about one item.
+    item_id: str | None = None
+    timestamp: float | None = None
+
+    @property
+    def top_category(self) -> str | None:
+        """The most probable category, or None when there are none."""
+        return max(self.categories, key=self.categories.__getitem__) if self.categories else None

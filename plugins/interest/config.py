@@ -1,0 +1,29 @@
+"""The plugin's own configuration; the application maps its settings onto it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Device = Literal["auto", "cpu", "cuda"]
+Quantization = Literal["auto", "int8", "4bit", "none"]
+
+
+class PluginConfig(BaseModel):
+    """Everything the interest plugin needs to know; independent of the app's settings."""
+
+    data_dir: Path = Path("./data")
+    catalog: str = "movielens-100k"
+    device: Device = "auto"
+    quantization: Quantization = "auto"
+    # Per-device memory budget for accelerate, e.g. {"cpu": "4GiB", 0: "6GiB"}; empty = let accelerate decide.
+    max_memory: dict[str | int, str] = Field(default_factory=dict)
+    encoder_path: Path | None = None
+    chroma_url: str = ""
+    sql_url: str = ""
+    store_text: bool = True
+    short_half_life_days: float = 1.0
+    long_half_life_days: float = 90.0
+    max_message_chars: int = 4000

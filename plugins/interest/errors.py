@@ -1,0 +1,9 @@
+"""Errors the plugin raises, each with a message a user can act on."""
+
+
+class InterestBotError(Exception):
+    """Base class of the plugin's errors."""
+
+
+class ModelNotInstalledError(InterestBotError):
+    """A model the plugin needs is not installed; the message names the package or setting."""

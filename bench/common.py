@@ -1,0 +1,28 @@
+"""Helpers shared by the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def percentile_ms(samples_s: list[float], q: float) -> float:
+    """The q-th percentile of durations given in seconds, in milliseconds."""
+    return round(float(np.percentile(np.asarray(samples_s) * 1000.0, q)), 3)
+
+
+def write_result(name: str, result: dict) -> None:
+    """Write bench/results/NAME.json (with machine facts) and print it as the last line."""
+    import os
+
+    out = dict(result)
+    out.setdefault("machine", {"cpus": os.cpu_count(), "python": platform.python_version(), "when": time.strftime("%Y-%m-%d %H:%M")})
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(out, sort_keys=True))

@@ -1,0 +1,410 @@
+"""A catalog of items in one Chroma collection (`catalog_<name>`); embeddings are computed by the caller's function."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from chromadb.api import ClientAPI
+
+from .chroma import get_collection
+
+__all__ = [
+    "COLLECTION_PREFIX",
+    "Catalog",
+    "CatalogArrays",
+    "CatalogItem",
+    "IngestReport",
+    "catalog_dir",
+    "drop_catalog",
+    "list_catalogs",
+    "validate_catalog_name",
+]
+
+COLLECTION_PREFIX = "catalog_"
+# Chroma names must start and end with an alphanumeric; the project keeps names lower-case.
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
+# Keys the catalog itself writes into each record's metadata.
+_RESERVED = {"title", "categories", "popularity", "text_hash", "row_hash", "meta_json"}
+_PAGE = 2000  # records per get() page: bounded responses in server mode
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass
+class CatalogItem:
+    """One recommendable item."""
+
+    id: str
+    title: str
+    text: str
+    categories: list[str] = field(default_factory=list)
+    popularity: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest changed."""
+
+    catalog: str
+    total: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def items_per_s(self) -> float:
+        """Throughput over the whole ingest."""
+        return self.total / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        """One line for people."""
+        dup = f", {len(self.duplicates)} duplicate ids skipped" if self.duplicates else ""
+        return (
+            f"{self.catalog}: {self.total} items ({self.added} added, {self.updated} updated, {self.unchanged} unchanged,"
+            f" {self.removed} removed{dup}) in {self.seconds:.1f}s"
+        )
+
+
+@dataclass
+class CatalogArrays:
+    """All items of a catalog as row-aligned arrays, for fast in-process scoring."""
+
+    name: str
+    ids: list[str]
+    qids: list[str]
+    titles: list[str]
+    texts: list[str]
+    categories: list[list[str]]
+    popularity: np.ndarray  # float32, (n,)
+    embeddings: np.ndarray  # float32, (n, dim), rows L2-normalized
+    metadata: list[dict[str, Any]]
+    row: dict[str, int]  # raw id and qualified id -> row
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def item(self, index: int) -> CatalogItem:
+        """The item at one row."""
+        return CatalogItem(self.ids[index], self.titles[index], self.texts[index], list(self.categories[index]),
+                           float(self.popularity[index]), dict(self.metadata[index]))
+
+
+def validate_catalog_name(name: str) -> str:
+    """The name, if it is 3-63 characters of [a-z0-9_-] starting and ending alphanumeric."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"Invalid catalog name {name!r}: use 3-63 characters from a-z, 0-9, '-' and '_',"
+            " starting and ending with a letter or digit."
+        )
+    return name
+
+
+def catalog_dir(data_dir: Path, name: str) -> Path:
+    """data_dir/catalogs/<name>: meta.json and the classifier heads (heads/) live here."""
+    return Path(data_dir) / "catalogs" / validate_catalog_name(name)
+
+
+def _hash(*parts: Any) -> str:
+    """A short stable digest of JSON-able parts."""
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _record_metadata(item: CatalogItem) -> dict[str, Any]:
+    """Chroma metadata for one item: scalars stay filterable, the full metadata round-trips as JSON."""
+    meta: dict[str, Any] = {
+        "title": item.title,
+        "popularity": float(item.popularity),
+        "text_hash": _hash(item.text),
+        "row_hash": _hash(item.title, item.text, item.categories, item.popularity, item.metadata),
+        "meta_json": json.dumps(item.metadata, default=str),
+    }
+    if item.categories:  # Chroma rejects empty lists
+        meta["categories"] = list(item.categories)
+    for key, value in item.metadata.items():
+        if key not in _RESERVED and isinstance(value, (str, int, float, bool)) and not key.startswith(("#", "chroma:")):
+            meta[key] = value
+    return meta
+
+
+def _item_from_record(item_id: str, document: str | None, meta: dict[str, Any] | None) -> CatalogItem:
+    """The CatalogItem a stored record describes."""
+    meta = meta or {}
+    return CatalogItem(
+        id=item_id,
+        title=str(meta.get("title", "")),
+        text=document or "",
+        categories=list(meta.get("categories") or []),
+        popularity=float(meta.get("popularity", 0.0)),
+        metadata=json.loads(meta.get("meta_json") or "{}"),
+    )
+
+
+def _sort_key(item_id: str) -> tuple[int, int, str]:
+    """Numeric ids in numeric order, then the rest alphabetically: a stable row order."""
+    return (0, int(item_id), "") if item_id.isdigit() else (1, 0, item_id)
+
+
+class Catalog:
+    """Items of one named catalog in the `catalog_<name>` collection, with cosine search."""
+
+    def __init__(self, client: ClientAPI, name: str) -> None:
+        self.name = validate_catalog_name(name)
+        self.client = client
+        self.collection = get_collection(client, COLLECTION_PREFIX + name, metadata={"catalog": name})
+        self._arrays: CatalogArrays | None = None
+
+    # -- ids --------------------------------------------------------------
+    def qualify(self, item_id: str) -> str:
+        """The catalog-qualified id, `name:item_id`, used wherever an id leaves the catalog."""
+        return f"{self.name}:{item_id}"
+
+    def unqualify(self, qid: str) -> str:
+        """The raw item id of a qualified id of this catalog (a raw id passes through)."""
+        prefix, sep, rest = qid.partition(":")
+        if sep and prefix == self.name:
+            return rest
+        if sep and _NAME.match(prefix):
+            raise ValueError(f"{qid!r} belongs to catalog {prefix!r}, not {self.name!r}")
+        return qid
+
+    # -- meta -------------------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        """name, source, categories, count and ingested_at, as stored with the collection."""
+        stored = dict(self.client.get_collection(self.collection.name, embedding_function=None).metadata or {})
+        return {
+            "name": self.name,
+            "source": stored.get("source", ""),
+            "categories": json.loads(stored.get("categories_json") or "[]"),
+            "count": self.collection.count(),
+            "ingested_at": stored.get("ingested_at", ""),
+        }
+
+    def write_meta_json(self, data_dir: Path) -> Path:
+        """Write data_dir/catalogs/<name>/meta.json (readable beside the classifier heads)."""
+        path = catalog_dir(data_dir, self.name) / "meta.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.meta(), indent=2) + "\n")
+        return path
+
+    def _store_meta(self, source: str, categories: list[str], count: int) -> None:
+        """Replace the collection metadata (modify() replaces it whole; lists are not allowed there)."""
+        self.collection.modify(
+            metadata={
+                "catalog": self.name,
+                "source": source,
+                "categories_json": json.dumps(categories),
+                "count": count,
+                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
+
+    # -- writing ----------------------------------------------------------
+    def _existing_hashes(self) -> dict[str, tuple[str, str]]:
+        """id -> (text_hash, row_hash) of every stored record."""
+        out: dict[str, tuple[str, str]] = {}
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for item_id, meta in zip(page["ids"], page["metadatas"] or []):
+                meta = meta or {}
+                out[item_id] = (str(meta.get("text_hash", "")), str(meta.get("row_hash", "")))
+            if len(page["ids"]) < _PAGE:
+                return out
+            offset += _PAGE
+
+    def ingest(
+        self,
+        items: Iterable[CatalogItem],
+        embed: Embed,
+        batch_size: int = 256,
+        progress: bool = True,
+        source: str = "",
+    ) -> IngestReport:
+        """Make the catalog hold exactly these items: embed new or changed texts, upsert in batches, delete the rest."""
+        from tqdm.auto import tqdm
+
+        start = time.perf_counter()
+        report = IngestReport(self.name)
+        unique: dict[str, CatalogItem] = {}
+        for item in items:
+            if not item.id:
+                raise ValueError(f"an item has an empty id (title {item.title!r})")
+            if item.id in unique:
+                report.duplicates.append(item.id)
+                continue
+            unique[item.id] = item
+        report.total = len(unique)
+        existing = self._existing_hashes()
+
+        to_embed: list[CatalogItem] = []
+        meta_only: list[CatalogItem] = []
+        for item in unique.values():
+            old = existing.get(item.id)
+            meta = _record_metadata(item)
+            if old is None:
+                report.added += 1
+                to_embed.append(item)
+            elif old[0] != meta["text_hash"]:
+                report.updated += 1
+                to_embed.append(item)
+            elif old[1] != meta["row_hash"]:
+                # Same text, so the stored embedding is still right: update metadata only.
+                report.updated += 1
+                meta_only.append(item)
+            else:
+                report.unchanged += 1
+
+        bar = tqdm(total=len(to_embed), desc=f"embedding {self.name}", unit="item", disable=not progress or not to_embed)
+        for lo in range(0, len(to_embed), batch_size):
+            batch = to_embed[lo : lo + batch_size]
+            vectors = np.asarray(embed([it.text for it in batch]), dtype=np.float32)
+            if vectors.ndim != 2 or vectors.shape[0] != len(batch):
+                raise ValueError(f"embed() returned shape {vectors.shape} for {len(batch)} texts")
+            self.collection.upsert(
+                ids=[it.id for it in batch],
+                embeddings=vectors,
+                documents=[it.text for it in batch],
+                metadatas=[_record_metadata(it) for it in batch],
+            )
+            bar.update(len(batch))
+        bar.close()
+        for lo in range(0, len(meta_only), batch_size):
+            batch = meta_only[lo : lo + batch_size]
+            self.collection.update(ids=[it.id for it in batch], metadatas=[_record_metadata(it) for it in batch])
+
+        gone = [item_id for item_id in existing if item_id not in unique]
+        for lo in range(0, len(gone), max(batch_size, 1000)):
+            self.collection.delete(ids=gone[lo : lo + max(batch_size, 1000)])
+        report.removed = len(gone)
+
+        categories = sorted({c for it in unique.values() for c in it.categories})
+        self._store_meta(source, categories, len(unique))
+        self._arrays = None
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def delete(self) -> None:
+        """Drop the whole catalog collection."""
+        self.client.delete_collection(self.collection.name)
+        self._arrays = None
+
+    # -- reading ----------------------------------------------------------
+    def count(self) -> int:
+        """Number of items stored."""
+        return self.collection.count()
+
+    def get(self, item_ids: Sequence[str]) -> list[CatalogItem]:
+        """Items by raw or qualified id, in the order asked; unknown ids are left out."""
+        raw = [self.unqualify(i) for i in item_ids]
+        if not raw:
+            return []
+        got = self.collection.get(ids=list(dict.fromkeys(raw)), include=["documents", "metadatas"])
+        by_id = {
+            i: _item_from_record(i, doc, meta)
+            for i, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+        }
+        return [by_id[i] for i in raw if i in by_id]
+
+    def items(self) -> CatalogArrays:
+        """Every item as row-aligned arrays (loaded once, cached until the next ingest or refresh())."""
+        if self._arrays is None:
+            self._arrays = self._load_arrays()
+        return self._arrays
+
+    def refresh(self) -> None:
+        """Forget the cached arrays (another process may have re-ingested)."""
+        self._arrays = None
+
+    def _load_arrays(self) -> CatalogArrays:
+        """Read all records in pages and build the arrays."""
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict] = []
+        vectors: list[np.ndarray] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
+            ids += page["ids"]
+            docs += [d or "" for d in (page["documents"] or [])]
+            metas += [m or {} for m in (page["metadatas"] or [])]
+            if len(page["ids"]):
+                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+            if len(page["ids"]) < _PAGE:
+                break
+            offset += _PAGE
+        order = sorted(range(len(ids)), key=lambda r: _sort_key(ids[r]))
+        items = [_item_from_record(ids[r], docs[r], metas[r]) for r in order]
+        if vectors:
+            matrix = np.concatenate(vectors)[order]
+            matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        else:
+            matrix = np.zeros((0, 0), dtype=np.float32)
+        sorted_ids = [it.id for it in items]
+        qids = [self.qualify(i) for i in sorted_ids]
+        row = {i: r for r, i in enumerate(sorted_ids)} | {q: r for r, q in enumerate(qids)}
+        return CatalogArrays(
+            name=self.name,
+            ids=sorted_ids,
+            qids=qids,
+            titles=[it.title for it in items],
+            texts=[it.text for it in items],
+            categories=[it.categories for it in items],
+            popularity=np.asarray([it.popularity for it in items], dtype=np.float32),
+            embeddings=np.ascontiguousarray(matrix, dtype=np.float32),
+            metadata=[it.metadata for it in items],
+            row=row,
+        )
+
+    def categories(self) -> list[str]:
+        """The sorted set of category labels in the catalog."""
+        cats = self.meta()["categories"]
+        if cats or not self.count():
+            return cats
+        return sorted({c for cs in self.items().categories for c in cs})
+
+    def search(self, vectors: np.ndarray, k: int, where: dict | None = None) -> list[list[tuple[str, float]]]:
+        """The k nearest items to each query vector as (qualified id, cosine similarity), best first."""
+        queries = np.asarray(vectors, dtype=np.float32)
+        if queries.ndim == 1:
+            queries = queries[None, :]
+        if k <= 0 or len(queries) == 0:
+            return [[] for _ in range(len(queries))]
+        n = self.count()
+        if n == 0:
+            return [[] for _ in range(len(queries))]
+        result = self.collection.query(query_embeddings=queries, n_results=min(k, n), where=where, include=["distances"])
+        return [
+            [(self.qualify(i), 1.0 - float(d)) for i, d in zip(ids, dists)]
+            for ids, dists in zip(result["ids"], result["distances"] or [])
+        ]
+
+
+def list_catalogs(client: ClientAPI) -> list[dict[str, Any]]:
+    """Meta of every catalog in the client's database, by name."""
+    out = []
+    for collection in client.list_collections():
+        if collection.name.startswith(COLLECTION_PREFIX):
+            name = collection.name[len(COLLECTION_PREFIX) :]
+            if _NAME.match(name):
+                out.append(Catalog(client, name).meta())
+    return sorted(out, key=lambda m: m["name"])
+
+
+def drop_catalog(client: ClientAPI, name: str) -> None:
+    """Delete a catalog's collection (no error when it does not exist)."""
+    try:
+        client.delete_collection(COLLECTION_PREFIX + validate_catalog_name(name))
+    except Exception as exc:  # noqa: BLE001 - chroma raises NotFoundError/ValueError by version
+        if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
+            raise

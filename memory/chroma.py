@@ -1,0 +1,134 @@
+"""The one Chroma client factory: embedded in the data dir (locked), or a Chroma server by URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb  # noqa: E402
+from chromadb.api import ClientAPI  # noqa: E402
+from chromadb.api.models.Collection import Collection  # noqa: E402
+from chromadb.config import Settings  # noqa: E402
+
+from .lock import DataDirLockedError, acquire  # noqa: E402
+
+__all__ = [
+    "ChromaDataError",
+    "ChromaUnavailableError",
+    "DataDirLockedError",
+    "chroma_path",
+    "get_collection",
+    "open_client",
+    "parse_chroma_url",
+]
+
+CHROMA_SUBDIR = "chroma"
+# Every collection compares unit vectors by cosine; HNSW is Chroma's local index.
+COSINE = {"hnsw": {"space": "cosine"}}
+
+
+class ChromaDataError(RuntimeError):
+    """The embedded Chroma directory cannot be opened (corrupt, or written by an incompatible version)."""
+
+
+class ChromaUnavailableError(RuntimeError):
+    """The Chroma server at IBOT_CHROMA_URL does not answer."""
+
+
+def _settings() -> Settings:
+    """Chroma settings shared by both modes: no telemetry."""
+    return Settings(anonymized_telemetry=False)
+
+
+def chroma_path(data_dir: Path) -> Path:
+    """Where the embedded Chroma files live inside a data dir."""
+    return Path(data_dir) / CHROMA_SUBDIR
+
+
+def parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """(host, port, ssl) from a URL like http://127.0.0.1:8000."""
+    if "://" not in url:
+        url = "http://" + url
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"IBOT_CHROMA_URL must look like http://HOST:PORT, got {url!r}")
+    ssl = parsed.scheme == "https"
+    return parsed.hostname, parsed.port or (443 if ssl else 8000), ssl
+
+
+def _open_http(url: str) -> ClientAPI:
+    """An HttpClient, checked with a heartbeat so a dead server fails here and clearly."""
+    host, port, ssl = parse_chroma_url(url)
+    try:
+        client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=_settings())
+        client.heartbeat()
+    except Exception as exc:  # noqa: BLE001 - any failure here means "no usable server"
+        raise ChromaUnavailableError(
+            f"No Chroma server answers at {url} ({type(exc).__name__}: {exc}). Start one with"
+            " `chroma run --path DATA_DIR/chroma --port PORT`, or unset IBOT_CHROMA_URL for embedded mode."
+        ) from None
+    return client
+
+
+def _open_embedded(data_dir: Path) -> ClientAPI:
+    """A PersistentClient in data_dir/chroma, after taking the data-dir lock."""
+    lock = acquire(data_dir)
+    path = chroma_path(lock.data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        client = chromadb.PersistentClient(path=str(path), settings=_settings())
+        client.list_collections()  # touch the database so corruption shows up now, not mid-turn
+    except BaseException as exc:  # pyo3 panics derive from BaseException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        _forget_cached_system(path)
+        lock.release()
+        raise ChromaDataError(
+            f"Cannot open the Chroma data in {path}: {type(exc).__name__}: {exc}. The directory is"
+            " corrupt or was written by an incompatible Chroma version. Move it aside (it can be"
+            " rebuilt with `interest-bot catalog ingest`, but stored interests live there too) or"
+            " restore it from a backup."
+        ) from None
+    return client
+
+
+def _forget_cached_system(path: Path) -> None:
+    """Drop Chroma's per-path cached system after a failed start, so a retry starts afresh."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    # Chroma caches the system before start(); a failed start would otherwise be reused.
+    SharedSystemClient._identifier_to_system.pop(str(path), None)  # noqa: SLF001
+
+
+def open_client(data_dir: Path, chroma_url: str = "") -> ClientAPI:
+    """Embedded client in data_dir/chroma (holding the data-dir lock), or an HttpClient when chroma_url is set."""
+    if chroma_url:
+        return _open_http(chroma_url)
+    return _open_embedded(Path(data_dir))
+
+
+def get_collection(client: ClientAPI, name: str, metadata: dict[str, Any] | None = None) -> Collection:
+    """Get or create a cosine-HNSW collection that never embeds by itself (embeddings are always passed)."""
+    collection = client.get_or_create_collection(
+        name=name,
+        configuration=COSINE,  # type: ignore[arg-type]
+        metadata=metadata or None,
+        # Chroma's default embedding function downloads a model: never use it.
+        embedding_function=None,
+    )
+    space = collection_space(collection)
+    if space != "cosine":
+        # Scores everywhere assume cosine; a collection made elsewhere with another space would mislead.
+        raise ChromaDataError(f"Collection {name!r} uses the {space!r} space, not cosine; delete it and re-create it.")
+    return collection
+
+
+def collection_space(collection: Collection) -> str:
+    """The distance space a collection was created with."""
+    config = collection.configuration or {}
+    hnsw = config.get("hnsw") or {}
+    return str(hnsw.get("space") or (collection.metadata or {}).get("hnsw:space") or "l2")

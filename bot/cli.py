@@ -1,0 +1,79 @@
+"""The `interest-bot` command line (typer)."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from . import cli_catalog, cli_memory
+from .config import Settings
+
+app = typer.Typer(
+    help="interest-bot: a chatbot that learns what you like and recommends from a catalog.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+models_app = typer.Typer(help="Prepare and inspect the local models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(cli_catalog.app, name="catalog")
+app.add_typer(cli_memory.app, name="memory")
+
+
+@models_app.command("prepare")
+def models_prepare(force: bool = typer.Option(False, help="convert again even when already prepared")) -> None:
+    """Convert the default chat model once and check the encoder loads (no network needed)."""
+    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.errors import ModelNotInstalledError
+
+    from .models import is_prepared, prepare_local_model
+
+    settings = Settings()
+    try:
+        if is_prepared(settings.models_dir) and not force:
+            typer.echo(f"chat model: already prepared in {settings.models_dir}")
+        else:
+            started = time.perf_counter()
+            path = prepare_local_model(settings.models_dir, force=force)
+            typer.echo(f"chat model: prepared {path} in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        enc = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory)
+        typer.echo(f"encoder: {enc.path} ({getattr(enc, 'quantization', '?')}) loads in {time.perf_counter() - started:.1f} s")
+    except ModelNotInstalledError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="bind address (default from IBOT_HOST)"),
+    port: int = typer.Option(None, help="port (default from IBOT_PORT)"),
+) -> None:
+    """Serve the chat UI and the HTTP API."""
+    import uvicorn
+
+    from .server import create_app
+
+    settings = Settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    typer.echo(f"interest-bot serving on http://{settings.host}:{settings.port}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def chat(user: str = typer.Option("local-user", "--user", help="whose interest memory to use")) -> None:
+    """Chat in the terminal with the same agent (not built yet)."""
+    typer.echo("`chat` is not built yet (issue: agent and API).", err=True)
+    raise typer.Exit(2)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

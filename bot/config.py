@@ -1,0 +1,64 @@
+"""Application settings (env prefix IBOT_, `.env` supported), mapped onto the plugin's PluginConfig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from interest_bot.plugins.interest.config import PluginConfig
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set, from the environment or a `.env` file."""
+
+    model_config = SettingsConfigDict(env_prefix="IBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    catalog: str = "movielens-100k"
+    # `local` = SmolLM2-135M-Instruct (default), `hf:<local path>`, `openai:<model>`.
+    chat_backend: str = "local"
+    openai_base_url: str = ""
+    openai_api_key: str = Field(default="", repr=False)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    quantization: Literal["auto", "int8", "4bit", "none"] = "auto"
+    # Per-device memory budget for accelerate, e.g. `{"cpu": "8GiB", "0": "10GiB"}` (JSON in the env var).
+    max_memory: dict[str, str] = Field(default_factory=dict)
+    encoder_path: Path | None = None
+    chroma_url: str = ""
+    sql_url: str = ""
+    store_text: bool = True
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_new_tokens: int = 96
+    max_message_chars: int = 4000
+
+    @field_validator("chat_backend")
+    @classmethod
+    def _check_backend(cls, value: str) -> str:
+        if value == "local" or value.startswith(("hf:", "openai:")):
+            return value
+        raise ValueError("IBOT_CHAT_BACKEND must be `local`, `hf:<local path>` or `openai:<model>`")
+
+    @property
+    def models_dir(self) -> Path:
+        """Where prepared (converted) models are cached."""
+        return self.data_dir / "models"
+
+    def plugin_config(self) -> PluginConfig:
+        """The plugin's view of these settings."""
+        max_memory: dict[str | int, str] = {(int(k) if k.isdigit() else k): v for k, v in self.max_memory.items()}
+        return PluginConfig(
+            data_dir=self.data_dir,
+            catalog=self.catalog,
+            device=self.device,
+            quantization=self.quantization,
+            max_memory=max_memory,
+            encoder_path=self.encoder_path,
+            chroma_url=self.chroma_url,
+            sql_url=self.sql_url,
+            store_text=self.store_text,
+            max_message_chars=self.max_message_chars,
+        )

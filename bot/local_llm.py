@@ -1,0 +1,117 @@
+"""A LangChain chat model over a local Hugging Face causal LM, with token streaming."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterator
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "user"}
+
+
+def to_chat_template(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages as the role/content dicts a tokenizer's chat template takes."""
+    out: list[dict[str, str]] = []
+    for message in messages:
+        content = message.content if isinstance(message.content, str) else str(message.text)
+        out.append({"role": _ROLES.get(message.type, "user"), "content": content})
+    return out
+
+
+class LocalChatModel(BaseChatModel):
+    """Greedy generation on a local model; one generation at a time, so concurrent callers queue."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    hf_model: Any
+    tokenizer: Any
+    model_name: str = "local"
+    max_new_tokens: int = 96
+    # Small CPU models run faster on one thread here; the encoder keeps the other core.
+    num_threads: int | None = 1
+    lock: Any = None
+
+    def model_post_init(self, __context: Any) -> None:
+        """Create the generation lock."""
+        self.lock = threading.Lock()
+
+    @property
+    def _llm_type(self) -> str:
+        return "interest-bot-local"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "max_new_tokens": self.max_new_tokens}
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> "LocalChatModel":
+        """Small local models cannot call tools reliably: the interest middleware injects results instead."""
+        return self
+
+    def _inputs(self, messages: list[BaseMessage]) -> Any:
+        return self.tokenizer.apply_chat_template(
+            to_chat_template(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(self.hf_model.device)
+
+    def _generate_kwargs(self, inputs: Any) -> dict[str, Any]:
+        return {
+            **inputs,
+            "max_new_tokens": self.max_new_tokens,
+            "do_sample": False,
+            "repetition_penalty": 1.15,
+            "pad_token_id": self.tokenizer.eos_token_id,
+        }
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """Stream tokens as the model produces them."""
+        import torch
+        from transformers import TextIteratorStreamer
+
+        with self.lock:
+            inputs = self._inputs(messages)
+            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            errors: list[BaseException] = []
+
+            def run() -> None:
+                try:
+                    if self.num_threads:
+                        torch.set_num_threads(self.num_threads)
+                    with torch.inference_mode():
+                        self.hf_model.generate(**self._generate_kwargs(inputs), streamer=streamer)
+                except BaseException as exc:  # surfaced to the caller below
+                    errors.append(exc)
+                    streamer.end()
+
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            for text in streamer:
+                if not text:
+                    continue
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+            worker.join()
+            if errors:
+                raise errors[0]
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """Generate the whole reply."""
+        text = "".join(chunk.text for chunk in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text.strip()))])

@@ -1,0 +1,58 @@
+"""Imports point one way (bot -> ui -> plugins -> memory), and the plugin needs no web stack."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {
+    "memory": {"interest_bot.plugins", "interest_bot.bot", "interest_bot.ui", "torch", "transformers", "gradio", "fastapi"},
+    "plugins": {"interest_bot.bot", "interest_bot.ui", "gradio", "fastapi", "uvicorn", "starlette"},
+    "ui": {"interest_bot.bot", "fastapi"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            # relative imports stay inside their own package, except `..` from plugins/interest
+            if node.level >= 3 or (node.level == 2 and path.parent.name != "interest"):
+                found.add("interest_bot." + (node.module or ""))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_import_points_the_wrong_way(package: str) -> None:
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for name in _imports(path):
+            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[package]):
+                bad.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def test_plugin_imports_without_the_web_stack() -> None:
+    """Importing the plugin (and memory) works when gradio, fastapi and uvicorn can't be imported."""
+    code = """
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'gradio', 'fastapi', 'uvicorn', 'starlette', 'typer', 'pydantic_settings'}:
+            raise ImportError('blocked in this test: ' + name)
+sys.meta_path.insert(0, Block())
+import interest_bot.plugins.interest, interest_bot.memory
+import interest_bot.plugins.interest.encoder
+print('ok', sorted(m for m in sys.modules if m.split('.')[0] in {'gradio', 'fastapi'}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok []"

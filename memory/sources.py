@@ -174,6 +174,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     elif suffix in (".csv", ".tsv"):
         with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
             reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
+            _ = reader.fieldnames  # reads the header, so line_num counts from it
             start = reader.line_num + 1
             for row in reader:
                 # A quoted cell may span lines: report the line the record starts on.

@@ -1,19 +1,145 @@
-"""`interest-bot catalog ...`: ingest and list catalogs."""
+"""`interest-bot catalog ...`: ingest a built-in or file catalog (embed, store, train heads) and list catalogs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
 
 import typer
 
+from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs, validate_catalog_name
+from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, DataDirLockedError, open_client
+from interest_bot.memory.sources import BUILTIN, SourceNotInstalledError, load_builtin, load_ratings_ml100k, read_file
+
 app = typer.Typer(help="Ingest and list catalogs.", no_args_is_help=True)
+
+MAX_ERRORS_SHOWN = 20
+
+
+def _settings() -> Any:
+    """The application settings (IBOT_* environment, .env)."""
+    from .config import Settings
+
+    return Settings()
+
+
+def _client(settings: Any):
+    """A Chroma client for the settings, or a clean exit with the reason."""
+    try:
+        return open_client(Path(settings.data_dir), settings.chroma_url)
+    except (DataDirLockedError, ChromaDataError, ChromaUnavailableError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def default_name(source: str) -> str:
+    """A valid catalog name from a built-in name or a file name."""
+    if source in BUILTIN:
+        return source
+    name = re.sub(r"[^a-z0-9_-]+", "-", Path(source).stem.lower()).strip("-_")
+    return name if len(name) >= 3 else f"{name or 'cat'}-catalog"
+
+
+def train_classifier_heads(catalog_path: Path, items: list[CatalogItem], encoder: Any) -> None:
+    """Train the interest classifier's heads on the catalog and save them in catalog_path/heads."""
+    # WIRING (lead): the classifier is built in parallel; this is the one call site.
+    try:
+        from interest_bot.plugins.interest.classifier import train_heads
+    except ImportError as exc:
+        typer.echo(f"note: classifier heads not trained (plugins/interest/classifier.py unavailable: {exc}).", err=True)
+        return
+    if not any(it.categories for it in items):
+        typer.echo("note: no item has a category, so no classifier heads were trained.", err=True)
+        return
+    classifier = train_heads(items, encoder, progress=True)
+    path = classifier.save(catalog_path / "heads")
+    typer.echo(f"classifier heads saved in {path}")
+
+
+def seed_counts_from_ratings(settings: Any, catalog: Catalog) -> None:
+    """Seed the collaborative counts from the ML-100k ratings, if memory/counts.py provides seed_counts()."""
+    # WIRING (lead / counts engineer): adjust the call to the final seed_counts signature.
+    try:
+        from interest_bot.memory import counts
+    except ImportError:
+        typer.echo("note: counts not seeded (memory/counts.py is not there yet).", err=True)
+        return
+    seed = getattr(counts, "seed_counts", None)
+    if seed is None:
+        typer.echo("note: counts not seeded (memory.counts has no seed_counts yet).", err=True)
+        return
+    # (user_id, qualified item id, rating, timestamp), in file order.
+    ratings = [(u, catalog.qualify(i), r, t) for u, i, r, t in load_ratings_ml100k()]
+    seed(ratings=ratings, data_dir=Path(settings.data_dir), sql_url=settings.sql_url, catalog=catalog.name)
+    typer.echo(f"counts seeded from {len(ratings)} ratings")
+
+
+def _load_items(source: str, id_col: str, title_col: str, text_col: str, category_col: str, items_only: bool) -> list[CatalogItem]:
+    """Items of a built-in or a file; bad file rows are reported and skipped."""
+    if source in BUILTIN:
+        return load_builtin(source, popularity=not items_only)
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"{source!r} is neither a built-in catalog ({', '.join(BUILTIN)}) nor an existing file")
+    items, errors = read_file(path, id_col, title_col, text_col, category_col)
+    for err in errors[:MAX_ERRORS_SHOWN]:
+        typer.echo(f"skipped {path.name} {err}", err=True)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        typer.echo(f"... and {len(errors) - MAX_ERRORS_SHOWN} more skipped rows", err=True)
+    if errors:
+        typer.echo(f"{len(errors)} bad rows skipped, {len(items)} items read", err=True)
+    return items
 
 
 @app.command("ingest")
-def ingest(source: str = typer.Argument("movielens-100k", help="built-in name or a .csv/.jsonl file")) -> None:
-    """Ingest a catalog (not built yet)."""
-    typer.echo("`catalog ingest` is not built yet (issue: memory and catalog).", err=True)
-    raise typer.Exit(2)
+def ingest(
+    source: str = typer.Argument("movielens-100k", help=f"a built-in ({', '.join(BUILTIN)}) or a .csv/.tsv/.jsonl file"),
+    name: str = typer.Option("", "--name", help="catalog name (default: the built-in name or the file name)"),
+    id_col: str = typer.Option("id", "--id-col", help="column holding the item id"),
+    title_col: str = typer.Option("title", "--title-col", help="column holding the title"),
+    text_col: str = typer.Option("text", "--text-col", help="column holding the text to embed (default: the title)"),
+    category_col: str = typer.Option("categories", "--category-col", help="column of labels separated by | or ;"),
+    items_only: bool = typer.Option(False, "--items-only", help="no popularity or counts from ML-100k ratings"),
+    heads: bool = typer.Option(True, "--heads/--no-heads", help="train the interest classifier's heads"),
+) -> None:
+    """Embed and store a catalog (idempotent: re-ingesting updates it and removes items that left the source)."""
+    settings = _settings()
+    try:
+        catalog_name = validate_catalog_name(name or default_name(source))
+        items = _load_items(source, id_col, title_col, text_col, category_col, items_only)
+    except (SourceNotInstalledError, ValueError, FileNotFoundError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if not items:
+        typer.echo("error: no valid items to ingest", err=True)
+        raise typer.Exit(1)
+
+    client = _client(settings)
+    from interest_bot.plugins.interest.encoder import load_encoder
+
+    encoder = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory)
+    catalog = Catalog(client, catalog_name)
+    report = catalog.ingest(items, encoder.encode, source=source if source in BUILTIN else str(Path(source).resolve()))
+    typer.echo(report.summary())
+    path = catalog_dir(Path(settings.data_dir), catalog_name)
+    catalog.write_meta_json(Path(settings.data_dir))
+
+    if heads:
+        train_classifier_heads(path, items, encoder)
+    if source == "movielens-100k" and not items_only:
+        seed_counts_from_ratings(settings, catalog)
 
 
 @app.command("list")
 def list_() -> None:
-    """List ingested catalogs (not built yet)."""
-    typer.echo("`catalog list` is not built yet (issue: memory and catalog).", err=True)
-    raise typer.Exit(2)
+    """List ingested catalogs: name, items, categories, source, when."""
+    catalogs = list_catalogs(_client(_settings()))
+    if not catalogs:
+        typer.echo("no catalogs yet: run `interest-bot catalog ingest movielens-100k`")
+        return
+    for meta in catalogs:
+        cats = meta["categories"]
+        shown = ", ".join(cats[:8]) + (f", … (+{len(cats) - 8})" if len(cats) > 8 else "")
+        typer.echo(f"{meta['name']}: {meta['count']} items, {len(cats)} categories ({shown})")
+        typer.echo(f"    source {meta['source'] or '?'}, ingested {meta['ingested_at'] or '?'}")

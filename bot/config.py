@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     port: int = 7860
     max_new_tokens: int = 96
     max_message_chars: int = 4000
+    # Optional bearer key for /v1 (empty = no key; the server then binds loopback by default).
+    api_key: str = Field(default="", repr=False)
+    # When recommendations are appended to replies: every_turn, on_change or on_request.
+    recommend_policy: Literal["every_turn", "on_change", "on_request"] = "every_turn"
+    recommend_k: int = 5
 
     @field_validator("chat_backend")
     @classmethod

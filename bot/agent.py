@@ -1,0 +1,104 @@
+"""Builds the LangChain agent: chat model + InterestMiddleware + a conversation checkpointer."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain_core.language_models.chat_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from interest_bot.plugins.interest.middleware import InterestContext, InterestMiddleware
+
+from .config import Settings
+
+SYSTEM_PROMPT = (
+    "You are a warm, concise assistant that helps people find movies and articles they will enjoy. "
+    "Answer in two or three sentences. Only mention titles you were given."
+)
+
+
+class TrimHistory(AgentMiddleware):
+    """Send the model only the latest messages: small local models lose the thread in long contexts."""
+
+    def __init__(self, max_messages: int = 6) -> None:
+        super().__init__()
+        self.max_messages = max_messages
+
+    def _trim(self, request: ModelRequest) -> ModelRequest:
+        return request.override(messages=request.messages[-self.max_messages :])
+
+    def wrap_model_call(self, request: ModelRequest, handler: Any) -> ModelResponse:
+        """Trim, then call the model."""
+        return handler(self._trim(request))
+
+    async def awrap_model_call(self, request: ModelRequest, handler: Any) -> ModelResponse:
+        """Async variant."""
+        return await handler(self._trim(request))
+
+
+def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
+    """SQLite in the data dir, Postgres when IBOT_SQL_URL says so, memory only when text must not be stored."""
+    if not settings.store_text:
+        return InMemorySaver()
+    if settings.sql_url.startswith(("postgres://", "postgresql://")):
+        try:
+            from langgraph.checkpoint.postgres import PostgresSaver
+            from psycopg import Connection
+        except ImportError as exc:  # pragma: no cover - depends on the optional install
+            raise RuntimeError("IBOT_SQL_URL points at Postgres: `pip install langgraph-checkpoint-postgres psycopg[binary]`") from exc
+        conn = Connection.connect(settings.sql_url, autocommit=True, prepare_threshold=0)
+        saver = PostgresSaver(conn)
+        saver.setup()
+        return saver
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(settings.data_dir / "conversations.sqlite", check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    saver = SqliteSaver(conn)
+    saver.setup()
+    return saver
+
+
+@dataclass
+class AgentBundle:
+    """The compiled agent and the parts the app needs to reach again."""
+
+    agent: Any
+    checkpointer: BaseCheckpointSaver
+    plugin: Any
+    model: BaseChatModel
+
+
+def tool_capable(settings: Settings) -> bool:
+    """Only remote (OpenAI-compatible) models get tools; small local ones ignore them."""
+    return settings.chat_backend.startswith("openai:")
+
+
+def build_agent(
+    settings: Settings,
+    plugin: Any,
+    model: BaseChatModel | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+) -> AgentBundle:
+    """create_agent(model, tools, middleware=[InterestMiddleware(plugin)], checkpointer, context_schema)."""
+    from .models import load_chat_model
+
+    model = model or load_chat_model(settings)
+    checkpointer = checkpointer or open_checkpointer(settings)
+    with_tools = tool_capable(settings)
+    middleware = InterestMiddleware(plugin, k=settings.recommend_k, policy=settings.recommend_policy, tools=with_tools)
+    agent = create_agent(
+        model,
+        tools=list(middleware.tools),
+        system_prompt=SYSTEM_PROMPT,
+        middleware=[middleware, TrimHistory()],
+        checkpointer=checkpointer,
+        context_schema=InterestContext,
+    )
+    return AgentBundle(agent=agent, checkpointer=checkpointer, plugin=plugin, model=model)

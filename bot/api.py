@@ -1,0 +1,169 @@
+"""The HTTP API under /v1 (FastAPI): chat, capture-only observe, profile, recommendations, feedback, export, forget."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any, Iterator
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
+UserId = Annotated[str, Path(pattern=USER_ID_PATTERN, description="user id: 1-128 of A-Z a-z 0-9 _ . @ : -")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatRequest(_Strict):
+    """One user message for the agent."""
+
+    user_id: StrictStr = Field(pattern=USER_ID_PATTERN, description="whose memory to use")
+    message: StrictStr = Field(min_length=1, max_length=4000)
+    catalog: StrictStr | None = Field(default=None, description="an ingested catalog; default: the server's")
+    thread: StrictStr = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+class ObserveRequest(_Strict):
+    """A message from a bot that brings its own LLM: capture interests only."""
+
+    user_id: StrictStr = Field(pattern=USER_ID_PATTERN)
+    message: StrictStr = Field(min_length=1, max_length=4000)
+    catalog: StrictStr | None = None
+
+
+class FeedbackRequest(_Strict):
+    """A reaction to one recommended item: liked true/false, or seen (watched, no rating)."""
+
+    item_id: StrictStr = Field(min_length=1, max_length=200)
+    liked: StrictBool | None = None
+    seen: StrictBool = False
+
+
+class ChatResponse(BaseModel):
+    """The reply, the recommendations it carries and the signals the turn produced."""
+
+    reply: str
+    recommendations: list[dict[str, Any]]
+    signals: list[dict[str, Any]]
+
+
+def _check_text(text: str, limit: int) -> str:
+    if not text.strip():
+        raise HTTPException(422, "message is empty")
+    if len(text) > limit:
+        raise HTTPException(413, f"message is longer than {limit} characters")
+    return text
+
+
+def create_api(services: Any) -> APIRouter:
+    """The /v1 routes over the services the server composed (plugin, chat, settings, metrics, auth)."""
+    router = APIRouter(prefix="/v1", dependencies=[Depends(services.authorize)])
+    limit = services.settings.max_message_chars
+
+    def plugin_for(catalog: str | None) -> Any:
+        try:
+            return services.plugin_for(catalog)
+        except KeyError:
+            raise HTTPException(404, f"unknown catalog {catalog!r}; ingested: {', '.join(services.catalogs())}") from None
+
+    def user(request: Request, user_id: str) -> str:
+        return services.resolve_user(request, user_id)
+
+    @router.post("/chat", response_model=ChatResponse, summary="One chat turn through the agent")
+    def chat(body: ChatRequest, request: Request) -> ChatResponse:
+        uid = user(request, body.user_id)
+        _check_text(body.message, limit)
+        chat_service = services.chat_for(plugin_for(body.catalog))
+        turn = chat_service.reply(uid, body.message, body.thread)
+        return ChatResponse(reply=turn.reply, recommendations=turn.recommendations, signals=turn.signals)
+
+    @router.post("/chat/stream", summary="One chat turn, streamed as NDJSON events (token…, done)")
+    def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
+        uid = user(request, body.user_id)
+        _check_text(body.message, limit)
+        chat_service = services.chat_for(plugin_for(body.catalog))
+
+        def events() -> Iterator[bytes]:
+            for event in chat_service.stream(uid, body.message, body.thread):
+                yield (json.dumps(event) + "\n").encode()
+
+        return StreamingResponse(events(), media_type="application/x-ndjson")
+
+    @router.post("/observe", summary="Capture interests from a message (no LLM)")
+    def observe(body: ObserveRequest, request: Request) -> dict[str, Any]:
+        uid = user(request, body.user_id)
+        _check_text(body.message, limit)
+        plugin = plugin_for(body.catalog)
+        signals = plugin.observe(uid, body.message)
+        return {"user_id": uid, "signals": [plugin.signal_to_dict(s) for s in signals], "event_ids": [s.event_id for s in signals if getattr(s, "event_id", None)]}
+
+    @router.get("/users/{user_id}/profile", summary="What was learned about a user")
+    def profile(user_id: UserId, request: Request) -> dict[str, Any]:
+        return services.plugin.profile_dict(user(request, user_id))
+
+    @router.get("/users/{user_id}/recommendations", summary="Ranked, explained recommendations")
+    def recommendations(
+        user_id: UserId,
+        request: Request,
+        k: int = Query(5, ge=1, le=50),
+        catalog: str | None = Query(None),
+    ) -> dict[str, Any]:
+        uid = user(request, user_id)
+        plugin = plugin_for(catalog)
+        recs = plugin.recommend(uid, k=k)
+        plugin.record_impressions(uid, recs)
+        return {"user_id": uid, "recommendations": [r.to_dict() for r in recs], "hint": plugin.cold_start_hint(uid)}
+
+    @router.post("/users/{user_id}/feedback", summary="👍 / 👎 / seen on an item")
+    def feedback(user_id: UserId, body: FeedbackRequest, request: Request) -> dict[str, Any]:
+        uid = user(request, user_id)
+        try:
+            event_ids = services.plugin.feedback(uid, body.item_id, liked=body.liked, seen=body.seen)
+        except KeyError as exc:
+            raise HTTPException(404, f"unknown item {body.item_id!r}") from exc
+        return {"user_id": uid, "event_ids": event_ids}
+
+    @router.get("/users/{user_id}/export", summary="Everything stored about a user, as JSON")
+    def export(user_id: UserId, request: Request) -> dict[str, Any]:
+        uid = user(request, user_id)
+        data = services.plugin.export(uid)
+        data["conversations"] = services.conversations(uid)
+        return data
+
+    @router.delete("/users/{user_id}", summary="Forget a user: memory, counts contribution, conversations")
+    def forget(user_id: UserId, request: Request) -> dict[str, Any]:
+        uid = user(request, user_id)
+        services.plugin.forget(uid)
+        threads = services.forget_conversations(uid)
+        return {"user_id": uid, "forgotten": True, "threads_deleted": threads}
+
+    @router.delete("/users/{user_id}/interests/{interest}", summary="Forget one interest (a category or an event id)")
+    def forget_interest(user_id: UserId, interest: Annotated[str, Path(min_length=1, max_length=200)], request: Request) -> dict[str, Any]:
+        uid = user(request, user_id)
+        services.plugin.forget_interest(uid, interest)
+        return {"user_id": uid, "forgotten": interest}
+
+    return router
+
+
+def install_error_handlers(app: FastAPI, services: Any) -> None:
+    """Map the plugin's input errors to clear 4xx answers and time every route."""
+
+    @app.exception_handler(ValueError)
+    async def value_error(request: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        services.metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
+        if response.status_code >= 400:
+            services.metrics.errors.labels(name, str(response.status_code)).inc()
+        return response

@@ -23,6 +23,8 @@ class InterestSignal:
     # Catalog-qualified item id ("movielens-100k:50") when the signal is about one item.
     item_id: str | None = None
     timestamp: float | None = None
+    # Set by InterestMemory.record once the signal is durably stored.
+    event_id: str | None = None
 
     @property
     def top_category(self) -> str | None:

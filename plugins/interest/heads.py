@@ -1,0 +1,117 @@
+"""Small trainable heads on the sentence embedding (plus hashed n-grams): logistic, saved as plain arrays."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+HASH_FEATURES = 2**16  # hashed word 1-2-grams; no vocabulary to save, so heads reload in milliseconds.
+FORMAT_VERSION = 1
+
+
+def _vectorizer():
+    """The stateless n-gram hasher shared by training and inference."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    # Contractions stay whole ("don't") so negation bigrams like "don't like" survive.
+    return HashingVectorizer(
+        n_features=HASH_FEATURES,
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)\b\w[\w']*\b",
+        alternate_sign=False,
+        norm="l2",
+        lowercase=True,
+    )
+
+
+_VEC = None
+
+
+def hashed(texts: list[str]) -> sparse.csr_matrix:
+    """Hashed, L2-normalised word 1-2-gram counts of the texts."""
+    global _VEC
+    if _VEC is None:
+        _VEC = _vectorizer()
+    return _VEC.transform(texts).tocsr().astype(np.float32)
+
+
+@dataclass
+class LinearHead:
+    """Independent logistic outputs over [embedding, lexical_scale * hashed n-grams]."""
+
+    labels: list[str]
+    weight: np.ndarray  # (k, dim) on the embedding
+    lexical: sparse.csr_matrix | None  # (k, HASH_FEATURES) on hashed n-grams, or None
+    bias: np.ndarray  # (k,)
+    lexical_scale: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+    def logits(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
+        """Raw scores, one column per label."""
+        out = emb @ self.weight.T + self.bias
+        if self.lexical is not None and lex is not None:
+            out = out + self.lexical_scale * np.asarray((lex @ self.lexical.T).todense())
+        return out.astype(np.float32)
+
+    def proba(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
+        """Independent probabilities (sigmoid) per label."""
+        return 1.0 / (1.0 + np.exp(-self.logits(emb, lex)))
+
+    def save(self, path: Path) -> None:
+        """Write the head as path.npz (+ sparse lexical weights) and path.json."""
+        arrays = {"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32)}
+        np.savez(path.with_suffix(".npz"), **arrays)
+        if self.lexical is not None:
+            sparse.save_npz(path.with_suffix(".lex.npz"), self.lexical.astype(np.float32))
+        meta = {"labels": self.labels, "lexical_scale": self.lexical_scale, "extra": self.extra, "version": FORMAT_VERSION}
+        path.with_suffix(".json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "LinearHead":
+        """Read a head written by save()."""
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        arrays = np.load(path.with_suffix(".npz"))
+        lex_path = path.with_suffix(".lex.npz")
+        lexical = sparse.load_npz(lex_path).tocsr() if lex_path.exists() else None
+        return cls(meta["labels"], arrays["weight"], lexical, arrays["bias"], meta["lexical_scale"], meta.get("extra", {}))
+
+
+def fit_head(
+    labels: list[str],
+    emb: np.ndarray,
+    lex: sparse.csr_matrix | None,
+    targets: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    c: float = 4.0,
+    lexical_scale: float = 1.0,
+    progress=None,  # noqa: ANN001 - a tqdm bar, advanced once per label
+) -> LinearHead:
+    """One logistic regression per label column of targets (n, k) on [emb, lexical_scale * lex]."""
+    from sklearn.linear_model import LogisticRegression
+
+    use_lex = lex is not None and lexical_scale > 0
+    x = sparse.hstack([sparse.csr_matrix(emb), lexical_scale * lex]).tocsr() if use_lex else emb
+    dim = emb.shape[1]
+    weights, lexicals, biases = [], [], []
+    for j in range(targets.shape[1]):
+        y = targets[:, j].astype(int)
+        if y.min() == y.max():
+            # A label with no positive (or no negative) example: a constant, very confident output.
+            coef = np.zeros(x.shape[1], dtype=np.float32)
+            bias = 8.0 if y[0] == 1 else -8.0
+        else:
+            model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear" if use_lex else "lbfgs")
+            model.fit(x, y, sample_weight=sample_weight)
+            coef, bias = model.coef_[0].astype(np.float32), float(model.intercept_[0])
+        weights.append(coef[:dim])
+        lexicals.append(coef[dim:] * lexical_scale if use_lex else None)
+        biases.append(bias)
+        if progress is not None:
+            progress.update(1)
+    lexical = sparse.csr_matrix(np.vstack(lexicals)) if use_lex else None
+    # Lexical weights were learned on the scaled features; scale is folded into them above.
+    return LinearHead(labels, np.vstack(weights), lexical, np.asarray(biases, dtype=np.float32), 1.0)

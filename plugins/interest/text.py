@@ -1,0 +1,83 @@
+"""Text preprocessing for the interest classifier: cleaning, length cap and clause splitting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_CHARS = 4000
+MAX_CLAUSES = 32  # bounds one message's encoder batch; later clauses are dropped, not failed on.
+
+_URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+_HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
+# Sentence ends and clause breaks; a dot between digits ("3.5") is not a break.
+_PUNCT = re.compile(r"(?<!\d)[.!?;]+(?!\d)|[\n\u2026]+|\s[-\u2013\u2014]{1,2}\s|[()]")
+# Contrast words start a new clause; the word itself carries no taste and is dropped.
+_CONTRAST = re.compile(
+    r"[,\s]+(?:but|however|although|though|whereas|yet|except that|except|while|on the other hand|nevertheless|"
+    r"even though|then again|instead)\b[,\s]*",
+    re.IGNORECASE,
+)
+# "..., and I hate ..." starts a new statement when a subject follows the conjunction.
+_AND_SUBJECT = re.compile(r"(?:,\s*|\s+)(?:and|so|plus|also)\s+(?=(?:i|i'm|im|i've|i'd|my|we|we're)\b)", re.IGNORECASE)
+_LEADING_NOT = re.compile(r"^(?:not|never)\s+(?:really\s+|so\s+much\s+|a\s+fan\s+of\s+)?", re.IGNORECASE)
+_LEADING_FILLER = re.compile(r"^(?:and|or|so|also|plus|then)\s+", re.IGNORECASE)
+
+
+def _keep_char(ch: str) -> bool:
+    """Drop control and format characters (zero-width, bidi marks, BOM); keep newlines as breaks."""
+    if ch in "\n\t":
+        return True
+    return unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def normalize(text: object, max_chars: int = MAX_CHARS) -> str:
+    """NFKC, control/zero-width characters removed, URLs stripped, spaces collapsed, capped at max_chars."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="ignore")
+    text = str(text)
+    # Cap before the expensive steps so a 100,000-character message costs no more than a long one.
+    text = text[: max_chars * 2]
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if _keep_char(ch))
+    text = _URL.sub(" ", text)
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(line for line in lines if line)
+    if len(text) > max_chars:
+        cut = text[:max_chars]
+        # Truncate at a word boundary when there is one near the end.
+        space = cut.rfind(" ")
+        text = cut[:space] if space > max_chars * 0.8 else cut
+    return text
+
+
+def split_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[str]:
+    """Split normalized text into clauses on punctuation and contrast words ("I love X but hate Y")."""
+    clauses: list[str] = []
+    for sentence in _PUNCT.split(text):
+        for part in _CONTRAST.split(" " + sentence):
+            for piece in _AND_SUBJECT.split(part):
+                piece = _LEADING_FILLER.sub("", piece.strip(" ,:-\t"))
+                if not _HAS_WORD.search(piece):
+                    continue
+                clauses.append(_complete_fragment(piece, clauses))
+                if len(clauses) >= max_clauses:
+                    return clauses
+    return clauses
+
+
+def _complete_fragment(piece: str, previous: list[str]) -> str:
+    """Turn an elliptic "not horror" after "I love sci-fi" into a full negative clause."""
+    match = _LEADING_NOT.match(piece)
+    if match and previous and len(piece.split()) <= 4:
+        return "I don't like " + piece[match.end() :]
+    return piece
+
+
+def preprocess(text: object, max_chars: int = MAX_CHARS) -> list[str]:
+    """Clean a message and return its clauses (empty for empty or wordless input)."""
+    return split_clauses(normalize(text, max_chars))

@@ -1,0 +1,96 @@
+"""Item mentions: link catalog titles named in a message ("I just watched Star Wars") to catalog items."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+_ARTICLES = ("the", "a", "an", "la", "le", "les", "il", "el", "das", "der", "die")
+# Words so common in chat that a title made only of them needs its exact capitalised form and a cue.
+_COMMON = set(
+    "it heat up her us go big always clueless crash face fly friends home love life seven speed taxi twister "
+    "sleepers jaws ed kids mother father sister brother money time war man woman men women night day girl boy game "
+    "air rain fire ice blue red white black dead live free run hope grace sabrina heavy kicking screaming nixon "
+    "casino copycat othello persuasion powder vampire wings eye eyes bed boys girls angels heaven hell king queen".split()
+)
+_CUES = re.compile(r"\b(watch(ed|ing)?|saw|seen|see|movie|film|show|read|loved?|liked?|hated?|enjoyed|rewatch(ed)?|favou?rite)\b", re.I)
+
+
+def _fold(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
+
+
+def title_variants(title: str) -> list[str]:
+    """Normalized forms of a catalog title: without year, with a trailing ", The" moved to the front or dropped."""
+    t = re.sub(r"\s*\(\d{4}\)\s*$", "", title.strip())
+    t = re.sub(r"\s*\([^)]*\)\s*$", "", t) or t  # "Shall We Dance? (Shall We Dansu?)": the alternate title is noise
+    out = {t}
+    m = re.match(r"^(.*),\s*(%s)$" % "|".join(_ARTICLES), t, re.I)
+    if m:
+        out |= {f"{m.group(2)} {m.group(1)}", m.group(1)}
+    m = re.match(r"^(%s)\s+(.*)$" % "|".join(_ARTICLES), t, re.I)
+    if m:
+        out.add(m.group(2))
+    return sorted({_fold(v) for v in out if _fold(v)})
+
+
+class TitleIndex:
+    """Find catalog titles in free text; short or common-word titles need an exact, cued mention."""
+
+    def __init__(self, ids: Sequence[str], titles: Sequence[str], years: Sequence[int | None] | None = None, popularity: Sequence[float] | None = None):
+        self._by_variant: dict[str, list[int]] = {}
+        self._ids, self._titles = list(ids), list(titles)
+        self._years = list(years) if years is not None else [None] * len(ids)
+        self._pop = list(popularity) if popularity is not None else [0.0] * len(ids)
+        for row, title in enumerate(titles):
+            for v in title_variants(title):
+                self._by_variant.setdefault(v, []).append(row)
+        self._max_words = max((len(v.split()) for v in self._by_variant), default=0)
+
+    def _weak(self, variant: str) -> bool:
+        words = variant.split()
+        return len(variant) < 5 or all(w in _COMMON or w in _ARTICLES for w in words)
+
+    def link(self, text: str) -> list[str]:
+        """Item ids whose title the text names, in order of mention; longest match wins where titles overlap."""
+        words = _fold(text).split()
+        raw = text
+        found: list[tuple[int, str]] = []
+        used = [False] * len(words)
+        for n in range(min(self._max_words, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                if any(used[i : i + n]):
+                    continue
+                variant = " ".join(words[i : i + n])
+                rows = self._by_variant.get(variant)
+                if not rows:
+                    continue
+                if self._weak(variant) and not self._strong_evidence(raw, variant, words, i, n):
+                    continue
+                row = self._pick(rows, words[i + n : i + n + 1])
+                found.append((i, self._ids[row]))
+                for j in range(i, i + n):
+                    used[j] = True
+        out: list[str] = []
+        for _, item in sorted(found):
+            if item not in out:
+                out.append(item)
+        return out
+
+    def _strong_evidence(self, raw: str, variant: str, words: list[str], i: int, n: int) -> bool:
+        """A weak title counts only when written capitalised (or quoted) and next to a viewing cue."""
+        pat = r"[\"'“‘]%s[\"'”’]" % re.escape(variant)
+        quoted = re.search(pat, raw, re.I) is not None
+        cap = re.search(r"\b%s\b" % r"\W+".join(w.capitalize() for w in variant.split()), raw) is not None
+        window = " ".join(words[max(0, i - 4) : i + n + 4])
+        return (quoted or cap) and _CUES.search(window) is not None and len(variant) >= 2
+
+    def _pick(self, rows: list[int], after: list[str]) -> int:
+        """Among same-named items prefer the year written after the title, else the most popular, else the first."""
+        if after and after[0].isdigit():
+            for r in rows:
+                if self._years[r] is not None and str(self._years[r]) == after[0]:
+                    return r
+        return sorted(rows, key=lambda r: (-self._pop[r], r))[0]

@@ -1,0 +1,276 @@
+"""Profile + catalog + counts -> ranked, explained recommendations.
+
+Blend per item: collaborative (sequential rules over the user's recent items), multi-interest cosine
+(best positive interest cluster), category-score match, a popularity prior whose weight shrinks as
+the user gives more signals; negatives push disliked categories and items near disliked ones down;
+MMR re-ranks the head for diversity; ties break on the qualified item id.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from interest_bot.memory.counts import CountStore
+
+from .scoring import SequentialConfig, contributions, sequential_scores
+from .titles import TitleIndex
+
+
+@dataclass
+class Recommendation:
+    """One recommended item with the signals that put it there."""
+
+    item_id: str
+    title: str
+    categories: list[str]
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecommenderConfig:
+    """Blend weights; the defaults are the shipped ones (bench/recsys.py reports them)."""
+
+    collaborative: float = 1.0
+    content: float = 0.25
+    category: float = 0.2
+    popularity: float = 0.6  # prior weight for a user with no signals
+    popularity_half_signals: float = 3.0  # prior weight halves after this many signals
+    dislike_penalty: float = 2.0  # larger than any positive blend: disliked items sink below alternatives
+    near_dislike_cos: float = 0.8  # an item this close to a disliked item or cluster counts as disliked
+    mmr_lambda: float = 0.85  # 1.0 = no diversity re-ranking
+    cold_mmr_lambda: float = 0.5  # with nothing learned, spread the popular items across categories
+    mmr_pool: int = 50
+    sequential: SequentialConfig = SequentialConfig()
+
+
+class CatalogLike(Protocol):
+    """The part of memory.catalog.Catalog the recommender reads."""
+
+    name: str
+
+    def items(self) -> Any: ...  # CatalogArrays: ids, qids, titles, categories, popularity, embeddings, row, metadata
+
+    def qualify(self, item_id: str) -> str: ...
+
+
+class ProfileLike(Protocol):
+    """The part of memory.interests' profile the recommender reads (attributes looked up leniently)."""
+
+    categories: dict[str, Any]
+    recent_items: Sequence[Any]
+    n_signals: int
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for n in names:
+        if isinstance(obj, dict) and n in obj:
+            return obj[n]
+        if hasattr(obj, n):
+            return getattr(obj, n)
+    return default
+
+
+def _clusters(profile: Any, positive: bool) -> list[Any]:
+    """Positive or negative interest clusters, whatever the profile calls them."""
+    names = ("positive", "positive_clusters", "positives") if positive else ("negative", "negative_clusters", "negatives")
+    found = _get(profile, *names)
+    if found is None:
+        found = [c for c in _get(profile, "clusters", "interests", default=[]) or [] if (_get(c, "polarity", default=1.0) >= 0) == positive]
+    return [c for c in found or [] if _get(c, "centroid", "vector") is not None]
+
+
+def _recent(profile: Any) -> list[tuple[str, float]]:
+    """(qualified item id, polarity) newest first."""
+    out = []
+    for r in _get(profile, "recent_items", default=[]) or []:
+        if isinstance(r, str):
+            out.append((r, 1.0))
+        elif isinstance(r, (tuple, list)):
+            out.append((str(r[0]), float(r[1]) if len(r) > 1 and r[1] is not None else 1.0))
+        else:
+            pol = _get(r, "polarity", default=1.0)
+            out.append((str(_get(r, "item_id")), 1.0 if pol is None else float(pol)))
+    return out
+
+
+def _category_score(c: Any) -> float:
+    return float(c) if isinstance(c, (int, float)) else float(_get(c, "score", default=0.0))
+
+
+class Recommender:
+    """Ranks a catalog for one profile; reads counts from the in-process mirror (no SQL on the hot path)."""
+
+    def __init__(self, catalog: CatalogLike, counts: CountStore | None, config: RecommenderConfig | None = None):
+        self.catalog = catalog
+        self.counts = counts
+        self.config = config or RecommenderConfig()
+        self._cache: tuple[int, Any] | None = None
+
+    # ----- catalog-derived caches ------------------------------------------------------------
+
+    def _arrays(self) -> Any:
+        arrays = self.catalog.items()
+        if self._cache is None or self._cache[0] != id(arrays):
+            pop = np.asarray(arrays.popularity, dtype=np.float64)
+            lp = np.log1p(np.maximum(pop, 0))
+            cats = sorted({c for cs in arrays.categories for c in cs})
+            onehot = np.zeros((len(arrays.ids), len(cats)), np.float32)
+            cidx = {c: i for i, c in enumerate(cats)}
+            for r, cs in enumerate(arrays.categories):
+                for c in cs:
+                    onehot[r, cidx[c]] = 1.0
+            years = [(_get(m, "year") if m else None) for m in arrays.metadata]
+            titles = TitleIndex(arrays.ids, arrays.titles, years, pop)
+            self._cache = (id(arrays), {"arrays": arrays, "logpop": lp / max(lp.max(), 1e-9), "cats": cats, "cidx": cidx, "onehot": onehot, "titles": titles})
+        return self._cache[1]
+
+    def link_titles(self, text: str) -> list[str]:
+        """Raw item ids of catalog titles mentioned in the text."""
+        return self._arrays()["titles"].link(text)
+
+    def popularity_weight(self, n_signals: int) -> float:
+        """The cold-start prior's weight: full with no signals, halving every `popularity_half_signals`."""
+        return self.config.popularity * 0.5 ** (max(n_signals, 0) / self.config.popularity_half_signals)
+
+    @staticmethod
+    def needs_interests(profile: Any) -> bool:
+        """True when the agent should ask what the user likes (nothing learned yet)."""
+        return int(_get(profile, "n_signals", default=0) or 0) == 0
+
+    # ----- ranking ---------------------------------------------------------------------------
+
+    def recommend(self, profile: Any, k: int = 10, exclude: Iterable[str] = ()) -> list[Recommendation]:
+        """The top k items for this profile, excluding seen/rated/mentioned items and `exclude`."""
+        cfg = self.config
+        c = self._arrays()
+        arrays = c["arrays"]
+        n = len(arrays.ids)
+        if n == 0 or k <= 0:
+            return []
+        recent = _recent(profile)
+        liked = [i for i, p in recent if p >= 0]
+        disliked = [i for i, p in recent if p < 0]
+        n_signals = int(_get(profile, "n_signals", default=len(recent)) or 0)
+
+        parts: dict[str, np.ndarray] = {}
+        # Collaborative: what follows/precedes the user's recent positive or neutral items.
+        collab = np.zeros(n)
+        if self.counts is not None and liked:
+            s, _ = sequential_scores(self.counts, liked, cfg.sequential)
+            _, _, index, _ = self.counts.matrices()
+            pos = np.fromiter((index.get(q, 0) for q in arrays.qids), np.int64, n)
+            collab = np.where(pos > 0, s[pos], 0.0)
+            if collab.max() > 0:
+                collab = collab / collab.max()
+        parts["collab"] = collab
+        # Multi-interest content: each positive cluster retrieves on its own; an item keeps its best cluster.
+        E = arrays.embeddings
+        pos_cl = _clusters(profile, True)
+        content = np.zeros(n)
+        best_cluster = np.full(n, -1)
+        if pos_cl and E.size:
+            V = np.stack([np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in pos_cl])
+            V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
+            w = np.array([float(_get(cl, "weight", default=1.0) or 1.0) for cl in pos_cl])
+            w = 0.5 + 0.5 * w / max(w.max(), 1e-9)  # a weaker interest still gets its own candidates
+            sims = (E @ V.T) * w[None, :]
+            best_cluster = sims.argmax(1)
+            content = np.clip(sims.max(1), 0, None)
+        parts["content"] = content
+        # Category match from the decayed category scores (negatives included).
+        cat_scores = {name: _category_score(v) for name, v in (_get(profile, "categories", default={}) or {}).items()}
+        cvec = np.array([cat_scores.get(cat, 0.0) for cat in c["cats"]], np.float32)
+        counts_per_item = np.maximum(c["onehot"].sum(1), 1)
+        catmatch = (c["onehot"] @ np.clip(cvec, 0, None)) / counts_per_item
+        parts["category"] = catmatch
+        popw = self.popularity_weight(n_signals)
+        score = cfg.collaborative * collab + cfg.content * content + cfg.category * catmatch + popw * c["logpop"]
+
+        # Negatives: disliked categories, items near a disliked item or negative cluster.
+        bad = (c["onehot"] @ np.clip(-cvec, 0, None)) > 0
+        neg_vecs = [np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in _clusters(profile, False)]
+        neg_vecs += [E[arrays.row[i]] for i in disliked if i in arrays.row]
+        if neg_vecs and E.size:
+            N = np.stack(neg_vecs)
+            N /= np.maximum(np.linalg.norm(N, axis=1, keepdims=True), 1e-12)
+            bad |= (E @ N.T).max(1) >= cfg.near_dislike_cos
+        score = score - cfg.dislike_penalty * bad
+
+        # Exclusions: everything the user saw, rated or mentioned, and what the caller asks.
+        banned = np.zeros(n, bool)
+        for q in list(exclude) + [i for i, _ in recent]:
+            r = arrays.row.get(q)
+            if r is not None:
+                banned[r] = True
+        lam = cfg.cold_mmr_lambda if n_signals == 0 else cfg.mmr_lambda
+        order = self._rank(score, banned, E, min(k, int((~banned).sum())), lam)
+        return [self._explain(r, float(score[r]), parts, popw, liked, pos_cl, best_cluster, cat_scores, bool(bad[r])) for r in order]
+
+    def _rank(self, score: np.ndarray, banned: np.ndarray, E: np.ndarray, k: int, lam: float) -> list[int]:
+        """Top k by score with MMR over a head pool; ties break on the qualified id (stable, nothing held out)."""
+        qids = self._arrays()["arrays"].qids
+        cand = np.flatnonzero(~banned)
+        if len(cand) == 0 or k <= 0:
+            return []
+        pool_n = min(len(cand), max(self.config.mmr_pool, k))
+        # argsort on (-score, qid): lexsort's last key is primary.
+        ranked = cand[np.lexsort((np.array([qids[i] for i in cand]), -score[cand]))][:pool_n]
+        if lam >= 1.0 or not E.size:
+            return ranked[:k].tolist()
+        pool = ranked.tolist()
+        s = score[ranked]
+        span = max(float(s.max() - s.min()), 1e-9)
+        rel = {r: (score[r] - s.min()) / span for r in pool}
+        chosen: list[int] = []
+        sim_max = {r: 0.0 for r in pool}
+        while pool and len(chosen) < k:
+            best = max(pool, key=lambda r: (lam * rel[r] - (1 - lam) * sim_max[r], -pool.index(r)))
+            chosen.append(best)
+            pool.remove(best)
+            if pool:
+                sims = E[pool] @ E[best]
+                for r, v in zip(pool, sims):
+                    sim_max[r] = max(sim_max[r], float(v))
+        return chosen
+
+    def _explain(self, r: int, score: float, parts: dict, popw: float, liked: list[str], clusters: list[Any], best_cluster: np.ndarray, cat_scores: dict, bad: bool) -> Recommendation:
+        """Readable reasons, each pointing at a stored signal or a real count."""
+        arrays = self._arrays()["arrays"]
+        qid = arrays.qids[r]
+        title_of = lambda q: arrays.titles[arrays.row[q]] if q in arrays.row else q  # noqa: E731
+        reasons: list[str] = []
+        if parts["collab"][r] > 0 and self.counts is not None:
+            for src, fwd, back in contributions(self.counts, liked, qid, self.config.sequential)[:2]:
+                if fwd:
+                    reasons.append(f"people who watched {title_of(src)} went on to this ({fwd} times)")
+                else:
+                    reasons.append(f"people often watched this just before {title_of(src)} ({back} times)")
+        if parts["content"][r] > 0.3 and clusters and best_cluster[r] >= 0:
+            cl = clusters[int(best_cluster[r])]
+            texts = [t for t in (_get(cl, "texts", "signal_texts", default=[]) or []) if t]
+            if texts:
+                reasons.append(f"because you said '{texts[0]}'")
+            else:
+                tops = _get(cl, "top_categories", default=[]) or []
+                if tops:
+                    reasons.append(f"close to your interest in {tops[0] if isinstance(tops[0], str) else tops[0][0]}")
+        good = sorted((c for c in arrays.categories[r] if cat_scores.get(c, 0) > 0), key=lambda c: (-cat_scores[c], c))
+        if good and parts["category"][r] > 0:
+            reasons.append(f"matches your interest in {good[0]}")
+        if not reasons or popw >= 0.5 * self.config.popularity:
+            pop = arrays.popularity[r]
+            reasons.append(f"popular with everyone ({int(pop)} ratings)" if pop > 0 else "popular with everyone")
+        if bad:
+            reasons.append("close to something you disliked; shown for lack of alternatives")
+        return Recommendation(item_id=qid, title=arrays.titles[r], categories=list(arrays.categories[r]), score=round(score, 6), reasons=reasons)
+
+    def config_dict(self) -> dict:
+        """The settings in use, for benchmark reports."""
+        return asdict(self.config)

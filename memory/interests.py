@@ -1,0 +1,559 @@
+"""InterestMemory: durable interest events in Chroma and a decayed multi-interest profile derived from them.
+
+Events (`interest_events`, one record per signal) are the truth. The profile (`interest_profiles`,
+one head record plus one record per interest cluster per user) is derived incrementally in
+`record` and kept in process; it is written behind the event write by a background thread, so
+`record` pays for one Chroma write. A profile that lags its events (a crash before the write-behind,
+another process writing the same user) is detected by comparing the head's signal count with the
+user's events and rebuilt from them, so nothing acknowledged is ever lost from the profile either.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .chroma import get_collection
+from .profile import EventView, Profile, ProfileState
+from .signals import InterestSignal
+from .userid import InvalidUserIdError, validate_user_id
+
+__all__ = [
+    "EVENTS_COLLECTION",
+    "PROFILES_COLLECTION",
+    "ForgetIncompleteError",
+    "InterestEvent",
+    "InterestMemory",
+    "InvalidUserIdError",
+    "UnknownInterestError",
+]
+
+EVENTS_COLLECTION = "interest_events"
+PROFILES_COLLECTION = "interest_profiles"
+_PAGE = 5000  # rows per Chroma get/add page (its max batch is about 5,461)
+_SOURCES = ("chat", "feedback", "item")
+
+
+class CountsLike(Protocol):
+    """The part of memory.counts.CountStore that InterestMemory uses."""
+
+    def add_event(self, user_id: str, item_id: str, ts: float, event_id: str, positive: bool = True) -> None: ...
+    def remove_user(self, user_id: str) -> int: ...
+    def user_contribution(self, user_id: str) -> dict: ...
+
+
+class ForgetIncompleteError(RuntimeError):
+    """forget() found data of the user still stored after deleting it."""
+
+
+class UnknownInterestError(KeyError):
+    """forget_interest() was given neither one of the user's event ids nor a category they have."""
+
+
+@dataclass
+class InterestEvent:
+    """One stored interest event as read back."""
+
+    event_id: str
+    user_id: str
+    text: str | None
+    source: str
+    item_id: str | None
+    polarity: float
+    preference: float
+    categories: dict[str, float]
+    top_category: str | None
+    ts: float
+    recorded_at: float
+    embedding: list[float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def _head_id(uid: str) -> str:
+    # '/' can never occur in a valid user id, so record ids of two users cannot collide.
+    return f"profile/{uid}/head"
+
+
+def _cluster_id(uid: str, cid: int) -> str:
+    return f"profile/{uid}/c{cid}"
+
+
+def _user(uid: str) -> dict[str, Any]:
+    """The only filter shape used for per-user queries (uid already validated)."""
+    return {"user_id": uid}
+
+
+def _and(uid: str, **more: Any) -> dict[str, Any]:
+    return {"$and": [{"user_id": uid}, *({k: v} for k, v in more.items())]}
+
+
+class InterestMemory:
+    """Per-user interest events and profiles in Chroma (embedded or server), plus the collaborative counts."""
+
+    def __init__(
+        self,
+        client: Any,
+        counts: CountsLike | None = None,
+        store_text: bool = True,
+        short_half_life_days: float = 1.0,
+        long_half_life_days: float = 90.0,
+        dim: int = 384,
+        write_behind: bool = True,
+    ) -> None:
+        """Open (creating) the two collections; write_behind=False writes profile records inside record()."""
+        self.client = client
+        self.counts = counts
+        self.store_text = store_text
+        self.short_half_life_days = short_half_life_days
+        self.long_half_life_days = long_half_life_days
+        self.dim = dim
+        self.write_behind = write_behind
+        self._events = get_collection(client, EVENTS_COLLECTION)
+        self._profiles = get_collection(client, PROFILES_COLLECTION)
+        self._writer = uuid.uuid4().hex[:12]  # names this process's profile writes
+        self._states: dict[str, ProfileState] = {}
+        self._synced: dict[str, tuple[str, int]] = {}  # (writer, version) of the head last read/written
+        self._stored_cids: dict[str, set[int]] = {}
+        self._head_vecs: dict[str, np.ndarray] = {}
+        self._dirty: set[str] = set()
+        self._locks: dict[str, threading.RLock] = {}
+        self._guard = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        if write_behind:
+            self._thread = threading.Thread(target=self._write_loop, name="interest-profile-writer", daemon=True)
+            self._thread.start()
+        ref = weakref.ref(self)
+        atexit.register(lambda: (m := ref()) is not None and m.close())
+
+    # ----- plumbing ----------------------------------------------------------------------------
+
+    def _lock(self, uid: str) -> threading.RLock:
+        with self._guard:
+            lock = self._locks.get(uid)
+            if lock is None:
+                lock = self._locks[uid] = threading.RLock()
+            return lock
+
+    def _new_state(self, uid: str) -> ProfileState:
+        return ProfileState(uid, self.short_half_life_days, self.long_half_life_days)
+
+    def _head_vec(self, uid: str) -> np.ndarray:
+        """A fixed pseudo-random unit vector per user for the head record (Chroma needs one; zeros break cosine)."""
+        vec = self._head_vecs.get(uid)
+        if vec is None:
+            seed = int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=8).digest(), "little")
+            v = np.random.default_rng(seed).standard_normal(self.dim)
+            vec = self._head_vecs[uid] = (v / np.linalg.norm(v)).astype(np.float32)
+        return vec
+
+    def _count_events(self, uid: str) -> int:
+        return len(self._events.get(where=_user(uid), include=[])["ids"])
+
+    def _read_head(self, uid: str) -> dict[str, Any] | None:
+        got = self._profiles.get(ids=[_head_id(uid)], include=["metadatas"])
+        return got["metadatas"][0] if got["ids"] else None
+
+    def _load(self, uid: str, head: dict[str, Any] | None) -> ProfileState:
+        """State from Chroma: the stored profile if it covers every event of the user, else rebuilt from events."""
+        clusters: list[tuple[np.ndarray, dict[str, Any]]] = []
+        if head is not None:
+            got = self._profiles.get(where=_and(uid, kind="cluster"), include=["embeddings", "metadatas"])
+            clusters = list(zip(got["embeddings"], got["metadatas"]))
+            self._stored_cids[uid] = {int(m["cid"]) for _, m in clusters}
+            self._synced[uid] = (str(head.get("writer", "")), int(head.get("version", 0)))
+        else:
+            self._stored_cids[uid] = set()
+            self._synced.pop(uid, None)
+        n_events = self._count_events(uid)
+        if head is not None and int(head.get("n_signals", -1)) == n_events:
+            state = ProfileState.from_records(uid, head, clusters, self.short_half_life_days, self.long_half_life_days)
+        elif head is None and n_events == 0:
+            state = self._new_state(uid)
+        else:
+            # Head missing or behind (crash before write-behind, or a concurrent writer): rebuild from events.
+            forgotten = json.loads(head.get("forgotten") or "{}") if head else {}
+            state = self._rebuild(uid, forgotten)
+            self._dirty.add(uid)
+        self._states[uid] = state
+        return state
+
+    def _rebuild(self, uid: str, forgotten: dict[str, float]) -> ProfileState:
+        """Recompute a user's profile state from all their events (tombstones kept)."""
+        state = self._new_state(uid)
+        state.forgotten = {k: float(v) for k, v in forgotten.items()}
+        views = [self._view(e) for e in self._iter_events(uid, with_embeddings=True)]
+        views.sort(key=lambda v: (v.rt, v.ts))
+        for v in views:
+            state.fold(v)
+        prior = self._states.get(uid)
+        state.next_cid = max(state.next_cid, (prior.next_cid if prior else 0), max(self._stored_cids.get(uid, {-1}), default=-1) + 1)
+        # Renumber so fresh clusters never reuse an id still stored for a dropped cluster.
+        base = state.next_cid
+        for i, c in enumerate(state.clusters):
+            c.cid = base + i
+        state.next_cid = base + len(state.clusters)
+        state.version = (prior.version if prior else 0) + 1
+        return state
+
+    def _current(self, uid: str) -> ProfileState:
+        """The user's state, re-read from Chroma if another writer changed the stored profile since we saw it."""
+        head = self._read_head(uid)
+        state = self._states.get(uid)
+        if state is None:
+            return self._load(uid, head)
+        if head is None:
+            if uid in self._synced:  # it was stored and is gone: forgotten by another process
+                return self._load(uid, None)
+            return state
+        marker = (str(head.get("writer", "")), int(head.get("version", 0)))
+        if marker != self._synced.get(uid):
+            return self._load(uid, head)
+        return state
+
+    def _view(self, rec: dict[str, Any]) -> EventView:
+        meta = rec["metadata"]
+        return EventView(
+            event_id=rec["id"],
+            embedding=np.asarray(rec["embedding"], dtype=np.float32),
+            categories=json.loads(meta.get("categories") or "{}"),
+            polarity=float(meta.get("polarity", 0.0)),
+            preference=float(meta.get("preference", 0.0)),
+            source=str(meta.get("source", "chat")),
+            item_id=meta.get("item_id") or None,
+            ts=float(meta.get("ts", 0.0)),
+            rt=float(meta.get("rt", meta.get("ts", 0.0))),
+            text=rec.get("document") if self.store_text else None,
+        )
+
+    def _iter_events(self, uid: str | None, with_embeddings: bool = False, where: dict | None = None) -> Iterable[dict[str, Any]]:
+        """Every event of one user (or matching `where`), page by page, as dicts."""
+        include = ["metadatas", "documents"] + (["embeddings"] if with_embeddings else [])
+        flt = where if where is not None else _user(uid)  # type: ignore[arg-type]
+        offset = 0
+        while True:
+            got = self._events.get(where=flt, include=include, limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            for i, eid in enumerate(ids):
+                yield {
+                    "id": eid,
+                    "metadata": got["metadatas"][i],
+                    "document": got["documents"][i] if got.get("documents") is not None else None,
+                    "embedding": got["embeddings"][i] if with_embeddings else None,
+                }
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
+    # ----- writing -----------------------------------------------------------------------------
+
+    def _prepare(self, uid: str, signals: Sequence[InterestSignal], now: float) -> tuple[list[str], np.ndarray, list[dict], list[str | None], list[EventView]]:
+        """Validate signals and build Chroma rows plus the views the profile folds."""
+        ids, embs, metas, docs, views = [], [], [], [], []
+        for i, s in enumerate(signals):
+            emb = np.asarray(s.embedding, dtype=np.float32).ravel()
+            if emb.shape != (self.dim,) or not np.all(np.isfinite(emb)) or not np.any(emb):
+                raise ValueError(f"signal {i}: embedding must be a finite, non-zero vector of {self.dim} floats, got shape {emb.shape}")
+            if s.source not in _SOURCES:
+                raise ValueError(f"signal {i}: source must be one of {_SOURCES}, got {s.source!r}")
+            cats = {str(k): float(v) for k, v in (s.categories or {}).items()}
+            polarity = float(min(max(s.polarity, -1.0), 1.0))
+            preference = float(min(max(s.preference, 0.0), 1.0))
+            ts = float(s.timestamp) if s.timestamp is not None else now
+            text = s.text if (self.store_text and s.text) else None
+            eid = uuid.uuid4().hex
+            top = max(cats, key=cats.__getitem__) if cats else ""
+            ids.append(eid)
+            embs.append(emb)
+            metas.append({
+                "user_id": uid,
+                "source": s.source,
+                "item_id": s.item_id or "",  # "" (not absent) so `$ne ""` finds exactly the item events
+                "polarity": polarity,
+                "preference": preference,
+                "top_category": top,
+                "categories": json.dumps(cats, separators=(",", ":")),
+                "ts": ts,
+                "rt": now,
+            })
+            docs.append(text)
+            views.append(EventView(eid, emb, cats, polarity, preference, s.source, s.item_id or None, ts, now, text))
+        return ids, np.stack(embs), metas, docs, views
+
+    def record(self, user_id: str, signals: Iterable[InterestSignal]) -> list[str]:
+        """Store signals durably (Chroma, then counts) and fold them into the profile; returns the event ids."""
+        uid = validate_user_id(user_id)
+        sigs = list(signals)
+        if not sigs:
+            return []
+        now = time.time()
+        ids, embs, metas, docs, views = self._prepare(uid, sigs, now)
+        with self._lock(uid):
+            state = self._current(uid)
+            self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
+            if self.counts is not None:
+                for v in views:
+                    if v.item_id:
+                        self.counts.add_event(uid, v.item_id, v.ts, v.event_id, positive=v.polarity >= 0)
+            for v in views:
+                state.fold(v)
+            state.version += 1
+            for s, eid in zip(sigs, ids):
+                s.event_id = eid
+            self._dirty.add(uid)
+            if not self.write_behind:
+                self._flush_users([uid])
+        if self.write_behind:
+            self._wake.set()
+        return ids
+
+    def record_batch(self, pairs: Iterable[tuple[str, InterestSignal]], progress: Any = None) -> list[str]:
+        """Store many (user_id, signal) pairs with batched writes (bulk import, benchmarks); returns event ids in order."""
+        pairs = list(pairs)
+        out: list[str] = []
+        now = time.time()
+        for start in range(0, len(pairs), _PAGE):
+            chunk = pairs[start : start + _PAGE]
+            by_user: dict[str, list[InterestSignal]] = {}
+            for user_id, s in chunk:
+                by_user.setdefault(validate_user_id(user_id), []).append(s)
+            rows = {uid: self._prepare(uid, sigs, now) for uid, sigs in by_user.items()}
+            self._events.add(
+                ids=[i for r in rows.values() for i in r[0]],
+                embeddings=np.concatenate([r[1] for r in rows.values()]),
+                metadatas=[m for r in rows.values() for m in r[2]],
+                documents=[d for r in rows.values() for d in r[3]] if self.store_text else None,
+            )
+            item_events = [(uid, v) for uid, r in rows.items() for v in r[4] if v.item_id]
+            if self.counts is not None and item_events:
+                add_many = getattr(self.counts, "add_events", None)
+                if add_many is not None:
+                    add_many([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for uid, v in item_events])
+                else:
+                    for uid, v in item_events:
+                        self.counts.add_event(uid, v.item_id, v.ts, v.event_id, positive=v.polarity >= 0)
+            for uid, (ids, _, _, _, views) in rows.items():
+                with self._lock(uid):
+                    state = self._states.get(uid) or self._current(uid)
+                    for v in views:
+                        state.fold(v)
+                    state.version += 1
+                    self._dirty.add(uid)
+                for s, eid in zip(by_user[uid], ids):
+                    s.event_id = eid
+            out.extend(eid for _, s in chunk for eid in [s.event_id])
+            if progress is not None:
+                progress.update(len(chunk))
+        self.flush()
+        return [e for e in out if e is not None]
+
+    # ----- profile write-behind ------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(0.5)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the profile is rebuildable; never kill the writer thread
+                time.sleep(0.2)
+
+    def flush(self) -> None:
+        """Write every pending profile change to Chroma now."""
+        with self._guard:
+            users = sorted(self._dirty.copy())
+        for start in range(0, len(users), 200):
+            self._flush_users(users[start : start + 200])
+
+    def _flush_users(self, users: list[str]) -> None:
+        """Upsert the profile records of these users in one call (holding their locks so forget cannot race)."""
+        with self._flush_lock:
+            locks = [self._lock(u) for u in users]
+            for lk in locks:
+                lk.acquire()
+            try:
+                ids, embs, metas, stale, written = [], [], [], [], []
+                for uid in users:
+                    if uid not in self._dirty or uid not in self._states:
+                        continue
+                    state = self._states[uid]
+                    head = state.head_metadata()
+                    head["writer"] = self._writer
+                    ids.append(_head_id(uid))
+                    embs.append(self._head_vec(uid))
+                    metas.append(head)
+                    cids = set()
+                    for cid, centroid, meta in state.cluster_records():
+                        ids.append(_cluster_id(uid, cid))
+                        embs.append(centroid)
+                        metas.append(meta)
+                        cids.add(cid)
+                    stale.extend(_cluster_id(uid, c) for c in self._stored_cids.get(uid, set()) - cids)
+                    written.append((uid, cids, state.version))
+                for start in range(0, len(ids), _PAGE):
+                    self._profiles.upsert(ids=ids[start : start + _PAGE], embeddings=np.stack(embs[start : start + _PAGE]), metadatas=metas[start : start + _PAGE])
+                if stale:
+                    self._profiles.delete(ids=stale)
+                for uid, cids, version in written:
+                    self._stored_cids[uid] = cids
+                    self._synced[uid] = (self._writer, version)
+                    self._dirty.discard(uid)
+            finally:
+                for lk in locks:
+                    lk.release()
+
+    def close(self) -> None:
+        """Write pending profile changes and stop the writer thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - at exit the client may already be gone; events are safe anyway
+            pass
+
+    def __enter__(self) -> "InterestMemory":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----- reading -----------------------------------------------------------------------------
+
+    def profile(self, user_id: str, now: float | None = None) -> Profile:
+        """The user's decayed profile at `now` (default: the current time)."""
+        uid = validate_user_id(user_id)
+        with self._lock(uid):
+            state = self._current(uid)
+            return state.view(time.time() if now is None else float(now))
+
+    def events(self, user_id: str, limit: int | None = 50, since: float | None = None, with_embeddings: bool = False) -> list[InterestEvent]:
+        """The user's events, newest first (signal time), optionally only those at or after `since`."""
+        uid = validate_user_id(user_id)
+        where = _user(uid) if since is None else _and(uid, ts={"$gte": float(since)})
+        rows = [self._event(r, uid, with_embeddings) for r in self._iter_events(uid, with_embeddings, where)]
+        rows.sort(key=lambda e: (e.ts, e.recorded_at), reverse=True)
+        return rows if limit is None else rows[:limit]
+
+    def _event(self, rec: dict[str, Any], uid: str, with_embedding: bool) -> InterestEvent:
+        meta = rec["metadata"]
+        return InterestEvent(
+            event_id=rec["id"],
+            user_id=uid,
+            text=rec.get("document") or None,
+            source=str(meta.get("source")),
+            item_id=meta.get("item_id") or None,
+            polarity=float(meta.get("polarity", 0.0)),
+            preference=float(meta.get("preference", 0.0)),
+            categories=json.loads(meta.get("categories") or "{}"),
+            top_category=meta.get("top_category") or None,
+            ts=float(meta.get("ts", 0.0)),
+            recorded_at=float(meta.get("rt", 0.0)),
+            embedding=[float(x) for x in rec["embedding"]] if with_embedding and rec.get("embedding") is not None else None,
+        )
+
+    def users(self) -> list[str]:
+        """Every user with a stored profile."""
+        self.flush()
+        got = self._profiles.get(where={"kind": "head"}, include=["metadatas"])
+        return sorted({str(m["user_id"]) for m in got["metadatas"]})
+
+    def item_events(self) -> Iterable[tuple[str, str, float, str, bool]]:
+        """Every item event as (user_id, item_id, ts, event_id, positive): feed to CountStore.rebuild / catch_up."""
+        for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):
+            m = rec["metadata"]
+            yield (str(m["user_id"]), str(m["item_id"]), float(m["ts"]), rec["id"], float(m.get("polarity", 0.0)) >= 0)
+
+    def export(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about the user, JSON-able: events (with embeddings), profile, profile records, counts."""
+        uid = validate_user_id(user_id)
+        with self._lock(uid):
+            if uid in self._dirty:
+                self._flush_users([uid])
+            prof = self._current(uid).view(time.time())
+            stored = self._profiles.get(where=_user(uid), include=["metadatas"])
+            return {
+                "user_id": uid,
+                "exported_at": time.time(),
+                "store_text": self.store_text,
+                "events": [e.to_dict() for e in self.events(uid, limit=None, with_embeddings=True)],
+                "profile": prof.to_dict(),
+                "profile_records": [{"id": i, "metadata": m} for i, m in zip(stored["ids"], stored["metadatas"])],
+                "counts": self.counts.user_contribution(uid) if self.counts is not None else None,
+            }
+
+    # ----- forgetting --------------------------------------------------------------------------
+
+    def forget(self, user_id: str) -> dict[str, int]:
+        """Delete the user's events, profile records and counts contribution; verify nothing is left."""
+        uid = validate_user_id(user_id)
+        with self._lock(uid):
+            self._dirty.discard(uid)
+            self._states.pop(uid, None)
+            self._synced.pop(uid, None)
+            self._stored_cids.pop(uid, None)
+            n_events = self._count_events(uid)
+            n_profile = len(self._profiles.get(where=_user(uid), include=[])["ids"])
+            self._events.delete(where=_user(uid))
+            self._profiles.delete(where=_user(uid))
+            n_counts = int(self.counts.remove_user(uid) or 0) if self.counts is not None else 0
+            left = self._count_events(uid) + len(self._profiles.get(where=_user(uid), include=[])["ids"])
+            if self.counts is not None and self.counts.user_contribution(uid).get("events"):
+                left += 1
+            if left:
+                raise ForgetIncompleteError(f"forget({uid!r}): {left} record(s) still stored after deletion")
+            return {"events": n_events, "profile_records": n_profile, "count_events": n_counts}
+
+    def forget_interest(self, user_id: str, category_or_event_id: str) -> dict[str, Any]:
+        """Forget one event (by id) or one category (score to 0, events whose top category it is deleted)."""
+        uid = validate_user_id(user_id)
+        key = str(category_or_event_id)
+        if not key:
+            raise UnknownInterestError("an empty interest name")
+        with self._lock(uid):
+            state = self._current(uid)
+            now = time.time()
+            owned = self._events.get(ids=[key], where=_user(uid), include=["metadatas"])
+            if owned["ids"]:
+                kind, category, doomed = "event", None, owned
+            else:
+                known = set(state.cats) | {c for c in state.forgotten}
+                category = key if key in known else next((c for c in known if c.lower() == key.lower()), key)
+                doomed = self._events.get(where=_and(uid, top_category=category), include=["metadatas"])
+                if not doomed["ids"] and category not in state.cats:
+                    raise UnknownInterestError(f"user {uid!r} has no event id or category {key!r}")
+                kind = "category"
+            if doomed["ids"]:
+                self._events.delete(ids=doomed["ids"])
+            forgotten = dict(state.forgotten)
+            if category is not None:
+                forgotten[category] = now
+            new = self._rebuild(uid, forgotten)
+            self._states[uid] = new
+            self._dirty.add(uid)
+            self._flush_users([uid])
+            if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):
+                # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
+                self.counts.remove_user(uid)
+                for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""})):
+                    m = rec["metadata"]
+                    self.counts.add_event(uid, str(m["item_id"]), float(m["ts"]), rec["id"], positive=float(m["polarity"]) >= 0)
+            return {"kind": kind, "category": category, "deleted_events": len(doomed["ids"])}

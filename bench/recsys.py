@@ -11,13 +11,15 @@ import dataclasses
 import tempfile
 import time
 from pathlib import Path
-from typing import Protocol
+from types import SimpleNamespace
+from typing import Any, Protocol
 
 import numpy as np
 
 from bench.common import percentile_ms, write_result
 from bench.ml100k import EXPECTED_SHA, Metrics, Rating, Split, load_items, load_ratings, pessimistic_rank, split
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
+from interest_bot.plugins.interest.recommender import Recommender, RecommenderConfig
 from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
 
 CATALOG = "movielens-100k"
@@ -61,6 +63,36 @@ class CountsBackend:
         lp = np.log1p(pop[pos])
         lp = lp / max(lp.max(), 1.0)
         return s[pos] * (pos > 0) + 1e-9 * lp
+
+
+def ml_catalog(items: dict[str, dict], pop: dict[str, int], dim: int = 384, seed: int = 0) -> Any:
+    """An ML-100k catalog in CatalogArrays shape; embeddings are random unit vectors (latency only, no content signal)."""
+    ids = sorted(items, key=int)
+    qids = [qid(i) for i in ids]
+    E = np.random.default_rng(seed).normal(size=(len(ids), dim)).astype(np.float32)
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    arrays = SimpleNamespace(
+        name=CATALOG, ids=ids, qids=qids, titles=[items[i]["title"] for i in ids], categories=[items[i]["genres"] for i in ids],
+        popularity=np.array([pop.get(i, 0) for i in ids], np.float32), embeddings=E,
+        metadata=[{"year": int(items[i]["year"])} if items[i]["year"].isdigit() else {} for i in ids],
+        row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
+    )
+    return SimpleNamespace(name=CATALOG, items=lambda: arrays, qualify=qid)
+
+
+def evaluate_recommender(rec: Recommender, store: CountStore, sp: Split, users: list[str]) -> tuple[Metrics, list[float]]:
+    """Score each user's recommend(k=10) list (the product path: exclusions, blend, MMR) and time each call."""
+    m, times = Metrics(), []
+    for u in users:
+        recent = [(i, 1.0) for i in store.user_items(u)]
+        prof = SimpleNamespace(categories={}, positive=[], negative=[], recent_items=recent, n_signals=len(recent))
+        t0 = time.perf_counter()
+        out = rec.recommend(prof, k=10)
+        times.append(time.perf_counter() - t0)
+        ids = [r.item_id for r in out]
+        target = qid(sp.test[u].item)
+        m.add(ids.index(target) + 1 if target in ids else 11)
+    return m, times
 
 
 def global_order(events: list[Rating]) -> list[Rating]:
@@ -133,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
     users = sorted(sp.train, key=int)
     if args.users:
         users = users[: args.users]
-    counts_cfg, seq_cfg = CountConfig(), SequentialConfig()
+    counts_cfg, seq_cfg = CountConfig(), RecommenderConfig().sequential
     result: dict = {"dataset": args.dataset, "test_pairs_sha1": sha, "n_users": len(users), "n_items": len(universe)}
     with tempfile.TemporaryDirectory() as tmp:
         train = [r for u in sp.train for r in sp.train[u]]
@@ -149,13 +181,23 @@ def main(argv: list[str] | None = None) -> dict:
         result["bulk_events_per_s"] = round((len(train) + len(sp.valid)) / bulk_s, 1)
         result["score_p50_ms"] = percentile_ms(times, 50)
         result["score_p95_ms"] = percentile_ms(times, 95)
+        pop = {}
+        for r in train + list(sp.valid.values()):
+            pop[r.item] = pop.get(r.item, 0) + 1
+        rec_cfg = RecommenderConfig(sequential=seq_cfg)
+        rec = Recommender(ml_catalog(load_items(), pop), b.store, rec_cfg)
+        rec.recommend(SimpleNamespace(categories={}, recent_items=[], n_signals=0), k=10)  # build caches once
+        mr, rtimes = evaluate_recommender(rec, b.store, sp, users)
+        result |= mr.as_dict("recommender_")
+        result["recommend_p50_ms"] = percentile_ms(rtimes, 50)
+        result["recommend_p95_ms"] = percentile_ms(rtimes, 95)
         if not args.no_causal:
             b = CountsBackend(Path(tmp) / "causal.db", counts_cfg, seq_cfg)
             cv, ct, eps = run_causal(b, sp, ratings, universe, set(users))
             result |= ct.as_dict("causal_") | cv.as_dict("causal_valid_")
             result["replay_events_per_s"] = round(eps, 1)
     result |= {f"pop_{k}": v for k, v in popularity_baseline(sp, universe, users).as_dict().items()}
-    result["config"] = {"counts": dataclasses.asdict(counts_cfg), "sequential": dataclasses.asdict(seq_cfg)}
+    result["config"] = {"counts": dataclasses.asdict(counts_cfg), "recommender": dataclasses.asdict(RecommenderConfig())}
     result["backend"] = "counts+sequential (direct)"
     write_result(args.name, result)
     return result

@@ -49,9 +49,18 @@ class TitleIndex:
                 self._by_variant.setdefault(v, []).append(row)
         self._max_words = max((len(v.split()) for v in self._by_variant), default=0)
 
-    def _weak(self, variant: str) -> bool:
+    @staticmethod
+    def _strength(variant: str) -> int:
+        """2 = distinctive anywhere; 1 = must be written capitalised or quoted; 0 = that and a viewing cue nearby."""
         words = variant.split()
-        return len(variant) < 5 or all(w in _COMMON or w in _ARTICLES for w in words)
+        content = [w for w in words if w not in _ARTICLES]
+        if len(content) >= 3:
+            return 2
+        if len(words) > len(content) and content and all(len(w) >= 6 and w not in _COMMON for w in content):
+            return 2  # "the godfather": an article plus an unusual word
+        if len(content) <= 1 or all(w in _COMMON for w in content):
+            return 0
+        return 1
 
     def link(self, text: str) -> list[str]:
         """Item ids whose title the text names, in order of mention; longest match wins where titles overlap."""
@@ -67,7 +76,8 @@ class TitleIndex:
                 rows = self._by_variant.get(variant)
                 if not rows:
                     continue
-                if self._weak(variant) and not self._strong_evidence(raw, variant, words, i, n):
+                strength = self._strength(variant)
+                if strength < 2 and not self._strong_evidence(raw, variant, words, i, n, need_cue=strength == 0):
                     continue
                 row = self._pick(rows, words[i + n : i + n + 1])
                 found.append((i, self._ids[row]))
@@ -79,13 +89,13 @@ class TitleIndex:
                 out.append(item)
         return out
 
-    def _strong_evidence(self, raw: str, variant: str, words: list[str], i: int, n: int) -> bool:
-        """A weak title counts only when written capitalised (or quoted) and next to a viewing cue."""
+    def _strong_evidence(self, raw: str, variant: str, words: list[str], i: int, n: int, need_cue: bool) -> bool:
+        """A weak title counts only when written capitalised (or quoted), and for the weakest next to a viewing cue."""
         pat = r"[\"'“‘]%s[\"'”’]" % re.escape(variant)
         quoted = re.search(pat, raw, re.I) is not None
         cap = re.search(r"\b%s\b" % r"\W+".join(w.capitalize() for w in variant.split()), raw) is not None
         window = " ".join(words[max(0, i - 4) : i + n + 4])
-        return (quoted or cap) and _CUES.search(window) is not None and len(variant) >= 2
+        return (quoted or cap) and (not need_cue or _CUES.search(window) is not None)
 
     def _pick(self, rows: list[int], after: list[str]) -> int:
         """Among same-named items prefer the year written after the title, else the most popular, else the first."""

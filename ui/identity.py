@@ -1,0 +1,88 @@
+"""Who a browser is: a server-signed user id kept in the browser, or the login name under auth.
+
+The browser stores `{"uid": ..., "sig": HMAC(secret, uid)}` (a `gr.BrowserState`). Every
+handler derives the user id from that token and verifies the signature first, so a client
+cannot name another user's id: a forged, altered or foreign token gives no identity at all
+(the page then issues a fresh one). With `IBOT_UI_AUTH` set, the Gradio login name is the
+user id and the browser token is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+UID_PREFIX = "web-"
+SECRET_FILE = "ui_secret"
+
+
+def _sign(secret: bytes, uid: str) -> str:
+    return hmac.new(secret, uid.encode(), hashlib.sha256).hexdigest()
+
+
+def issue(secret: bytes) -> dict[str, str]:
+    """A new random identity for a browser that has none (or a bad one)."""
+    uid = UID_PREFIX + secrets.token_urlsafe(12)
+    return {"uid": uid, "sig": _sign(secret, uid)}
+
+
+def verify(secret: bytes, token: Any) -> str | None:
+    """The user id a token proves, or None when it is missing, malformed or forged."""
+    if not isinstance(token, dict):
+        return None
+    uid, sig = token.get("uid"), token.get("sig")
+    if not isinstance(uid, str) or not isinstance(sig, str) or not uid.startswith(UID_PREFIX) or len(uid) > 64:
+        return None
+    if not hmac.compare_digest(_sign(secret, uid), sig):
+        return None
+    return uid
+
+
+def resolve(secret: bytes, token: Any, request: Any = None, auth_enabled: bool = False) -> str | None:
+    """The user a request acts for: the login name under auth, else the verified browser token."""
+    if auth_enabled:
+        name = getattr(request, "username", None) if request is not None else None
+        return f"login:{name}" if name else None
+    return verify(secret, token)
+
+
+def browser_secret(secret: bytes) -> str:
+    """A stable key for Gradio's BrowserState encryption (derived, so tokens survive restarts)."""
+    return hmac.new(secret, b"browser-state", hashlib.sha256).hexdigest()[:32]
+
+
+def load_or_create_secret(data_dir: str | Path) -> bytes:
+    """The server's signing secret, created once (mode 0600) in the data dir so identities survive restarts."""
+    path = Path(data_dir) / SECRET_FILE
+    if path.exists():
+        data = path.read_bytes().strip()
+        if len(data) >= 32:
+            return data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = secrets.token_hex(32).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return data
+
+
+def parse_auth(value: str | list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+    """`user:pass,user2:pass2` (IBOT_UI_AUTH) as Gradio auth pairs; None when unset."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        return value or None
+    pairs = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        user, sep, password = part.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("IBOT_UI_AUTH must look like `user:pass,user2:pass2`")
+        pairs.append((user.strip(), password))
+    return pairs or None

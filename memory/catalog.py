@@ -20,6 +20,7 @@ __all__ = [
     "Catalog",
     "CatalogArrays",
     "CatalogItem",
+    "CatalogNotFoundError",
     "IngestReport",
     "catalog_dir",
     "drop_catalog",
@@ -35,6 +36,10 @@ _RESERVED = {"title", "categories", "popularity", "text_hash", "row_hash", "meta
 _PAGE = 2000  # records per get() page: bounded responses in server mode
 
 Embed = Callable[[list[str]], np.ndarray]
+
+
+class CatalogNotFoundError(LookupError):
+    """The catalog has not been ingested into this Chroma database."""
 
 
 @dataclass
@@ -158,9 +163,11 @@ def _sort_key(item_id: str) -> tuple[int, int, str]:
 class Catalog:
     """Items of one named catalog in the `catalog_<name>` collection, with cosine search."""
 
-    def __init__(self, client: ClientAPI, name: str) -> None:
+    def __init__(self, client: ClientAPI, name: str, create: bool = True) -> None:
         self.name = validate_catalog_name(name)
         self.client = client
+        if not create and COLLECTION_PREFIX + name not in {c.name for c in client.list_collections()}:
+            raise CatalogNotFoundError(f"No catalog {name!r} yet: run `interest-bot catalog ingest {name}` (or a file with --name {name}).")
         self.collection = get_collection(client, COLLECTION_PREFIX + name, metadata={"catalog": name})
         self._arrays: CatalogArrays | None = None
 

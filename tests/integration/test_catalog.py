@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from chroma_server import chroma_server  # noqa: F401  (fixture)
 
-from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, drop_catalog, list_catalogs, validate_catalog_name
+from interest_bot.memory.catalog import Catalog, CatalogItem, CatalogNotFoundError, catalog_dir, drop_catalog, list_catalogs, validate_catalog_name
 from interest_bot.memory.chroma import collection_space, open_client
 from interest_bot.memory.sources import read_file
 
@@ -162,3 +162,6 @@ def test_two_catalogs_never_collide_and_list(client) -> None:
     drop_catalog(client, "cat-a")
     drop_catalog(client, "cat-a")  # dropping twice is fine
     assert "cat-a" not in {m["name"] for m in list_catalogs(client)}
+    with pytest.raises(CatalogNotFoundError, match="interest-bot catalog ingest cat-a"):
+        Catalog(client, "cat-a", create=False)
+    assert Catalog(client, "cat-b", create=False).count() == 1

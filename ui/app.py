@@ -25,7 +25,7 @@ import gradio as gr
 
 from . import identity
 from .cards import CONVERSATION_JS, new_turn, render_conversation
-from .plots import PLOT_JS, render_explain, render_plot, render_signals
+from .plots import LOADING, PLOT_JS, render_explain, render_plot, render_signals
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def build_ui(
                 )
             with gr.Column(scale=2, min_width=300, elem_id="ib-side"):
                 gr.HTML('<h2 class="ib-side-title">What I\'ve learned</h2>', container=False)
-                plot = gr.HTML(render_plot({}), js_on_load=PLOT_JS, elem_id="ib-plot", container=False)
+                plot = gr.HTML(LOADING, js_on_load=PLOT_JS, elem_id="ib-plot", container=False)
                 with gr.Accordion("Recent signals", open=True, elem_id="ib-signals-acc"):
                     signals = gr.HTML(render_signals({}), elem_id="ib-signals", container=False)
                 with gr.Accordion("Why? Explain my last message", open=False, elem_id="ib-why-acc") as why_acc:

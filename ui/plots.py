@@ -133,6 +133,8 @@ def render_explain(text: str | None, weights: list[tuple[str, float]] | None) ->
     )
 
 
+LOADING = '<div class="ib-plot ib-loading"><p class="ib-muted">Loading your memory…</p></div>'
+
 PLOT_JS = """
 element.addEventListener('click', (e) => {
   const b = e.target.closest('button.ib-forget');

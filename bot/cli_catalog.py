@@ -43,36 +43,38 @@ def default_name(source: str) -> str:
 
 def train_classifier_heads(catalog_path: Path, items: list[CatalogItem], encoder: Any) -> None:
     """Train the interest classifier's heads on the catalog and save them in catalog_path/heads."""
-    # WIRING (lead): the classifier is built in parallel; this is the one call site.
-    try:
-        from interest_bot.plugins.interest.classifier import train_heads
-    except ImportError as exc:
-        typer.echo(f"note: classifier heads not trained (plugins/interest/classifier.py unavailable: {exc}).", err=True)
-        return
+    from interest_bot.plugins.interest.classifier import train_heads
+    from interest_bot.plugins.interest.plugin import heads_dir
+
     if not any(it.categories for it in items):
         typer.echo("note: no item has a category, so no classifier heads were trained.", err=True)
         return
     classifier = train_heads(items, encoder, progress=True)
-    path = classifier.save(catalog_path / "heads")
+    path = classifier.save(heads_dir(catalog_path.parent.parent, catalog_path.name))
     typer.echo(f"classifier heads saved in {path}")
 
 
 def seed_counts_from_ratings(settings: Any, catalog: Catalog) -> None:
-    """Seed the collaborative counts from the ML-100k ratings, if memory/counts.py provides seed_counts()."""
-    # WIRING (lead / counts engineer): adjust the call to the final seed_counts signature.
+    """Seed the collaborative counts from the ML-100k ratings (the demo's "people who watched ... went on to")."""
+    from interest_bot.memory.counts import CountStore
+    from interest_bot.plugins.interest.plugin import counts_location
+
+    store = CountStore.open(counts_location(settings.plugin_config()))
     try:
-        from interest_bot.memory import counts
-    except ImportError:
-        typer.echo("note: counts not seeded (memory/counts.py is not there yet).", err=True)
-        return
-    seed = getattr(counts, "seed_counts", None)
-    if seed is None:
-        typer.echo("note: counts not seeded (memory.counts has no seed_counts yet).", err=True)
-        return
-    # (user_id, qualified item id, rating, timestamp), in file order.
-    ratings = [(u, catalog.qualify(i), r, t) for u, i, r, t in load_ratings_ml100k()]
-    seed(ratings=ratings, data_dir=Path(settings.data_dir), sql_url=settings.sql_url, catalog=catalog.name)
-    typer.echo(f"counts seeded from {len(ratings)} ratings")
+        added = store.seed_from_ratings(((u, i, t) for u, i, _r, t in load_ratings_ml100k()), catalog=catalog.name)
+    finally:
+        store.close()
+    typer.echo(f"counts seeded from the ML-100k ratings ({added} new events)")
+
+
+def _is_ready(settings: Any, name: str) -> bool:
+    """True when the catalog is stored and its classifier heads are saved."""
+    from interest_bot.plugins.interest.classifier import InterestClassifier
+    from interest_bot.plugins.interest.plugin import heads_dir
+
+    if not InterestClassifier.exists(heads_dir(Path(settings.data_dir), name)):
+        return False
+    return any(meta["name"] == name and meta["count"] > 0 for meta in list_catalogs(_client(settings)))
 
 
 def _load_items(source: str, id_col: str, title_col: str, text_col: str, category_col: str, items_only: bool) -> list[CatalogItem]:
@@ -102,11 +104,15 @@ def ingest(
     category_col: str = typer.Option("categories", "--category-col", help="column of labels separated by | or ;"),
     items_only: bool = typer.Option(False, "--items-only", help="no popularity or counts from ML-100k ratings"),
     heads: bool = typer.Option(True, "--heads/--no-heads", help="train the interest classifier's heads"),
+    if_missing: bool = typer.Option(False, "--if-missing", help="do nothing when the catalog and its heads exist"),
 ) -> None:
     """Embed and store a catalog (idempotent: re-ingesting updates it and removes items that left the source)."""
     settings = _settings()
     try:
         catalog_name = validate_catalog_name(name or default_name(source))
+        if if_missing and _is_ready(settings, catalog_name):
+            typer.echo(f"catalog {catalog_name!r} is already ingested in {settings.data_dir}")
+            return
         items = _load_items(source, id_col, title_col, text_col, category_col, items_only)
     except (SourceNotInstalledError, ValueError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)

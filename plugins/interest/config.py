@@ -27,3 +27,5 @@ class PluginConfig(BaseModel):
     short_half_life_days: float = 1.0
     long_half_life_days: float = 90.0
     max_message_chars: int = 4000
+    # Clauses below this preference ("hello, how are you?") are analyzed but not remembered.
+    min_preference: float = 0.5

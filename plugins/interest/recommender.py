@@ -32,6 +32,10 @@ class Recommendation:
     score: float
     reasons: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {"item_id": self.item_id, "title": self.title, "categories": list(self.categories), "score": round(float(self.score), 6), "reasons": list(self.reasons)}
+
 
 @dataclass(frozen=True)
 class RecommenderConfig:

@@ -1,0 +1,343 @@
+"""`InterestPlugin`: the one facade the agent, the API, the UI and the benchmarks use.
+
+    plugin = InterestPlugin.open(data_dir="./data", catalog="movielens-100k")
+    plugin.observe("alice", "I loved Star Wars but I can't stand romcoms")
+    plugin.recommend("alice", k=5)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interest_bot.memory.catalog import Catalog, catalog_dir, list_catalogs
+from interest_bot.memory.chroma import open_client
+from interest_bot.memory.counts import CountStore
+from interest_bot.memory.interests import InterestMemory
+from interest_bot.memory.signals import InterestSignal
+from interest_bot.memory.userid import validate_user_id
+
+from .classifier import InterestClassifier
+from .config import PluginConfig
+from .encoder import Encoder, load_encoder
+from .errors import InterestBotError
+from .recommender import Recommendation, Recommender
+
+Listener = Callable[..., None]
+COLD_START_SIGNALS = 3
+
+
+class CatalogNotReadyError(InterestBotError):
+    """The catalog (or its classifier heads) has not been ingested into this data dir."""
+
+
+def heads_dir(data_dir: Path, catalog: str) -> Path:
+    """Where a catalog's classifier heads are saved: beside the catalog's meta."""
+    return catalog_dir(data_dir, catalog) / "heads"
+
+
+def counts_location(config: PluginConfig) -> str | Path:
+    """SQLite in the data dir unless IBOT_SQL_URL names a database."""
+    return config.sql_url or Path(config.data_dir) / "counts.sqlite"
+
+
+class InterestPlugin:
+    """Interest capture, memory and recommendations for one catalog; thread-safe."""
+
+    def __init__(
+        self,
+        config: PluginConfig,
+        client: Any,
+        catalog: Catalog,
+        classifier: InterestClassifier,
+        memory: InterestMemory,
+        counts: CountStore,
+        recommender: Recommender,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.catalog = catalog
+        self.classifier = classifier
+        self.memory = memory
+        self.counts = counts
+        self.recommender = recommender
+        self._listeners: list[Listener] = []
+        self._user_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | Path | None = None,
+        catalog: str | None = None,
+        config: PluginConfig | None = None,
+        encoder: Encoder | None = None,
+        client: Any | None = None,
+    ) -> "InterestPlugin":
+        """Open everything from a data dir: Chroma, the catalog and its heads, memory, counts, recommender."""
+        config = (config or PluginConfig()).model_copy()
+        if data_dir is not None:
+            config.data_dir = Path(data_dir)
+        if catalog is not None:
+            config.catalog = catalog
+        client = client or open_client(Path(config.data_dir), config.chroma_url)
+        encoder = encoder or load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory)
+        counts = CountStore.open(counts_location(config))
+        memory = InterestMemory(
+            client,
+            counts=counts,
+            store_text=config.store_text,
+            short_half_life_days=config.short_half_life_days,
+            long_half_life_days=config.long_half_life_days,
+            dim=encoder.dim,
+        )
+        return cls._for_catalog(config, client, encoder, memory, counts)
+
+    @classmethod
+    def _for_catalog(cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore) -> "InterestPlugin":
+        names = [c["name"] for c in list_catalogs(client)]
+        if config.catalog not in names:
+            raise CatalogNotReadyError(
+                f"Catalog {config.catalog!r} is not ingested in {config.data_dir}. "
+                f"Run `interest-bot catalog ingest {config.catalog}` (make run does this). Ingested: {names or 'none'}."
+            )
+        heads = heads_dir(Path(config.data_dir), config.catalog)
+        if not InterestClassifier.exists(heads):
+            raise CatalogNotReadyError(
+                f"Catalog {config.catalog!r} has no trained classifier heads in {heads}. "
+                f"Run `interest-bot catalog ingest {config.catalog}` again."
+            )
+        catalog = Catalog(client, config.catalog)
+        classifier = InterestClassifier.load(heads, encoder)
+        recommender = Recommender(catalog, counts)
+        plugin = cls(config, client, catalog, classifier, memory, counts, recommender)
+        plugin.warm_up()
+        return plugin
+
+    def warm_up(self) -> None:
+        """Run each stage once so the first user does not pay for lazy initialisation."""
+        self.classifier.analyze("I like good stories")
+        self.catalog.items()
+        self.recommender.recommend(self.memory.profile("warm-up"), k=1)
+
+    def with_catalog(self, name: str) -> "InterestPlugin":
+        """A sibling plugin on another ingested catalog, sharing the encoder, memory and counts."""
+        config = self.config.model_copy(update={"catalog": name})
+        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts)
+        sibling._listeners = self._listeners
+        return sibling
+
+    @property
+    def catalog_name(self) -> str:
+        """The catalog this plugin recommends from."""
+        return self.catalog.name
+
+    def catalogs(self) -> list[str]:
+        """Names of every ingested catalog."""
+        return [c["name"] for c in list_catalogs(self.client)]
+
+    # -- events ---------------------------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(event, **data)` on stage timings, signals, impressions and feedback (metrics hook)."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: str, **data: Any) -> None:
+        for listener in self._listeners:
+            listener(event, **data)
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._emit("stage", stage=name, seconds=time.perf_counter() - started)
+
+    @contextmanager
+    def _user_lock(self, user_id: str) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._user_locks[user_id]
+        with lock:
+            yield
+
+    # -- capture -------------------------------------------------------------------------------------
+    def _item_signals(self, signals: Sequence[InterestSignal]) -> list[InterestSignal]:
+        """Item mentions ("I just watched Star Wars") become item signals with the clause's polarity."""
+        out = []
+        for signal in signals:
+            if not signal.text:
+                continue
+            for item_id in self.recommender.link_titles(signal.text):
+                item = self.catalog.get([item_id])[0]
+                out.append(
+                    InterestSignal(
+                        text=signal.text,
+                        embedding=self._item_vector(item_id),
+                        categories={c: 1.0 / max(1, len(item.categories)) for c in item.categories},
+                        polarity=signal.polarity,
+                        preference=max(signal.preference, 0.9),
+                        source="item",
+                        item_id=self.catalog.qualify(item_id),
+                    )
+                )
+        return out
+
+    def _item_vector(self, item_id: str) -> np.ndarray:
+        arrays = self.catalog.items()
+        return arrays.embeddings[arrays.row[item_id]]
+
+    def observe(self, user_id: str, text: str) -> list[InterestSignal]:
+        """Analyze one message and durably record what it says about the user's taste."""
+        validate_user_id(user_id)
+        if not isinstance(text, str):
+            raise TypeError("message must be a string")
+        with self._stage("analyze"):
+            signals = self.classifier.analyze(text)
+            tastes = [s for s in signals if s.preference >= self.config.min_preference]
+            tastes += self._item_signals(tastes)
+        if not tastes:
+            return []
+        with self._stage("record"), self._user_lock(user_id):
+            self.memory.record(user_id, tastes)
+        self._emit("signals", count=len(tastes), source="chat")
+        return tastes
+
+    def feedback(self, user_id: str, item_id: str, liked: bool | None, seen: bool = False) -> list[str]:
+        """👍 (liked=True), 👎 (liked=False) or "seen it" (liked=None: watched, neutral) on one item."""
+        validate_user_id(user_id)
+        raw = self.catalog.unqualify(item_id)
+        found = self.catalog.get([raw])
+        if not found:
+            raise KeyError(item_id)
+        item = found[0]
+        polarity = 0.0 if liked is None else (1.0 if liked else -1.0)
+        verb = {1.0: "liked", -1.0: "disliked", 0.0: "watched"}[polarity]
+        signal = InterestSignal(
+            text=f"{verb} {item.title}",
+            embedding=self._item_vector(raw),
+            categories={c: 1.0 / max(1, len(item.categories)) for c in item.categories},
+            polarity=polarity,
+            preference=1.0,
+            source="feedback",
+            item_id=self.catalog.qualify(raw),
+        )
+        with self._stage("record"), self._user_lock(user_id):
+            ids = self.memory.record(user_id, [signal])
+        if liked:
+            self.counts.mark_click(user_id, signal.item_id)
+        self._emit("feedback", kind=verb, variant=self.variant(user_id))
+        return ids
+
+    # -- recommend -----------------------------------------------------------------------------------
+    def recommend(self, user_id: str, k: int = 5, exclude: Sequence[str] = ()) -> list[Recommendation]:
+        """Ranked, explained recommendations for the user from this plugin's catalog."""
+        with self._stage("recommend"):
+            profile = self.memory.profile(user_id)
+            return self.recommender.recommend(profile, k=k, exclude=exclude)
+
+    def record_impressions(self, user_id: str, recommendations: Sequence[Recommendation]) -> None:
+        """Count what was shown, so click-through can be measured per variant."""
+        if not recommendations:
+            return
+        variant = self.variant(user_id)
+        self.counts.add_impressions(user_id, [r.item_id for r in recommendations], variant)
+        self._emit("impressions", count=len(recommendations), variant=variant)
+
+    def variant(self, user_id: str) -> str:
+        """The A/B variant of the user (one variant until an experiment is configured)."""
+        return "A"
+
+    # -- inspect and forget --------------------------------------------------------------------------
+    def profile(self, user_id: str) -> Any:
+        """The user's decayed, multi-interest profile."""
+        return self.memory.profile(user_id)
+
+    def profile_dict(self, user_id: str, recent: int = 20) -> dict[str, Any]:
+        """The profile as JSON-able data: categories, clusters, recent items and recent signals."""
+        data = self.memory.profile(user_id).to_dict()
+        data["recent_signals"] = [
+            {**{k: v for k, v in event.to_dict().items() if k != "embedding"}, "categories": dict(sorted(event.categories.items(), key=lambda kv: -kv[1])[:3])}
+            for event in self.memory.events(user_id, limit=recent)
+        ]
+        for cluster in data["positive"] + data["negative"]:
+            cluster.pop("centroid", None)
+        return data
+
+    def export(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about the user."""
+        return self.memory.export(user_id)
+
+    def forget(self, user_id: str) -> None:
+        """Remove the user's events, profile and count contribution."""
+        with self._user_lock(user_id):
+            self.memory.forget(user_id)
+
+    def forget_interest(self, user_id: str, interest: str) -> None:
+        """Drop one category (or one event) from the user's memory."""
+        with self._user_lock(user_id):
+            self.memory.forget_interest(user_id, interest)
+
+    def explain(self, text: str) -> list[tuple[str, float]]:
+        """Per-token contributions to the top category of a message (for the "why" view)."""
+        return self.classifier.explain(text)
+
+    # -- helpers for the middleware, API and UI --------------------------------------------------------
+    def top_interests(self, user_id: str, n: int = 3) -> tuple[list[str], list[str]]:
+        """The user's strongest likes and dislikes, by name."""
+        profile = self.profile(user_id)
+        return profile.top_categories(n), profile.top_categories(n, negative=True)
+
+    def interest_fingerprint(self, user_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A value that changes when the user's top likes or dislikes change."""
+        likes, dislikes = self.top_interests(user_id)
+        return tuple(likes), tuple(dislikes)
+
+    def cold_start_hint(self, user_id: str) -> str | None:
+        """A hint for the agent when the user is new: ask what they like."""
+        if not self.recommender.needs_interests(self.profile(user_id)) and self.profile(user_id).n_signals >= COLD_START_SIGNALS:
+            return None
+        return "This user is new to you: ask which kinds of titles they enjoy (genres, favourites) to personalize."
+
+    @staticmethod
+    def signal_to_dict(signal: InterestSignal) -> dict[str, Any]:
+        """A signal as JSON-able data (top categories only)."""
+        top = dict(sorted(signal.categories.items(), key=lambda kv: -kv[1])[:3])
+        return {
+            "text": signal.text,
+            "top_category": signal.top_category,
+            "categories": {c: round(float(p), 4) for c, p in top.items()},
+            "polarity": round(float(signal.polarity), 4),
+            "preference": round(float(signal.preference), 4),
+            "source": signal.source,
+            "item_id": signal.item_id,
+            "event_id": signal.event_id,
+        }
+
+    @staticmethod
+    def recommendation_from_dict(data: dict[str, Any]) -> Recommendation:
+        """Rebuild a Recommendation from its dict (as kept in the agent's state)."""
+        return Recommendation(**data)
+
+    def recommend_tool(self) -> Any:
+        """A LangChain tool for models that call tools."""
+        from .retriever import recommend_tool
+
+        return recommend_tool(self)
+
+    def close(self) -> None:
+        """Release the count store's connection."""
+        self.counts.close()
+
+
+def recommendation_to_dict(rec: Recommendation) -> dict[str, Any]:
+    """A Recommendation as JSON-able data."""
+    return asdict(rec)

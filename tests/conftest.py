@@ -85,3 +85,75 @@ def no_network(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: (_ for _ in ()).throw(OSError(f"network blocked: {a!r}")))
     os.environ["HF_HUB_OFFLINE"] = "1"
     yield
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# Everything that shapes an ingested catalog: a change to any of these re-ingests the test template.
+_TEMPLATE_INPUTS = [
+    "memory/catalog.py", "memory/sources.py", "memory/counts.py", "memory/chroma.py",
+    "plugins/interest/encoder.py", "plugins/interest/classifier.py", "plugins/interest/heads.py",
+    "plugins/interest/polarity_data.py", "plugins/interest/text.py", "plugins/interest/lexicon.py",
+    "bot/cli_catalog.py",
+]
+
+
+def _template_key() -> str:
+    import hashlib
+
+    digest = hashlib.sha1()
+    files = [ROOT / f for f in _TEMPLATE_INPUTS] + sorted((ROOT / "plugins/interest/data").glob("*"))
+    for path in files:
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def models_dir() -> Path:
+    """The prepared chat model shared by every test (the same cache `make run` fills)."""
+    from interest_bot.bot.models import is_prepared, prepare_local_model
+
+    path = ROOT / "data" / "models"
+    if not is_prepared(path):
+        prepare_local_model(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def catalog_template() -> Path:
+    """A data dir with movielens-100k ingested (items, heads, seeded counts), built once per code version."""
+    import subprocess
+    import sys
+
+    template = ROOT / "data" / "test-cache" / f"ml100k-{_template_key()}"
+    if not (template / ".complete").exists():
+        import shutil
+
+        shutil.rmtree(template, ignore_errors=True)
+        template.mkdir(parents=True)
+        cli = Path(sys.executable).with_name("interest-bot")
+        env = {**os.environ, "IBOT_DATA_DIR": str(template)}
+        out = subprocess.run([str(cli), "catalog", "ingest", "movielens-100k"], env=env, capture_output=True, text=True, timeout=1800)
+        assert out.returncode == 0, out.stderr[-3000:]
+        (template / ".complete").write_text("ok\n")
+    return template
+
+
+@pytest.fixture
+def prepared_data_dir(catalog_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the ingested template, with the shared prepared chat model linked in."""
+    import shutil
+
+    target = tmp_path / "data"
+    shutil.copytree(catalog_template, target, ignore=shutil.ignore_patterns(".complete", ".interest-bot.lock"))
+    (target / "models").symlink_to(models_dir(), target_is_directory=True)
+    return target
+
+
+@pytest.fixture
+def plugin(prepared_data_dir: Path, encoder):
+    """A real InterestPlugin on a private copy of the ingested movielens-100k catalog."""
+    from interest_bot.plugins.interest.plugin import InterestPlugin
+
+    p = InterestPlugin.open(data_dir=prepared_data_dir, encoder=encoder)
+    yield p
+    p.close()

@@ -1,4 +1,7 @@
-"""The interest plugin: capture interests from chat, remember them, recommend from a catalog."""
+"""The interest plugin: capture interests from chat, remember them, recommend from a catalog.
+
+    from interest_bot.plugins.interest import InterestPlugin, InterestMiddleware, InterestContext
+"""
 
 from .offline import apply_offline_defaults
 
@@ -6,4 +9,21 @@ apply_offline_defaults()
 
 from .config import PluginConfig  # noqa: E402
 
-__all__ = ["PluginConfig"]
+__all__ = ["InterestContext", "InterestMiddleware", "InterestPlugin", "PluginConfig", "InterestRetriever"]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """Import the heavier parts only when asked for, so `import interest_bot.plugins.interest` stays light."""
+    if name == "InterestPlugin":
+        from .plugin import InterestPlugin
+
+        return InterestPlugin
+    if name in {"InterestMiddleware", "InterestContext"}:
+        from . import middleware
+
+        return getattr(middleware, name)
+    if name == "InterestRetriever":
+        from .retriever import InterestRetriever
+
+        return InterestRetriever
+    raise AttributeError(name)

@@ -334,7 +334,8 @@ class InterestPlugin:
         return recommend_tool(self)
 
     def close(self) -> None:
-        """Release the count store's connection."""
+        """Flush pending profile writes and release the count store."""
+        self.memory.close()
         self.counts.close()
 
 

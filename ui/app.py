@@ -271,7 +271,7 @@ def build_ui(
             picker = gr.Dropdown(label="Catalog", choices=[], visible=False, scale=0, min_width=180, elem_id="ib-catalog")
 
         with gr.Row(elem_id="ib-main", equal_height=False):
-            with gr.Column(scale=3, min_width=320, elem_id="ib-chat-col"):
+            with gr.Column(scale=5, min_width=320, elem_id="ib-chat-col"):
                 conv = gr.HTML(render_conversation([]), js_on_load=CONVERSATION_JS, elem_id="ib-conv", container=False)
                 with gr.Row(elem_id="ib-chips", visible=False) as chips_row:
                     chip_buttons = [gr.Button(text, size="sm", variant="secondary", elem_classes="ib-chip", min_width=0) for text in starters_for(None)]
@@ -284,7 +284,7 @@ def build_ui(
                     elem_id="ib-input",
                     autofocus=True,
                 )
-            with gr.Column(scale=2, min_width=300, elem_id="ib-side"):
+            with gr.Column(scale=3, min_width=300, elem_id="ib-side"):
                 gr.HTML('<h2 class="ib-side-title">What I\'ve learned</h2>', container=False)
                 plot = gr.HTML(LOADING, js_on_load=PLOT_JS, elem_id="ib-plot", container=False)
                 with gr.Accordion("Recent signals", open=True, elem_id="ib-signals-acc"):

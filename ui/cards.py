@@ -54,9 +54,9 @@ def render_card(rec: dict[str, Any], turn: int) -> str:
     item = esc(rec.get("item_id"))
     title = esc(rec.get("title") or rec.get("item_id"))
     state = rec.get("state")
-    tags = "".join(f'<span class="ib-tag">{esc(c)}</span>' for c in (rec.get("categories") or [])[:4])
+    tags = "".join(f'<span class="ib-tag">{esc(c)}</span>' for c in (rec.get("categories") or [])[:3])
     reasons = rec.get("reasons") or []
-    reason = f'<p class="ib-reason">{esc(reasons[0])}</p>' if reasons else ""
+    reason = f'<p class="ib-reason" title="{esc(reasons[0])}">{esc(reasons[0])}</p>' if reasons else ""
     if state == "liked":
         actions = f'<span class="ib-badge" role="status">{THUMB_UP} Liked: more like this</span>'
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,15 @@ def resolve(secret: bytes, token: Any, request: Any = None, auth_enabled: bool =
     """The user a request acts for: the login name under auth, else the verified browser token."""
     if auth_enabled:
         name = getattr(request, "username", None) if request is not None else None
-        return f"login:{name}" if name else None
+        return login_user_id(name) if name else None
     return verify(secret, token)
+
+
+def login_user_id(name: str) -> str:
+    """The memory user id of a Gradio login: `login:<name>`, hashed when the name has unsafe characters."""
+    if re.fullmatch(r"[A-Za-z0-9_.@\-]{1,100}", name):
+        return f"login:{name}"
+    return "login:h-" + hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
 def browser_secret(secret: bytes) -> str:

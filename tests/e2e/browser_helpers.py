@@ -95,6 +95,9 @@ def check_layout(page: Any, artifacts: Path, name: str) -> None:
     for selector in ("#ib-plot .ib-plot", ".ib-turn:last-child .ib-card", "#ib-input textarea"):
         reachable(page, selector)
         no_horizontal_scroll(page)
+    # The picture a person sees: the newest reply and its cards, the input and (on a desktop) the panel.
+    page.evaluate("() => { const c = document.querySelector('.ib-conv'); c.scrollTop = c.scrollHeight; window.scrollTo(0, 0); }")
     page.locator("#ib-input textarea").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / f"{name}.png"))
     page.screenshot(path=str(artifacts / f"{name}-full.png"), full_page=True)

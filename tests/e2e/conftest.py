@@ -44,16 +44,29 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, str]:
         return response.status, response.read().decode("utf-8", "replace")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+SKIP_FILES = {".complete", ".interest-bot.lock", "ui_secret"}
+
+
 def _copy_data_dir(source: Path, target: Path) -> Path:
-    """A private copy of the prepared data dir (the server holds its lock); big model folders are linked."""
+    """A private copy of the ingested catalog template (the server holds its lock), with the prepared chat model linked."""
+    from interest_bot.bot.models import is_prepared, prepare_local_model
+
     target.mkdir(parents=True)
     for child in source.iterdir():
-        if child.name in {"models"} and child.is_dir():
+        if child.name in SKIP_FILES:
+            continue
+        if child.name == "models" and child.is_dir():
             (target / child.name).symlink_to(child.resolve(), target_is_directory=True)
         elif child.is_dir():
-            shutil.copytree(child, target / child.name, symlinks=True)
-        elif child.name != "ui_secret":
+            shutil.copytree(child, target / child.name, symlinks=True, ignore=shutil.ignore_patterns(*SKIP_FILES))
+        else:
             shutil.copy2(child, target / child.name)
+    if not (target / "models").exists():
+        models = ROOT / "data" / "models"  # the same prepared-model cache the shared fixtures and `make run` use
+        if not is_prepared(models):
+            prepare_local_model(models)
+        (target / "models").symlink_to(models, target_is_directory=True)
     return target
 
 
@@ -72,8 +85,9 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if os.environ.get("IBOT_E2E_URL"):
         yield os.environ["IBOT_E2E_URL"].rstrip("/")
         return
-    prepared_data_dir = request.getfixturevalue("prepared_data_dir")
-    data = _copy_data_dir(Path(prepared_data_dir), tmp_path_factory.mktemp("e2e") / "data")
+    # The shared session template (tests/conftest.py: movielens-100k ingested, heads trained); one copy per module.
+    template = request.getfixturevalue("catalog_template")
+    data = _copy_data_dir(Path(template), tmp_path_factory.mktemp("e2e") / "data")
     port = _free_port()
     env = dict(os.environ, IBOT_DATA_DIR=str(data), IBOT_HOST="127.0.0.1", GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
     env.pop("IBOT_UI_AUTH", None)

@@ -28,10 +28,24 @@ from interest_bot.memory.signals import InterestSignal
 
 from . import polarity_data
 from .encoder import Encoder
+from . import lexicon
 from .heads import LinearHead, fit_head, hashed
 from .text import MAX_CHARS, normalize, preprocess, split_clauses
 
 HEAD_FILES = ("category", "polarity", "preference")
+# Regularisation and weight of the hashed n-grams per head (chosen on training data only).
+HEAD_PARAMS: dict[str, dict[str, float]] = {
+    "category": {"c": 4.0, "lexical_scale": 1.0},
+    "polarity": {"c": 2.0, "lexical_scale": 0.5},
+    "preference": {"c": 1.0, "lexical_scale": 1.0},
+}
+LEXICON_SCALE = 2.0
+CHAT_POLARITY_WEIGHT = 2.0  # chat clauses are the target domain; reviews teach the wider vocabulary  # puts the 4 lexicon features on a par with the unit-length embedding
+
+
+def dense_features(emb: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """What the heads see densely: the embedding, then the negation-aware lexicon features."""
+    return np.hstack([emb, LEXICON_SCALE * lexicon.features(list(texts))]).astype(np.float32)
 
 
 class InterestClassifier:
@@ -62,12 +76,13 @@ class InterestClassifier:
     def score_clauses(self, clauses: Sequence[str]) -> dict[str, np.ndarray]:
         """Embeddings and head outputs for already-clean clauses (one encoder call)."""
         emb = self.encoder.encode(list(clauses), batch_size=32)
+        x = dense_features(emb, clauses)
         lex = hashed(list(clauses)) if clauses else None
         return {
             "embedding": emb,
-            "categories": self.category.proba(emb, lex),
-            "polarity": 2.0 * self.polarity.proba(emb, lex)[:, 0] - 1.0,
-            "preference": self.preference.proba(emb, lex)[:, 0],
+            "categories": self.category.proba(x, lex),
+            "polarity": 2.0 * self.polarity.proba(x, lex)[:, 0] - 1.0,
+            "preference": self.preference.proba(x, lex)[:, 0],
         }
 
     def analyze(self, text: object) -> list[InterestSignal]:
@@ -108,7 +123,7 @@ class InterestClassifier:
         """Category probabilities for whole documents (no clause splitting), e.g. catalog items."""
         texts = [normalize(t, self.max_chars) for t in texts]
         emb = self.encoder.encode(texts, batch_size=32)
-        return self.category.proba(emb, hashed(texts) if texts else None)
+        return self.category.proba(dense_features(emb, texts), hashed(texts) if texts else None)
 
     def explain(self, text: object, method: str = "occlusion") -> list[tuple[str, float]]:
         """Per-word contributions to the top category of the message (see explain.py)."""
@@ -195,7 +210,7 @@ def train_heads(
         batch = all_texts[start : start + 64]
         embs.append(encoder.encode(batch, batch_size=32))
         bar.update(len(batch))
-    emb = np.concatenate(embs)
+    emb = dense_features(np.concatenate(embs), all_texts)
     lex = hashed(all_texts)
     n_items, n_chat, n_neutral = len(item_texts), len(chat_texts), len(neutral)
     s_chat = slice(n_items, n_items + n_chat)
@@ -208,19 +223,19 @@ def train_heads(
     y_cat = np.array([[c in cats for c in categories] for cats in cat_lists], dtype=int)
     # Chat clauses are few next to the catalog; weigh both sources equally in total.
     w_cat = np.r_[np.full(n_items, 1.0), np.full(n_chat + n_neutral, max(1.0, n_items / max(1, n_chat + n_neutral)))]
-    category = fit_head(categories, emb[cat_rows], lex[cat_rows], y_cat, w_cat, c=4.0, progress=bar)
+    category = fit_head(categories, emb[cat_rows], lex[cat_rows], y_cat, w_cat, progress=bar, **HEAD_PARAMS["category"])
 
     # Polarity: reviews plus chat likes/dislikes (chat weighted up: it is the target domain).
     pol_rows = np.r_[np.arange(s_chat.start, s_chat.stop), np.arange(s_reviews.start, s_reviews.stop)]
     y_pol = np.r_[np.array([c.polarity > 0 for c in chat], dtype=int), review_labels].reshape(-1, 1)
-    w_pol = np.r_[np.full(n_chat, 2.0), np.full(len(review_texts), 1.0)]
-    polarity = fit_head(["positive"], emb[pol_rows], lex[pol_rows], y_pol, w_pol, c=2.0)
+    w_pol = np.r_[np.full(n_chat, CHAT_POLARITY_WEIGHT), np.full(len(review_texts), 1.0)]
+    polarity = fit_head(["positive"], emb[pol_rows], lex[pol_rows], y_pol, w_pol, **HEAD_PARAMS["polarity"])
     bar.update(1)
 
     # Preference: does the clause state a taste at all? Taste clauses vs neutral small talk.
     pref_rows = np.r_[np.arange(s_chat.start, s_chat.stop), np.arange(s_neutral.start, s_neutral.stop)]
     y_pref = np.r_[np.ones(n_chat, dtype=int), np.zeros(n_neutral, dtype=int)].reshape(-1, 1)
-    preference = fit_head(["preference"], emb[pref_rows], lex[pref_rows], y_pref, None, c=1.0)
+    preference = fit_head(["preference"], emb[pref_rows], lex[pref_rows], y_pref, None, **HEAD_PARAMS["preference"])
     bar.update(1)
     bar.close()
     info = {

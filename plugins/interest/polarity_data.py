@@ -97,7 +97,7 @@ def phrase_categories(phrase: str, category: str, categories: list[str]) -> list
     return sorted({category, *(c for c in extra if c in categories)})
 
 
-def chat_clauses(categories: list[str], per_category: int = 60, seed: int = 0) -> list[ChatClause]:
+def chat_clauses(categories: list[str], per_category: int = 60, seed: int = 0, things_per_polarity: int = 8) -> list[ChatClause]:
     """First-person clauses from templates: likes and dislikes of each category and of everyday things."""
     rng = random.Random(seed)
     templates = _json("templates.json")
@@ -112,7 +112,8 @@ def chat_clauses(categories: list[str], per_category: int = 60, seed: int = 0) -
     # Tastes outside the catalog teach polarity without teaching a category.
     for thing in templates["things"]:
         for polarity in (1, -1):
-            for template in rng.sample(templates["positive" if polarity > 0 else "negative"], 4):
+            pool = templates["positive" if polarity > 0 else "negative"]
+            for template in rng.sample(pool, min(things_per_polarity, len(pool))):
                 out.append(ChatClause(_fill(template, thing, rng), polarity, []))
     return out
 

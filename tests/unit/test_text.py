@@ -1,0 +1,58 @@
+"""Preprocessing and clause splitting of chat text (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from interest_bot.plugins.interest.text import MAX_CHARS, normalize, preprocess, split_clauses
+
+
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        ("I love sci-fi but I hate horror", ["I love sci-fi", "I hate horror"]),
+        ("I love sci-fi but not horror.", ["I love sci-fi", "I don't like horror"]),
+        ("Westerns are great. However, musicals bore me!", ["Westerns are great", "musicals bore me"]),
+        ("I adore westerns, and I also like war movies", ["I adore westerns", "I also like war movies"]),
+        ("I like comedies and dramas", ["I like comedies and dramas"]),
+        ("Cartoons are fun; documentaries are dull", ["Cartoons are fun", "documentaries are dull"]),
+        ("Although I like thrillers, gore bothers me", ["I like thrillers, gore bothers me"]),
+        ("hello, how are you?", ["hello, how are you"]),
+    ],
+)
+def test_split_clauses(text: str, clauses: list[str]) -> None:
+    """Contrast words and punctuation split clauses; plain conjunctions of objects do not."""
+    assert split_clauses(normalize(text)) == clauses
+
+
+def test_normalize_cleans_text() -> None:
+    """NFKC, zero-width and control characters gone, URLs stripped, spaces collapsed."""
+    raw = "I\u200b love\u00a0\u00a0ｓｃｉ-ｆｉ\x07 see https://example.com/x?y=1 and www.foo.org  now"
+    assert normalize(raw) == "I love sci-fi see and now"
+
+
+def test_normalize_caps_length_at_a_word_boundary() -> None:
+    """A 100,000-character message is truncated, not rejected."""
+    text = normalize("word " * 20_000)
+    assert 0 < len(text) <= MAX_CHARS
+    assert text.endswith("word")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "   \n\t ", "\u200b\u200c\u200d\ufeff", "😀🎬🍿", "!!! ??? ...", None, b"\x00\xff\xfe\x01", "\x00" * 1000],
+)
+def test_wordless_input_gives_no_clauses(bad: object) -> None:
+    """Empty, whitespace, zero-width, emoji-only, punctuation-only and binary input: no clause, no error."""
+    assert preprocess(bad) == []
+
+
+def test_right_to_left_and_mixed_text_survive() -> None:
+    """Right-to-left text keeps its words (bidi marks removed) and gives a clause."""
+    clauses = preprocess("\u202bאני אוהב סרטי מדע בדיוני\u202c")
+    assert clauses == ["אני אוהב סרטי מדע בדיוני"]
+
+
+def test_clause_count_is_bounded() -> None:
+    """A message of many sentences yields at most 32 clauses (one bounded encoder batch)."""
+    assert len(preprocess("I like it. " * 500)) == 32

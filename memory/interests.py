@@ -131,7 +131,6 @@ class InterestMemory:
         self._dirty: set[str] = set()
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
-        self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -382,40 +381,40 @@ class InterestMemory:
 
     def _flush_users(self, users: list[str]) -> None:
         """Upsert the profile records of these users in one call (holding their locks so forget cannot race)."""
-        with self._flush_lock:
-            locks = [self._lock(u) for u in users]
+        # No global flush lock: callers may already hold one user lock, and sorted acquisition avoids cycles.
+        locks = [self._lock(u) for u in sorted(set(users))]
+        for lk in locks:
+            lk.acquire()
+        try:
+            ids, embs, metas, stale, written = [], [], [], [], []
+            for uid in users:
+                if uid not in self._dirty or uid not in self._states:
+                    continue
+                state = self._states[uid]
+                head = state.head_metadata()
+                head["writer"] = self._writer
+                ids.append(_head_id(uid))
+                embs.append(self._head_vec(uid))
+                metas.append(head)
+                cids = set()
+                for cid, centroid, meta in state.cluster_records():
+                    ids.append(_cluster_id(uid, cid))
+                    embs.append(centroid)
+                    metas.append(meta)
+                    cids.add(cid)
+                stale.extend(_cluster_id(uid, c) for c in self._stored_cids.get(uid, set()) - cids)
+                written.append((uid, cids, state.version))
+            for start in range(0, len(ids), _PAGE):
+                self._profiles.upsert(ids=ids[start : start + _PAGE], embeddings=np.stack(embs[start : start + _PAGE]), metadatas=metas[start : start + _PAGE])
+            if stale:
+                self._profiles.delete(ids=stale)
+            for uid, cids, version in written:
+                self._stored_cids[uid] = cids
+                self._synced[uid] = (self._writer, version)
+                self._dirty.discard(uid)
+        finally:
             for lk in locks:
-                lk.acquire()
-            try:
-                ids, embs, metas, stale, written = [], [], [], [], []
-                for uid in users:
-                    if uid not in self._dirty or uid not in self._states:
-                        continue
-                    state = self._states[uid]
-                    head = state.head_metadata()
-                    head["writer"] = self._writer
-                    ids.append(_head_id(uid))
-                    embs.append(self._head_vec(uid))
-                    metas.append(head)
-                    cids = set()
-                    for cid, centroid, meta in state.cluster_records():
-                        ids.append(_cluster_id(uid, cid))
-                        embs.append(centroid)
-                        metas.append(meta)
-                        cids.add(cid)
-                    stale.extend(_cluster_id(uid, c) for c in self._stored_cids.get(uid, set()) - cids)
-                    written.append((uid, cids, state.version))
-                for start in range(0, len(ids), _PAGE):
-                    self._profiles.upsert(ids=ids[start : start + _PAGE], embeddings=np.stack(embs[start : start + _PAGE]), metadatas=metas[start : start + _PAGE])
-                if stale:
-                    self._profiles.delete(ids=stale)
-                for uid, cids, version in written:
-                    self._stored_cids[uid] = cids
-                    self._synced[uid] = (self._writer, version)
-                    self._dirty.discard(uid)
-            finally:
-                for lk in locks:
-                    lk.release()
+                lk.release()
 
     def close(self) -> None:
         """Write pending profile changes and stop the writer thread."""

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # When recommendations are appended to replies: every_turn, on_change or on_request.
     recommend_policy: Literal["every_turn", "on_change", "on_request"] = "every_turn"
     recommend_k: int = 5
+    # Browser logins for the UI, `user:pass,user2:pass2`; empty = each browser gets its own signed identity.
+    ui_auth: str = Field(default="", repr=False)
 
     @field_validator("chat_backend")
     @classmethod

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any, Iterator
+
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from .api import create_api, install_error_handlers
 from .config import Settings
 from .services import Services
 
-PLACEHOLDER_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>interest-bot</title></head>
-<body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
-<h1>interest-bot is running</h1>
-<p>The HTTP API is at <a href="/docs">/docs</a>; the health check at <a href="/healthz">/healthz</a>.</p>
-</body></html>"""
+
+def _mount_ui(app: FastAPI, services: Services) -> None:
+    """Hand the UI the plugin and a chat function; it builds no models itself."""
+    from interest_bot.ui.app import mount_ui
+    from interest_bot.ui.identity import load_or_create_secret
+
+    def chat_stream(user_id: str, message: str, catalog: str | None) -> Iterator[dict[str, Any]]:
+        yield from services.chat_for(services.plugin_for(catalog)).stream(user_id, message)
+
+    def forget_user(user_id: str) -> None:
+        services.plugin.forget(user_id)
+        services.forget_conversations(user_id)
+
+    def export_user(user_id: str) -> dict[str, Any]:
+        data = services.plugin.export(user_id)
+        data["conversations"] = services.conversations(user_id)
+        return data
+
+    mount_ui(
+        app,
+        plugin_for=services.plugin_for,
+        chat_stream=chat_stream,
+        catalogs=services.catalogs,
+        secret=load_or_create_secret(services.settings.data_dir),
+        auth=services.settings.ui_auth or None,
+        forget_user=forget_user,
+        export_user=export_user,
+        history=services.conversations,
+    )
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None, ui: bool = True) -> FastAPI:
     """Build the server's ASGI app from settings (or from services composed by the caller)."""
     settings = settings or (services.settings if services else Settings())
     services = services or Services(settings)
@@ -39,8 +65,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         """Prometheus metrics."""
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return PLACEHOLDER_PAGE
-
+    if ui:
+        _mount_ui(app, services)
     return app

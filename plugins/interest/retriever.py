@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from langchain.tools import ToolRuntime
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -29,24 +30,18 @@ class InterestRetriever(BaseRetriever):
             return []
         vector = self.plugin.classifier.encoder.encode([query or " "])
         hits = self.plugin.catalog.search(vector, k=k)[0]
-        items = {item.id: item for item in self.plugin.catalog.get([item_id for item_id, _ in hits])}
+        catalog = self.plugin.catalog
+        items = {catalog.qualify(item.id): item for item in catalog.get([qid for qid, _ in hits])}
         docs = []
-        for item_id, score in hits:
-            item = items[item_id]
-            docs.append(
-                Document(
-                    page_content=item.text,
-                    id=self.plugin.catalog.qualify(item_id),
-                    metadata={"item_id": self.plugin.catalog.qualify(item_id), "title": item.title, "categories": list(item.categories), "score": float(score)},
-                )
-            )
+        for qid, score in hits:
+            item = items[qid]
+            meta = {"item_id": qid, "title": item.title, "categories": list(item.categories), "score": float(score)}
+            docs.append(Document(page_content=item.text, id=qid, metadata=meta))
         return docs
 
 
 def recommend_tool(plugin: Any) -> BaseTool:
     """A `recommend` tool that reads the user id from the agent's runtime context."""
-    from langchain.tools import ToolRuntime
-
     @tool("recommend")
     def recommend(k: int = 5, runtime: ToolRuntime = None) -> str:  # type: ignore[assignment]
         """Recommend catalog items for the current user, with the reason for each, as JSON."""

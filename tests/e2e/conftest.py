@@ -124,7 +124,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium (no Playwright browser download)."""
     from playwright.sync_api import sync_playwright

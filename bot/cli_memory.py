@@ -1,28 +1,134 @@
 """`interest-bot memory ...`: show, export and forget what was learned about a user."""
 
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
 import typer
+
+from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, DataDirLockedError, open_client
+from interest_bot.memory.interests import InterestMemory, UnknownInterestError
+from interest_bot.memory.userid import InvalidUserIdError, validate_user_id
 
 app = typer.Typer(help="Inspect, export and forget a user's interest memory.", no_args_is_help=True)
 
 
-def _not_built() -> None:
-    typer.echo("`memory` commands are not built yet (issue: interest memory).", err=True)
-    raise typer.Exit(2)
+def _settings() -> tuple[Path, str, str, bool]:
+    """(data_dir, chroma_url, sql_url, store_text) from Settings, or the IBOT_ env vars if settings cannot load."""
+    try:
+        from interest_bot.bot.config import Settings
+
+        s = Settings()
+        return Path(s.data_dir), s.chroma_url, s.sql_url, s.store_text
+    except ImportError:
+        env = os.environ
+        return (
+            Path(env.get("IBOT_DATA_DIR", "./data")),
+            env.get("IBOT_CHROMA_URL", ""),
+            env.get("IBOT_SQL_URL", ""),
+            env.get("IBOT_STORE_TEXT", "true").lower() not in {"0", "false", "no"},
+        )
+
+
+def _fail(msg: str, code: int = 1) -> None:
+    typer.echo(msg, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _memory() -> Iterator[InterestMemory]:
+    """Open the interest memory the running configuration points at, with clear errors."""
+    from interest_bot.memory.counts import CountStore
+
+    data_dir, chroma_url, sql_url, store_text = _settings()
+    try:
+        client = open_client(data_dir, chroma_url)
+    except DataDirLockedError as exc:
+        # Going through the running server's HTTP API comes with the API issue; until then, say so.
+        _fail(f"{exc}\nThe `memory` commands cannot open the data directory while that process runs.", 3)
+    except (ChromaDataError, ChromaUnavailableError) as exc:
+        _fail(str(exc), 2)
+    counts = CountStore.open(sql_url or Path(data_dir) / "counts.sqlite")
+    mem = InterestMemory(client, counts, store_text=store_text)
+    try:
+        yield mem
+    finally:
+        mem.close()
+        counts.close()
+
+
+def _uid(user: str) -> str:
+    try:
+        return validate_user_id(user)
+    except InvalidUserIdError as exc:
+        _fail(f"invalid user id: {exc}", 2)
+    raise AssertionError  # unreachable
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
 
 
 @app.command("show")
-def show(user: str) -> None:
-    """Show a user's interests (not built yet)."""
-    _not_built()
+def show(user: str, limit: int = typer.Option(10, "--limit", help="recent signals to list")) -> None:
+    """Show a user's interests: category scores (short/long term), interest clusters, recent signals."""
+    uid = _uid(user)
+    with _memory() as mem:
+        p = mem.profile(uid)
+        recent = mem.events(uid, limit=limit)
+    if p.is_empty:
+        typer.echo(f"Nothing is stored about {uid}.")
+        return
+    typer.echo(f"User {uid}: {p.n_signals} signals, last update {_when(p.last_update)}\n")
+    typer.echo(f"{'category':<24} {'score':>7} {'short':>8} {'long':>8}")
+    for name, c in p.categories.items():
+        typer.echo(f"{name[:24]:<24} {c.score:>7.3f} {c.short:>8.3f} {c.long:>8.3f}")
+    for title, clusters in (("Interests", p.positive), ("Dislikes", p.negative)):
+        if clusters:
+            typer.echo(f"\n{title}:")
+        for c in clusters:
+            cats = ", ".join(list(c.categories)[:3]) or "-"
+            said = next((t for t in c.texts if t), "")
+            typer.echo(f"  {c.cluster_id:<6} weight {c.weight:6.3f}  {c.n_signals:>3} signals  [{cats}]" + (f'  "{said[:60]}"' if said else ""))
+    typer.echo("\nRecent signals:")
+    typer.echo(f"  {'when':<16} {'source':<8} {'pol':>5} {'top category':<16} {'item':<22} text / event id")
+    for e in recent:
+        label = e.text[:50] if e.text else e.event_id
+        typer.echo(f"  {_when(e.ts):<16} {e.source:<8} {e.polarity:>5.2f} {(e.top_category or '-')[:16]:<16} {(e.item_id or '-')[:22]:<22} {label}")
 
 
 @app.command("export")
 def export(user: str) -> None:
-    """Export a user's memory as JSON (not built yet)."""
-    _not_built()
+    """Print everything stored about a user as JSON."""
+    uid = _uid(user)
+    with _memory() as mem:
+        data = mem.export(uid)
+    typer.echo(json.dumps(data, indent=2, default=float))
 
 
 @app.command("forget")
-def forget(user: str, interest: str = typer.Option(None, "--interest")) -> None:
-    """Forget a user, or one interest (not built yet)."""
-    _not_built()
+def forget(
+    user: str,
+    interest: str = typer.Option(None, "--interest", help="forget only this category or event id"),
+) -> None:
+    """Forget a user entirely (events, profile, counts contribution), or one interest with --interest."""
+    uid = _uid(user)
+    with _memory() as mem:
+        if interest:
+            try:
+                out = mem.forget_interest(uid, interest)
+            except UnknownInterestError as exc:
+                _fail(f"not forgotten: {exc.args[0] if exc.args else exc}", 1)
+            what = f"category {out['category']}" if out["kind"] == "category" else f"event {interest}"
+            typer.echo(f"Forgot {what} of {uid}: {out['deleted_events']} event(s) deleted.")
+        else:
+            out = mem.forget(uid)
+            typer.echo(
+                f"Forgot {uid}: {out['events']} event(s), {out['profile_records']} profile record(s),"
+                f" {out['count_events']} count event(s). Verified nothing is left."
+            )

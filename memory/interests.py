@@ -332,6 +332,11 @@ class InterestMemory:
             for user_id, s in chunk:
                 by_user.setdefault(validate_user_id(user_id), []).append(s)
             rows = {uid: self._prepare(uid, sigs, now) for uid, sigs in by_user.items()}
+            # Load each user's state before the write, so a cold load does not count these events twice.
+            states = {}
+            for uid in rows:
+                with self._lock(uid):
+                    states[uid] = self._states.get(uid) or self._current(uid)
             self._events.add(
                 ids=[i for r in rows.values() for i in r[0]],
                 embeddings=np.concatenate([r[1] for r in rows.values()]),
@@ -348,7 +353,7 @@ class InterestMemory:
                         self.counts.add_event(uid, v.item_id, v.ts, v.event_id, positive=v.polarity >= 0)
             for uid, (ids, _, _, _, views) in rows.items():
                 with self._lock(uid):
-                    state = self._states.get(uid) or self._current(uid)
+                    state = self._states.get(uid) or states[uid]
                     for v in views:
                         state.fold(v)
                     state.version += 1

@@ -1,0 +1,85 @@
+"""The /v1 API on a real plugin (no LLM needed for these routes): validation, feedback, export, forget, auth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from interest_bot.bot.config import Settings
+from interest_bot.bot.server import create_app
+from interest_bot.bot.services import Services
+
+
+@pytest.fixture
+def api(plugin, prepared_data_dir: Path) -> TestClient:  # noqa: ANN001
+    services = Services(Settings(data_dir=prepared_data_dir, device="cpu"), plugin=plugin)
+    return TestClient(create_app(services=services, ui=False))
+
+
+def test_observe_profile_recommend_feedback_forget(api: TestClient) -> None:
+    r = api.post("/v1/observe", json={"user_id": "ann", "message": "I adore westerns but musicals put me to sleep"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["event_ids"]) == len(body["signals"]) >= 2
+    profile = api.get("/v1/users/ann/profile").json()
+    assert profile["categories"]["Western"]["score"] > 0 > profile["categories"]["Musical"]["score"]
+    recs = api.get("/v1/users/ann/recommendations", params={"k": 5}).json()["recommendations"]
+    assert len(recs) == 5 and not any("Musical" in r["categories"] for r in recs)
+    first = recs[0]["item_id"]
+    assert api.post("/v1/users/ann/feedback", json={"item_id": first, "liked": False}).status_code == 200
+    again = [r["item_id"] for r in api.get("/v1/users/ann/recommendations", params={"k": 5}).json()["recommendations"]]
+    assert first not in again  # rated items are never recommended again
+    assert api.delete("/v1/users/ann/interests/Western").status_code == 200
+    assert api.get("/v1/users/ann/profile").json()["categories"].get("Western", {"score": 0})["score"] == 0
+    assert api.delete("/v1/users/ann").status_code == 200
+    export = api.get("/v1/users/ann/export").json()
+    assert export["events"] == []
+
+
+@pytest.mark.parametrize(
+    "payload,status",
+    [
+        ({"user_id": "bob", "message": ""}, 422),
+        ({"user_id": "bob", "message": "   "}, 422),
+        ({"user_id": "bob", "message": "x" * 5000}, 422),
+        ({"user_id": "bob", "message": 42}, 422),
+        ({"user_id": "../../etc/passwd", "message": "hi"}, 422),
+        ({"user_id": "u" * 10_000, "message": "hi"}, 422),
+        ({"user_id": "bob"}, 422),
+        ({"user_id": "bob", "message": "I like westerns", "catalog": "nope"}, 404),
+    ],
+)
+def test_bad_requests_get_clear_4xx_and_write_nothing(api: TestClient, plugin, payload: dict, status: int) -> None:  # noqa: ANN001
+    before = len(plugin.memory.users())
+    r = api.post("/v1/observe", json=payload)
+    assert r.status_code == status, r.text
+    assert r.json()["detail"]
+    assert len(plugin.memory.users()) == before
+    assert api.get("/healthz").status_code == 200
+
+
+def test_invalid_json_and_unknown_item(api: TestClient) -> None:
+    r = api.post("/v1/observe", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = api.post("/v1/users/bob/feedback", json={"item_id": "movielens-100k:999999", "liked": True})
+    assert r.status_code == 404 and "unknown item" in r.json()["detail"]
+    r = api.post("/v1/users/bob/feedback", json={"item_id": "50", "liked": "yes"})
+    assert r.status_code == 422
+
+
+def test_bearer_key(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+    services = Services(Settings(data_dir=prepared_data_dir, device="cpu", api_key="s3cret"), plugin=plugin)
+    client = TestClient(create_app(services=services, ui=False))
+    assert client.get("/v1/users/bob/profile").status_code == 401
+    assert client.get("/v1/users/bob/profile", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get("/v1/users/bob/profile", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def test_openapi_documents_every_route(api: TestClient) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    for route in ["/v1/chat", "/v1/chat/stream", "/v1/observe", "/v1/users/{user_id}/profile", "/v1/users/{user_id}/recommendations",
+                  "/v1/users/{user_id}/feedback", "/v1/users/{user_id}/export", "/v1/users/{user_id}", "/v1/users/{user_id}/interests/{interest}"]:
+        assert route in paths, route

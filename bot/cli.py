@@ -64,10 +64,39 @@ def serve(
 
 
 @app.command()
-def chat(user: str = typer.Option("local-user", "--user", help="whose interest memory to use")) -> None:
-    """Chat in the terminal with the same agent (not built yet)."""
-    typer.echo("`chat` is not built yet (issue: agent and API).", err=True)
-    raise typer.Exit(2)
+def chat(
+    user: str = typer.Option("local-user", "--user", help="whose interest memory to use"),
+    thread: str = typer.Option("terminal", "--thread", help="conversation thread"),
+) -> None:
+    """Chat in the terminal with the same agent the server uses (Ctrl-D or /quit to leave)."""
+    from interest_bot.memory.userid import InvalidUserIdError, validate_user_id
+    from interest_bot.plugins.interest.errors import InterestBotError
+
+    from .services import Services
+
+    try:
+        validate_user_id(user)
+        services = Services(Settings())
+        session = services.chat_for(services.plugin)
+    except (InvalidUserIdError, InterestBotError, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Chatting as {user!r} ({services.plugin.catalog_name}). Ctrl-D or /quit to leave.")
+    while True:
+        try:
+            message = input("you> ").strip()
+        except EOFError:
+            break
+        if message in {"/quit", "/exit"}:
+            break
+        if not message:
+            continue
+        typer.echo("bot> ", nl=False)
+        for event in session.stream(user, message, thread):
+            if event["type"] == "token":
+                typer.echo(event["text"], nl=False)
+        typer.echo("")
+    services.plugin.close()
 
 
 def main() -> None:

@@ -112,6 +112,7 @@ class InterestMemory:
         long_half_life_days: float = 90.0,
         dim: int = 384,
         write_behind: bool = True,
+        shared: bool = True,
     ) -> None:
         """Open (creating) the two collections; write_behind=False writes profile records inside record()."""
         self.client = client
@@ -121,6 +122,9 @@ class InterestMemory:
         self.long_half_life_days = long_half_life_days
         self.dim = dim
         self.write_behind = write_behind
+        # False when this process holds the data dir's lock (embedded Chroma): no other writer exists, so the
+        # in-process profile is authoritative and record/profile skip the freshness read.
+        self.shared = shared
         self._events = get_collection(client, EVENTS_COLLECTION)
         self._profiles = get_collection(client, PROFILES_COLLECTION)
         self._writer = uuid.uuid4().hex[:12]  # names this process's profile writes
@@ -212,8 +216,10 @@ class InterestMemory:
 
     def _current(self, uid: str) -> ProfileState:
         """The user's state, re-read from Chroma if another writer changed the stored profile since we saw it."""
-        head = self._read_head(uid)
         state = self._states.get(uid)
+        if state is not None and not self.shared:
+            return state
+        head = self._read_head(uid)
         if state is None:
             return self._load(uid, head)
         if head is None:
@@ -317,7 +323,8 @@ class InterestMemory:
             self._dirty.add(uid)
             if not self.write_behind:
                 self._flush_users([uid])
-        if self.write_behind:
+        if self.write_behind and self.shared:
+            # Other processes read these records; alone, the periodic flush coalesces bursts instead.
             self._wake.set()
         return ids
 

@@ -99,6 +99,7 @@ class InterestPlugin:
             short_half_life_days=config.short_half_life_days,
             long_half_life_days=config.long_half_life_days,
             dim=encoder.dim,
+            shared=bool(config.chroma_url),
         )
         return cls._for_catalog(config, client, encoder, memory, counts)
 

@@ -43,27 +43,6 @@ def test_three_turns_through_the_agent(prepared_data_dir: Path, encoder) -> None
     plugin.close()
 
 
-@pytest.fixture
-def running_server(prepared_data_dir: Path, port: int):  # noqa: ANN201
-    env = {**os.environ, "IBOT_DATA_DIR": str(prepared_data_dir), "IBOT_DEVICE": "cpu"}
-    cli = Path(sys.executable).with_name("interest-bot")
-    proc = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 240
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=60)
-
-
 def test_three_turns_through_the_http_api_then_delete(running_server: str) -> None:
     with httpx.Client(base_url=running_server, timeout=300) as http:
         replies = []

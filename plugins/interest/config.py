@@ -29,3 +29,6 @@ class PluginConfig(BaseModel):
     max_message_chars: int = 4000
     # Clauses below this preference ("hello, how are you?") are analyzed but not remembered.
     min_preference: float = 0.5
+    # Clause embeddings kept in an LRU cache (0 = off) and concurrent encoder calls batched together.
+    embedding_cache: int = 4096
+    batch_encoder: bool = True

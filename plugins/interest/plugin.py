@@ -44,6 +44,18 @@ def heads_dir(data_dir: Path, catalog: str) -> Path:
     return catalog_dir(data_dir, catalog) / "heads"
 
 
+def speed_up(encoder: Encoder, config: PluginConfig) -> Encoder:
+    """Wrap the encoder with the embedding cache and the micro-batcher the config asks for."""
+    from .batching import BatchingEncoder
+    from .embed_cache import CachedEncoder
+
+    if config.batch_encoder and not isinstance(encoder, BatchingEncoder):
+        encoder = BatchingEncoder(encoder)
+    if config.embedding_cache > 0 and not isinstance(encoder, CachedEncoder):
+        encoder = CachedEncoder(encoder, max_items=config.embedding_cache)
+    return encoder
+
+
 def counts_location(config: PluginConfig) -> str | Path:
     """SQLite in the data dir unless IBOT_SQL_URL names a database."""
     return config.sql_url or Path(config.data_dir) / "counts.sqlite"
@@ -91,6 +103,7 @@ class InterestPlugin:
             config.catalog = catalog
         client = client or open_client(Path(config.data_dir), config.chroma_url)
         encoder = encoder or load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory)
+        encoder = speed_up(encoder, config)
         counts = CountStore.open(counts_location(config))
         memory = InterestMemory(
             client,

@@ -12,6 +12,13 @@ import numpy as np
 RESULTS = Path(__file__).parent / "results"
 
 
+def results_dir() -> Path:
+    """bench/results, or IBOT_BENCH_RESULTS (smoke runs in tests write there instead)."""
+    import os
+
+    return Path(os.environ.get("IBOT_BENCH_RESULTS") or RESULTS)
+
+
 def percentile_ms(samples_s: list[float], q: float) -> float:
     """The q-th percentile of durations given in seconds, in milliseconds."""
     return round(float(np.percentile(np.asarray(samples_s) * 1000.0, q)), 3)
@@ -23,6 +30,7 @@ def write_result(name: str, result: dict) -> None:
 
     out = dict(result)
     out.setdefault("machine", {"cpus": os.cpu_count(), "python": platform.python_version(), "when": time.strftime("%Y-%m-%d %H:%M")})
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    out_dir = results_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
     print(json.dumps(out, sort_keys=True))

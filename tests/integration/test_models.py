@@ -53,3 +53,15 @@ def test_prepare_is_skipped_when_done(models_settings: Settings) -> None:
     path = prepare_local_model(models_settings.models_dir)
     assert (path / "model.safetensors").exists()
     assert time.perf_counter() - started < 5  # nothing is converted again
+
+
+def test_hf_backend_loads_any_local_model_folder(models_settings: Settings, tmp_path: Path) -> None:
+    from langchain_core.messages import HumanMessage
+
+    from interest_bot.bot.models import prepared_local_dir
+
+    folder = prepared_local_dir(models_settings.models_dir)
+    settings = Settings(data_dir=tmp_path, device="cpu", chat_backend=f"hf:{folder}", max_new_tokens=8)
+    model = load_chat_model(settings)
+    assert model.model_name == folder.name
+    assert model.invoke([HumanMessage("Hi!")]).content.strip()

@@ -7,6 +7,7 @@ import time
 from typing import Annotated, Any, Iterator
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
@@ -61,6 +62,7 @@ def _check_text(text: str, limit: int) -> str:
 
 def create_api(services: Any) -> APIRouter:
     """The /v1 routes over the services the server composed (plugin, chat, settings, metrics, auth)."""
+    services.check_auth()  # refuse to build an API whose auth mode lacks its key or secret
     router = APIRouter(prefix="/v1", dependencies=[Depends(services.authorize)])
     limit = services.settings.max_message_chars
 
@@ -150,12 +152,69 @@ def create_api(services: Any) -> APIRouter:
     return router
 
 
+def body_limit(max_message_chars: int) -> int:
+    """The largest /v1 request body accepted: a full-length message even if every character is JSON-escaped."""
+    return max(64 * 1024, 12 * max_message_chars + 4096)
+
+
+class BodyLimitMiddleware:
+    """413 for a /v1 request body over the limit, by Content-Length or while it streams in (never buffered whole)."""
+
+    def __init__(self, app: Any, limit: int, prefix: str = "/v1") -> None:
+        self.app, self.limit, self.prefix = app, limit, prefix
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = JSONResponse({"detail": f"request body is larger than {self.limit} bytes"}, status_code=413)
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await (too_big if length.isdigit() else JSONResponse({"detail": "bad Content-Length"}, status_code=400))(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:  # a chunked body with no Content-Length: stop reading it
+                    raise HTTPException(413, f"request body is larger than {self.limit} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors without the offending input echoed back (it may be 1 MB, or someone's text)."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        msg = str(err.get("msg", "invalid value"))
+        if err.get("type") == "json_invalid":
+            msg = "request body is not valid JSON"
+        out.append({"loc": loc, "msg": msg[:300], "type": err.get("type", "value_error")})
+    return out
+
+
 def install_error_handlers(app: FastAPI, services: Any) -> None:
     """Map the plugin's input errors to clear 4xx answers and time every route."""
 
+    app.add_middleware(BodyLimitMiddleware, limit=body_limit(services.settings.max_message_chars))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
+
+    @app.exception_handler(UnicodeDecodeError)
+    async def unicode_error(request: Request, exc: UnicodeDecodeError) -> JSONResponse:
+        return JSONResponse({"detail": "request body is not valid UTF-8"}, status_code=400)
+
     @app.exception_handler(ValueError)
     async def value_error(request: Request, exc: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return JSONResponse({"detail": str(exc)[:500]}, status_code=422)
 
     @app.middleware("http")
     async def timing(request: Request, call_next: Any) -> Any:

@@ -59,6 +59,13 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
+    from .auth import AuthConfigError, check_serve_settings
+
+    try:
+        check_serve_settings(settings)
+    except AuthConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"interest-bot serving on http://{settings.host}:{settings.port}")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
@@ -97,6 +104,24 @@ def chat(
                 typer.echo(event["text"], nl=False)
         typer.echo("")
     services.plugin.close()
+
+
+@app.command()
+def token(
+    user: str = typer.Argument(..., help="the user id the token proves"),
+    ttl: int = typer.Option(86400, "--ttl", help="seconds until the token expires"),
+) -> None:
+    """Print a user token for IBOT_AUTH=user (signed with IBOT_AUTH_SECRET); send it as `Authorization: Bearer`."""
+    from interest_bot.memory.userid import InvalidUserIdError
+
+    from .auth import AuthConfigError, issue_token
+
+    settings = Settings()
+    try:
+        typer.echo(issue_token(settings.auth_secret, user, ttl))
+    except (AuthConfigError, InvalidUserIdError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     max_message_chars: int = 4000
     # Optional bearer key for /v1 (empty = no key; the server then binds loopback by default).
     api_key: str = Field(default="", repr=False)
+    # Who may call /v1 (bot/auth.py): none (loopback only), service (IBOT_API_KEY), user (tokens signed with IBOT_AUTH_SECRET).
+    auth: Literal["none", "service", "user"] = "none"
+    auth_secret: str = Field(default="", repr=False)
+    # A/B test of two recommender configurations (plugins/interest/experiments.py), by a stable hash of the user id.
+    ab_test: bool = False
     # When recommendations are appended to replies: every_turn, on_change or on_request.
     recommend_policy: Literal["every_turn", "on_change", "on_request"] = "every_turn"
     recommend_k: int = 5

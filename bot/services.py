@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import threading
 from typing import Any
 
 from fastapi import HTTPException, Request
 
+from .auth import AuthConfigError, TokenError, TokenExpiredError, bearer_token, check_auth_settings, effective_mode, verify_token
 from .config import Settings
 from .metrics import Metrics
 
@@ -28,6 +30,9 @@ class Services:
         self._model = chat_model
         self._checkpointer: Any | None = None
         self._lock = threading.RLock()
+        self.metrics.registry.register(_ClickThroughCollector(self))
+        if plugin is not None:
+            self._compose(plugin)
 
     # -- plugin ------------------------------------------------------------------------------------
     @property
@@ -38,9 +43,17 @@ class Services:
                 from interest_bot.plugins.interest.plugin import InterestPlugin
 
                 plugin = InterestPlugin.open(config=self.settings.plugin_config())
-                plugin.add_listener(self.metrics.on_event)
+                self._compose(plugin)
                 self._plugin = plugin
             return self._plugin
+
+    def _compose(self, plugin: Any) -> Any:
+        """Wire a plugin into the app: metrics events, and the A/B test when IBOT_AB_TEST is on."""
+        if self.metrics.on_event not in getattr(plugin, "_listeners", []):
+            plugin.add_listener(self.metrics.on_event)
+        if self.settings.ab_test and hasattr(plugin, "enable_ab_test"):
+            plugin.enable_ab_test()
+        return plugin
 
     def catalogs(self) -> list[str]:
         """Names of the ingested catalogs."""
@@ -55,7 +68,10 @@ class Services:
             if catalog not in self._plugins:
                 if catalog not in base.catalogs():
                     raise KeyError(catalog)
-                self._plugins[catalog] = base.with_catalog(catalog)
+                sibling = base.with_catalog(catalog)
+                if self.settings.ab_test and hasattr(sibling, "enable_ab_test"):
+                    sibling.enable_ab_test()
+                self._plugins[catalog] = sibling
             return self._plugins[catalog]
 
     # -- chat ----------------------------------------------------------------------------------------
@@ -89,16 +105,75 @@ class Services:
         return self.chat_for(self.plugin).forget(user_id)
 
     # -- auth ------------------------------------------------------------------------------------------
+    @property
+    def auth_mode(self) -> str:
+        """none, service or user (bot/auth.py): IBOT_AUTH, or `service` when only IBOT_API_KEY is set."""
+        return effective_mode(self.settings)
+
+    def check_auth(self) -> str:
+        """Raise AuthConfigError when the mode lacks its key or secret (the app then refuses to start)."""
+        return check_auth_settings(self.settings)
+
     def authorize(self, request: Request) -> None:
-        """Check the bearer key when IBOT_API_KEY is set."""
-        key = self.settings.api_key
-        if not key:
+        """Router-level dependency of /v1: check the credential the mode asks for; fail closed."""
+        mode = self.auth_mode
+        request.state.ibot_user = None
+        if mode == "none":
             return
-        header = request.headers.get("authorization", "")
-        token = header[7:] if header.lower().startswith("bearer ") else ""
-        if not hmac.compare_digest(token.encode(), key.encode()):
-            raise HTTPException(401, "missing or wrong bearer key", headers={"WWW-Authenticate": "Bearer"})
+        credential = bearer_token(request.headers.get("authorization"))
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if mode == "service":
+            key = self.settings.api_key
+            if not key:  # check_auth refuses this at start; never serve open by accident
+                raise HTTPException(503, "the server has no API key configured (IBOT_API_KEY)")
+            given = hashlib.sha256(credential.encode("utf-8", "surrogateescape")).digest()
+            if not credential or not hmac.compare_digest(given, hashlib.sha256(key.encode()).digest()):
+                raise HTTPException(401, "missing or wrong bearer key", headers=challenge)
+            return
+        if not credential:
+            raise HTTPException(401, "missing bearer token: send `Authorization: Bearer <user token>`", headers=challenge)
+        try:
+            request.state.ibot_user = verify_token(self.settings.auth_secret, credential)
+        except TokenExpiredError:
+            raise HTTPException(401, "the user token has expired", headers=challenge) from None
+        except (TokenError, AuthConfigError):
+            raise HTTPException(401, "invalid user token", headers=challenge) from None
 
     def resolve_user(self, request: Request, user_id: str) -> str:
-        """The user a request acts for (the service key trusts the caller's user id)."""
-        return user_id
+        """The user a request acts for: the caller's id under none/service, and only the token's own id under user."""
+        if self.auth_mode != "user":
+            return user_id
+        principal = getattr(request.state, "ibot_user", None)
+        if principal is None:
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(str(user_id).encode("utf-8", "surrogateescape"), principal.encode()):
+            raise HTTPException(403, "this token belongs to another user")
+        return principal
+
+
+class _ClickThroughCollector:
+    """Scrape-time gauges from the impressions table: shown, clicked and click-through per A/B variant."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        plugin = self.services._plugin  # never open the plugin just to be scraped
+        shown = GaugeMetricFamily("ibot_ab_impressions", "Stored impressions per variant", labels=["variant"])
+        clicks = GaugeMetricFamily("ibot_ab_clicks", "Impressions followed by a like, per variant", labels=["variant"])
+        ctr = GaugeMetricFamily("ibot_click_through_ratio", "Clicks / impressions per variant", labels=["variant"])
+        if plugin is not None:
+            try:
+                stats = plugin.counts.click_through()
+            except Exception:  # noqa: BLE001 - a scrape must not fail because the store is busy
+                stats = {}
+            for variant, row in sorted(stats.items()):
+                shown.add_metric([variant], row["impressions"])
+                clicks.add_metric([variant], row["clicks"])
+                ctr.add_metric([variant], row["ctr"])
+        yield from (shown, clicks, ctr)

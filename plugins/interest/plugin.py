@@ -256,7 +256,7 @@ class InterestPlugin:
         """Ranked, explained recommendations for the user from this plugin's catalog."""
         with self._stage("recommend"):
             profile = self.memory.profile(user_id)
-            return self.recommender.recommend(profile, k=k, exclude=exclude)
+            return self._recommender_for(user_id).recommend(profile, k=k, exclude=exclude)
 
     def record_impressions(self, user_id: str, recommendations: Sequence[Recommendation]) -> None:
         """Count what was shown, so click-through can be measured per variant."""
@@ -267,8 +267,28 @@ class InterestPlugin:
         self._emit("impressions", count=len(recommendations), variant=variant)
 
     def variant(self, user_id: str) -> str:
-        """The A/B variant of the user (one variant until an experiment is configured)."""
-        return "A"
+        """The user's A/B variant: "A" unless an experiment is on (`enable_ab_test`, or `ab_test` in the config)."""
+        experiment = self._experiment()
+        return "A" if experiment is None else experiment.assign(user_id)
+
+    # -- A/B test hook (experiments.py) ---------------------------------------------------------------
+    def enable_ab_test(self, experiment: Any = None) -> None:
+        """Rank each user with their variant's recommender (a stable hash of the user id picks A or B)."""
+        from .experiments import DEFAULT_EXPERIMENT
+
+        experiment = experiment or DEFAULT_EXPERIMENT
+        self._ab = (experiment, experiment.recommenders(self.recommender))
+
+    def _experiment(self) -> Any:
+        ab = getattr(self, "_ab", None)
+        if ab is None and getattr(self.config, "ab_test", False):
+            self.enable_ab_test()
+            ab = self._ab
+        return None if ab is None else ab[0]
+
+    def _recommender_for(self, user_id: str) -> Recommender:
+        experiment = self._experiment()
+        return self.recommender if experiment is None else self._ab[1][experiment.assign(user_id)]
 
     # -- inspect and forget --------------------------------------------------------------------------
     def profile(self, user_id: str) -> Any:

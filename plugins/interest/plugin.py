@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -225,30 +225,63 @@ class InterestPlugin:
         self._emit("signals", count=len(tastes), source="chat")
         return tastes
 
-    def feedback(self, user_id: str, item_id: str, liked: bool | None, seen: bool = False) -> list[str]:
-        """👍 (liked=True), 👎 (liked=False) or "seen it" (liked=None: watched, neutral) on one item."""
+    def _catalog_items(self, item_ids: Iterable[str]) -> dict[str, Any]:
+        """Raw item id -> CatalogItem for these (raw or qualified) ids, in one catalog read; KeyError on an unknown id."""
+        raw = list(dict.fromkeys(self.catalog.unqualify(i) for i in item_ids))
+        found = {item.id: item for item in self.catalog.get(raw)}
+        missing = [i for i in raw if i not in found]
+        if missing:
+            raise KeyError(missing[0])
+        return found
+
+    def _feedback_signal(self, user_id: str, item: Any, liked: bool | None, ts: float | None = None) -> InterestSignal:
+        """The one signal a 👍 / 👎 / "seen it" on a catalog item becomes (shared by feedback and feedback_many)."""
         validate_user_id(user_id)
-        raw = self.catalog.unqualify(item_id)
-        found = self.catalog.get([raw])
-        if not found:
-            raise KeyError(item_id)
-        item = found[0]
         polarity = 0.0 if liked is None else (1.0 if liked else -1.0)
         verb = {1.0: "liked", -1.0: "disliked", 0.0: "watched"}[polarity]
-        signal = InterestSignal(
+        return InterestSignal(
             text=f"{verb} {item.title}",
-            embedding=self._item_vector(raw),
+            embedding=self._item_vector(item.id),
             categories={c: 1.0 / max(1, len(item.categories)) for c in item.categories},
             polarity=polarity,
             preference=1.0,
             source="feedback",
-            item_id=self.catalog.qualify(raw),
+            item_id=self.catalog.qualify(item.id),
+            timestamp=None if ts is None else float(ts),
         )
+
+    @staticmethod
+    def _verb(signal: InterestSignal) -> str:
+        return {1.0: "liked", -1.0: "disliked", 0.0: "watched"}[signal.polarity]
+
+    def feedback(self, user_id: str, item_id: str, liked: bool | None, seen: bool = False, ts: float | None = None) -> list[str]:
+        """👍 (liked=True), 👎 (liked=False) or "seen it" (liked=None: watched, neutral) on one item; `ts` back-dates it."""
+        validate_user_id(user_id)
+        item = self._catalog_items([item_id])[self.catalog.unqualify(item_id)]
+        signal = self._feedback_signal(user_id, item, liked, ts)
         with self._stage("record"), self._user_lock(user_id):
             ids = self.memory.record(user_id, [signal])
         if liked:
-            self.counts.mark_click(user_id, signal.item_id)
-        self._emit("feedback", kind=verb, variant=self.variant(user_id))
+            self.counts.mark_click(user_id, signal.item_id, ts)
+        self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
+        return ids
+
+    def feedback_many(self, events: Iterable[tuple[str, str, bool | None, float | None]]) -> list[str]:
+        """Many (user_id, item_id, liked, ts) feedback events in order, with batched writes (bulk import, replays).
+
+        The same signals as `feedback` (one helper builds them), written with `InterestMemory.record_batch`.
+        """
+        events = list(events)
+        items = self._catalog_items(item_id for _, item_id, _, _ in events)
+        signals = [(user_id, self._feedback_signal(user_id, items[self.catalog.unqualify(item_id)], liked, ts)) for user_id, item_id, liked, ts in events]
+        if not signals:
+            return []
+        with self._stage("record"):
+            ids = self.memory.record_batch(signals)
+        for (user_id, _, liked, ts), (_, signal) in zip(events, signals):
+            if liked:
+                self.counts.mark_click(user_id, signal.item_id, ts)
+            self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
         return ids
 
     # -- recommend -----------------------------------------------------------------------------------
@@ -260,6 +293,7 @@ class InterestPlugin:
 
     def record_impressions(self, user_id: str, recommendations: Sequence[Recommendation]) -> None:
         """Count what was shown, so click-through can be measured per variant."""
+        validate_user_id(user_id)  # never count impressions for an id that could not hold memory
         if not recommendations:
             return
         variant = self.variant(user_id)

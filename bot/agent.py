@@ -46,15 +46,7 @@ def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
     if not settings.store_text:
         return InMemorySaver()
     if settings.sql_url.startswith(("postgres://", "postgresql://")):
-        try:
-            from langgraph.checkpoint.postgres import PostgresSaver
-            from psycopg import Connection
-        except ImportError as exc:  # pragma: no cover - depends on the optional install
-            raise RuntimeError("IBOT_SQL_URL points at Postgres: `pip install langgraph-checkpoint-postgres psycopg[binary]`") from exc
-        conn = Connection.connect(settings.sql_url, autocommit=True, prepare_threshold=0)
-        saver = PostgresSaver(conn)
-        saver.setup()
-        return saver
+        return _postgres_checkpointer(settings.sql_url)
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -63,6 +55,31 @@ def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
     saver = SqliteSaver(conn)
     saver.setup()
     return saver
+
+
+# Advisory lock key held while the checkpoint tables are created, so processes starting together never race.
+_PG_SETUP_LOCK = 0x1B07C4E7
+
+
+def _postgres_checkpointer(url: str) -> BaseCheckpointSaver:
+    """LangGraph's PostgresSaver on a small connection pool (reconnects after a database restart)."""
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+    except ImportError as exc:  # pragma: no cover - depends on the optional install
+        raise RuntimeError("IBOT_SQL_URL points at Postgres: `pip install 'interest-bot[postgres]'`") from exc
+    # PostgresSaver needs autocommit and dict rows; prepare_threshold=0 keeps it usable behind pgbouncer.
+    kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+    with Connection.connect(url, **kwargs) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_PG_SETUP_LOCK,))
+        try:
+            PostgresSaver(conn).setup()  # idempotent migrations
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_PG_SETUP_LOCK,))
+    pool = ConnectionPool(url, kwargs=kwargs, min_size=1, max_size=4, check=ConnectionPool.check_connection, open=True)
+    return PostgresSaver(pool)
 
 
 @dataclass

@@ -70,10 +70,13 @@ class _Db:
         s = str(url_or_path)
         self.pg = s.startswith(("postgresql://", "postgres://"))
         if self.pg:
-            import psycopg  # optional: only for IBOT_SQL_URL=postgresql://...
+            try:
+                import psycopg  # optional: only for IBOT_SQL_URL=postgresql://...
+            except ImportError as exc:  # pragma: no cover - depends on the optional install
+                raise RuntimeError("IBOT_SQL_URL points at Postgres: `pip install 'interest-bot[postgres]'` (psycopg)") from exc
 
-            self.conn = psycopg.connect(s)
-            self.conn.autocommit = False
+            # Autocommit outside explicit transactions: a read never leaves the session idle in a transaction.
+            self.conn = psycopg.connect(s, autocommit=True)
             schema = _pg_schema()
         else:
             path = Path(s.removeprefix("sqlite:///"))
@@ -112,21 +115,41 @@ class _Db:
         self.conn.close()
 
 
+# Key of the Postgres advisory lock that serialises count transactions across processes.
+_PG_LOCK_KEY = 0x1B07C0DE
+
+
 class _Tx:
+    """One write transaction, serialised across processes like SQLite's BEGIN IMMEDIATE.
+
+    On Postgres a transaction-scoped advisory lock is taken first. Without it two processes
+    could draw BIGSERIAL `seq` values and commit in the opposite order; a third process tailing
+    `seq > watermark` would then skip the earlier number for good. Under the lock `seq` order is
+    commit order, first-open schema creation and the meta row cannot race, and `_filter_new`'s
+    read-then-insert is atomic.
+    """
+
     def __init__(self, db: _Db):
         self.db = db
+        self._pg_tx: Any = None
 
     def __enter__(self) -> _Db:
-        if not self.db.pg:
+        if self.db.pg:
+            self._pg_tx = self.db.conn.transaction()
+            self._pg_tx.__enter__()
+            self.db.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+        else:
             # IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade.
             self.db.conn.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        if exc_type is None:
-            self.db.conn.commit() if self.db.pg else self.db.conn.execute("COMMIT")
+        if self.db.pg:
+            self._pg_tx.__exit__(exc_type, exc, tb)  # commits, or rolls back on an exception
+        elif exc_type is None:
+            self.db.conn.execute("COMMIT")
         else:
-            self.db.conn.rollback() if self.db.pg else self.db.conn.execute("ROLLBACK")
+            self.db.conn.execute("ROLLBACK")
 
 
 class _Entry(NamedTuple):
@@ -143,7 +166,8 @@ class CountStore:
         self.config = config
         self._lock = threading.RLock()
         self._check_config()
-        self._load_mirror()
+        with self._db.tx():  # one consistent read, even while other processes write
+            self._load_mirror()
 
     # ----- opening -------------------------------------------------------------------------
 
@@ -387,7 +411,7 @@ class CountStore:
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [("window", str(self.config.window)), ("decay", repr(self.config.decay)), ("epoch", str(epoch))],
                 )
-            self._load_mirror()
+                self._load_mirror()
             return self.add_events(events)
 
     def seed_from_ratings(
@@ -488,7 +512,10 @@ class CountStore:
 
     def snapshot(self) -> dict:
         """Everything in SQL as plain Python (for tests and export): pairs, popularity, events."""
-        db = self._db
+        with self._lock, self._db.tx() as db:
+            return self._snapshot_locked(db)
+
+    def _snapshot_locked(self, db: _Db) -> dict:
         ids = dict(db.execute("SELECT idx, item_id FROM items").fetchall())
         return {
             "follow": {(ids[a], ids[b]): (w, n) for a, b, w, n in db.execute("SELECT a, b, w, n FROM follow").fetchall()},
@@ -522,9 +549,10 @@ class CountStore:
 
     def click_through(self) -> dict[str, dict[str, float]]:
         """Per variant: impressions, clicks and their ratio."""
-        rows = self._db.execute(
-            "SELECT variant, COUNT(*), COUNT(clicked_ts) FROM impressions GROUP BY variant ORDER BY variant"
-        ).fetchall()
+        with self._lock:  # never interleave with another thread's open transaction on this connection
+            rows = self._db.execute(
+                "SELECT variant, COUNT(*), COUNT(clicked_ts) FROM impressions GROUP BY variant ORDER BY variant"
+            ).fetchall()
         return {v: {"impressions": int(n), "clicks": int(c), "ctr": (c / n if n else 0.0)} for v, n, c in rows}
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from bench.common import percentile_ms, write_result
 from bench.ml100k import EXPECTED_SHA, Metrics, Rating, Split, load_items, load_ratings, pessimistic_rank, split
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
+from interest_bot.plugins.interest.plugin import single_threaded_blas
 from interest_bot.plugins.interest.recommender import Recommender, RecommenderConfig
 from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
 
@@ -87,7 +88,8 @@ def evaluate_recommender(rec: Recommender, store: CountStore, sp: Split, users: 
         recent = [(i, 1.0) for i in store.user_items(u)]
         prof = SimpleNamespace(categories={}, positive=[], negative=[], recent_items=recent, n_signals=len(recent))
         t0 = time.perf_counter()
-        out = rec.recommend(prof, k=10)
+        with single_threaded_blas():  # as InterestPlugin.recommend does
+            out = rec.recommend(prof, k=10)
         times.append(time.perf_counter() - t0)
         ids = [r.item_id for r in out]
         target = qid(sp.test[u].item)
@@ -154,6 +156,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--users", type=int, default=0, help="evaluate only the first N users (smoke runs); 0 = all")
     ap.add_argument("--no-causal", action="store_true")
     ap.add_argument("--name", default="recsys")
+    ap.add_argument("--catalog-dir", default="", help="an items-only ingested data dir to copy (default: ingest one now)")
+    ap.add_argument("--chat-users", type=int, default=50, help="seeded subset of users for the chat replay (observe per item)")
+    ap.add_argument("--no-plugin", action="store_true", help="direct backend only")
     args = ap.parse_args(argv)
 
     ratings = load_ratings()
@@ -199,8 +204,68 @@ def main(argv: list[str] | None = None) -> dict:
     result |= {f"pop_{k}": v for k, v in popularity_baseline(sp, universe, users).as_dict().items()}
     result["config"] = {"counts": dataclasses.asdict(counts_cfg), "recommender": dataclasses.asdict(RecommenderConfig())}
     result["backend"] = "counts+sequential (direct)"
+    if not args.no_plugin:
+        direct = {k: v for k, v in result.items() if k not in {"dataset", "test_pairs_sha1", "n_users", "n_items", "config"} and not k.startswith("pop_")}
+        plugin_result = run_plugin(sp, ratings, users, args)
+        result = {k: v for k, v in result.items() if k not in direct} | plugin_result | {"direct": direct}
     write_result(args.name, result)
     return result
+
+
+def run_plugin(sp: Split, ratings: list[Rating], users: list[str], args: argparse.Namespace) -> dict:
+    """The product path: InterestPlugin on real Chroma + counts, catalog ingested items-only (bench/plugin_replay.py)."""
+    from bench import plugin_replay as pr
+    from interest_bot.plugins.interest.encoder import load_encoder
+
+    out: dict = {"backend": "InterestPlugin (real Chroma + counts; feedback_many replay; recommend k=10)"}
+    encoder = load_encoder()
+    if args.users:  # smoke runs: replay only the evaluated users' interactions
+        keep = set(users)
+        ratings = [r for r in ratings if r.user in keep]
+    train = [r for u in users for r in sp.train[u]]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        template = Path(args.catalog_dir) if args.catalog_dir else pr.ingest_items_only(root / "template")
+        out["items_only_ingest_s"] = round(time.perf_counter() - t0, 1)
+        # Static valid: the state holds every user's train interactions only.
+        plugin = pr.open_plugin(pr.fresh_copy(template, root / "valid"), encoder)
+        out["config"] = plugin.recommender.config_dict()
+        out["static_replay_events_per_s"] = round(pr.feed_all(plugin, train), 1)
+        mv, _, _ = pr.evaluate_static(plugin, sp.valid, users)
+        plugin.close()
+        out |= mv.as_dict("valid_")
+        # Causal + static test in one replay: train + valid in time order, each held-out interaction scored just
+        # before its time; test interactions are scored but never fed, so the replay ends in the static-test state.
+        plugin = pr.open_plugin(pr.fresh_copy(template, root / "test"), encoder)
+        test_rows = {(r.user, r.row) for r in sp.test.values()}
+        cv, ct, eps, ctimes = pr.run_causal(plugin, sp, ratings, set(users), skip_feed=test_rows)
+        out |= ct.as_dict("causal_") | cv.as_dict("causal_valid_")
+        out["replay_events_per_s"] = round(eps, 1)
+        out["causal_recommend_p50_ms"] = percentile_ms(ctimes, 50)
+        mt, times, per_user = pr.evaluate_static(plugin, sp.test, users)
+        out |= mt.as_dict()
+        out["recommend_p50_ms"] = percentile_ms(times, 50)
+        out["recommend_p95_ms"] = percentile_ms(times, 95)
+        plugin.close()
+        # Chat: a seeded subset of users tells the plugin about each history item in a sentence (observe: classifier +
+        # title linking); everyone else's interactions still arrive as feedback, so the counts see the whole world.
+        chatters = pr.chat_users(users, args.chat_users)
+        plugin = pr.open_plugin(pr.fresh_copy(template, root / "chat"), encoder)
+        t0 = time.perf_counter()
+        stats = pr.run_chat(plugin, train + [sp.valid[u] for u in users], set(chatters), load_items())
+        out["chat_replay_s"] = round(time.perf_counter() - t0, 1)
+        mc, _, _ = pr.evaluate_static(plugin, sp.test, chatters)
+        plugin.close()
+        out |= mc.as_dict("chat_")
+        mf = Metrics()
+        for u in chatters:
+            mf.add(per_user[u])
+        out |= mf.as_dict("chat_feedback_")  # the feedback path on the same users, for comparison
+        out["chat_users"] = len(chatters)
+        out["chat_sentences"] = stats["sentences"]
+        out["chat_title_link_rate"] = round(stats["linked"] / max(stats["sentences"], 1), 4)
+    return out
 
 
 if __name__ == "__main__":

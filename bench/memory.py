@@ -1,8 +1,14 @@
 """Interest-memory latency on real embedded Chroma with 100,000 stored events across 1,000 users; `python -m bench.memory`.
 
-record_*: one `InterestMemory.record` call with one signal (Chroma write + counts for item events + profile fold).
-profile_*: `InterestMemory.profile` for a random user (warm: in-process state plus the freshness check against
-the stored head); profile_cold_*: the first read of a user by a fresh instance (loads the stored profile records).
+record_*: one `InterestMemory.record` call with one signal (Chroma write + counts for item events + profile fold),
+as the plugin runs it in embedded mode (shared=False: this process holds the data dir, no freshness read).
+chroma_add_*: the floor under record, measured interleaved with it: a bare single-record `collection.add`
+(one 384-d vector, one metadata key) into the same events collection; chroma_add_legacy_* is one add with the
+old event layout (9 metadata keys + a document) for comparison with the packed layout record now writes.
+record_shared_* / profile_shared_*: the same calls with shared=True (as with a Chroma server: each reads the
+stored profile head first to notice other writers).
+profile_*: `InterestMemory.profile` for a random user (warm, in-process state); profile_cold_*: the first read of
+a user by a fresh instance (loads the stored profile records).
 Vectors are random 384-d unit vectors (store cost does not depend on their content). The catalog search keys
 come from bench.memory_search.bench_search() when it is there.
 """
@@ -10,7 +16,9 @@ come from bench.memory_search.bench_search() when it is there.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import uuid
 import tempfile
 import time
 from pathlib import Path
@@ -44,7 +52,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         data = tmp / "data"
         client = open_client(data)
         counts = CountStore.open(data / "counts.sqlite")
-        mem = InterestMemory(client, counts)
+        mem = InterestMemory(client, counts, shared=False)  # as the plugin opens it in embedded mode
         t_start = time.time() - 90 * 86400.0
         step = 90 * 86400.0 / n_events
         t0 = time.perf_counter()
@@ -55,19 +63,59 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
                 mem.record_batch(pairs, progress=bar)
         fill_s = time.perf_counter() - t0
 
-        record_s, profile_s = [], []
+        # Embedded mode assumes one writer per user's data: `mem` (warm from the fill, as a running bot is) writes
+        # the even users, the shared=True instance the odd ones (warmed first, so no sample pays a cold load).
+        mine, theirs = users[0::2], users[1::2]
+        shared = InterestMemory(client, counts, shared=True)
+        for user in theirs:
+            shared.profile(user)
+        events = mem._events  # noqa: SLF001 - the floor is measured on the very same collection
+
+        def bare_add(user: str) -> None:
+            v = rng.standard_normal(384).astype(np.float32)
+            events.add(ids=[f"floor-{uuid.uuid4().hex}"], embeddings=(v / np.linalg.norm(v))[None, :], metadatas=[{"user_id": "floor-probe"}])
+
+        def legacy_add(user: str) -> None:
+            v = rng.standard_normal(384).astype(np.float32)
+            now = time.time()
+            meta = {"user_id": "floor-probe", "source": "chat", "item_id": "", "polarity": 0.5, "preference": 0.5, "top_category": "Drama",
+                    "categories": json.dumps({"Drama": 0.7, "Comedy": 0.3}), "ts": now, "rt": now}
+            events.add(ids=[f"floor-{uuid.uuid4().hex}"], embeddings=(v / np.linalg.norm(v))[None, :], metadatas=[meta], documents=["a clause of about this length from a chat"])
+
+        timed = {
+            "record": lambda user: mem.record(user, [_signal(rng, None)]),  # type: ignore[arg-type]
+            "chroma_add": bare_add,
+            "chroma_add_legacy": legacy_add,
+        }
+        samples: dict[str, list[float]] = {k: [] for k in timed}
+        order = list(timed)
         for i in range(n_samples):
-            user = users[int(rng.integers(n_users))]
-            s = _signal(rng, None)  # type: ignore[arg-type]
-            t = time.perf_counter()
-            mem.record(user, [s])
-            record_s.append(time.perf_counter() - t)
+            rng.shuffle(order)  # interleaved, so every kind sees the same machine load
+            for kind in order:
+                user = mine[int(rng.integers(len(mine)))]
+                t = time.perf_counter()
+                timed[kind](user)
+                samples[kind].append(time.perf_counter() - t)
+        events.delete(where={"user_id": "floor-probe"})
         mem.flush()
+        # shared=True in its own block: its write-behind is woken by every record, which is part of what it costs.
+        samples["record_shared"] = []
         for i in range(n_samples):
-            user = users[int(rng.integers(n_users))]
+            user = theirs[int(rng.integers(len(theirs)))]
+            t = time.perf_counter()
+            shared.record(user, [_signal(rng, None)])  # type: ignore[arg-type]
+            samples["record_shared"].append(time.perf_counter() - t)
+        profile_s, profile_shared_s = [], []
+        for i in range(n_samples):
+            user = mine[int(rng.integers(len(mine)))]
             t = time.perf_counter()
             mem.profile(user)
             profile_s.append(time.perf_counter() - t)
+            user = theirs[int(rng.integers(len(theirs)))]
+            t = time.perf_counter()
+            shared.profile(user)
+            profile_shared_s.append(time.perf_counter() - t)
+        shared.close()
         mem.close()
 
         # A fresh instance (as after a restart): first read of each user loads its stored records.
@@ -79,17 +127,20 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
             cold_s.append(time.perf_counter() - t)
         assert p.n_signals >= n_events // n_users
         fresh.close()
+        load = __import__("os").getloadavg()
         counts.close()
         return {
-            "events_stored": n_events + n_samples,
+            "events_stored": n_events + 2 * n_samples,
             "users": n_users,
             "fill_events_per_s": round(n_events / fill_s, 1),
-            "record_p50_ms": percentile_ms(record_s, 50),
-            "record_p95_ms": percentile_ms(record_s, 95),
+            **{f"{kind}_p{q}_ms": percentile_ms(samples[kind], q) for kind in samples for q in (50, 95)},
             "profile_p50_ms": percentile_ms(profile_s, 50),
             "profile_p95_ms": percentile_ms(profile_s, 95),
+            "profile_shared_p50_ms": percentile_ms(profile_shared_s, 50),
+            "profile_shared_p95_ms": percentile_ms(profile_shared_s, 95),
             "profile_cold_p50_ms": percentile_ms(cold_s, 50),
             "profile_cold_p95_ms": percentile_ms(cold_s, 95),
+            "loadavg_1m_at_end": round(load[0], 2),
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -100,8 +100,46 @@ def _and(uid: str, **more: Any) -> dict[str, Any]:
     return {"$and": [{"user_id": uid}, *({k: v} for k, v in more.items())]}
 
 
+# Event metadata keeps as separate (filterable) keys only what a `where` uses: user_id, item_id, top_category,
+# ts. Everything else rides in one JSON string under "d": Chroma writes one row (and index entries) per key,
+# so fewer keys is a cheaper add. Records written before this layout (all keys flat) still read the same.
+_PACKED = "d"
+
+
+def _event_metadata(
+    uid: str, source: str, item_id: str, top: str, ts: float, rt: float,
+    polarity: float, preference: float, cats: dict[str, float], text: str | None,
+) -> dict[str, Any]:
+    packed: dict[str, Any] = {"source": source, "polarity": polarity, "preference": preference, "categories": cats, "rt": rt}
+    if text is not None:
+        packed["text"] = text
+    return {
+        "user_id": uid,
+        "item_id": item_id,  # "" (not absent) so `$ne ""` finds exactly the item events
+        "top_category": top,
+        "ts": ts,
+        _PACKED: json.dumps(packed, separators=(",", ":")),
+    }
+
+
+def _unpack(meta: dict[str, Any]) -> dict[str, Any]:
+    """An event's metadata as one flat dict (categories decoded), whichever layout it was written in."""
+    out = dict(meta)
+    packed = out.pop(_PACKED, None)
+    if packed:
+        out.update(json.loads(packed))
+    elif isinstance(out.get("categories"), str):
+        out["categories"] = json.loads(out["categories"] or "{}")
+    out.setdefault("categories", {})
+    return out
+
+
 class InterestMemory:
     """Per-user interest events and profiles in Chroma (embedded or server), plus the collaborative counts."""
+
+    # Clause text rides in the packed metadata, not as a Chroma document: nothing searches it by text, and a
+    # document costs an extra row plus full-text index entries on every add. Old records' documents still read.
+    _text_in_meta = True
 
     def __init__(
         self,
@@ -136,6 +174,11 @@ class InterestMemory:
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
         self._wake = threading.Event()
+        # Foreground writes in flight and when the last one ended: alone (not shared), the profile flush waits
+        # for a quiet moment instead of competing with record()'s event write for Chroma.
+        self._inflight = 0
+        self._last_write = 0.0
+        self._last_flush = time.monotonic()
         self._closed = False
         self._thread: threading.Thread | None = None
         if write_behind:
@@ -232,18 +275,18 @@ class InterestMemory:
         return state
 
     def _view(self, rec: dict[str, Any]) -> EventView:
-        meta = rec["metadata"]
+        meta = _unpack(rec["metadata"])
         return EventView(
             event_id=rec["id"],
             embedding=np.asarray(rec["embedding"], dtype=np.float32),
-            categories=json.loads(meta.get("categories") or "{}"),
+            categories=meta["categories"],
             polarity=float(meta.get("polarity", 0.0)),
             preference=float(meta.get("preference", 0.0)),
             source=str(meta.get("source", "chat")),
             item_id=meta.get("item_id") or None,
             ts=float(meta.get("ts", 0.0)),
             rt=float(meta.get("rt", meta.get("ts", 0.0))),
-            text=rec.get("document") if self.store_text else None,
+            text=(meta.get("text") or rec.get("document")) if self.store_text else None,
         )
 
     def _iter_events(self, uid: str | None, with_embeddings: bool = False, where: dict | None = None) -> Iterable[dict[str, Any]]:
@@ -285,18 +328,8 @@ class InterestMemory:
             top = max(cats, key=cats.__getitem__) if cats else ""
             ids.append(eid)
             embs.append(emb)
-            metas.append({
-                "user_id": uid,
-                "source": s.source,
-                "item_id": s.item_id or "",  # "" (not absent) so `$ne ""` finds exactly the item events
-                "polarity": polarity,
-                "preference": preference,
-                "top_category": top,
-                "categories": json.dumps(cats, separators=(",", ":")),
-                "ts": ts,
-                "rt": now,
-            })
-            docs.append(text)
+            metas.append(_event_metadata(uid, s.source, s.item_id or "", top, ts, now, polarity, preference, cats, text if self._text_in_meta else None))
+            docs.append(None if self._text_in_meta else text)
             views.append(EventView(eid, emb, cats, polarity, preference, s.source, s.item_id or None, ts, now, text))
         return ids, np.stack(embs), metas, docs, views
 
@@ -308,6 +341,16 @@ class InterestMemory:
             return []
         now = time.time()
         ids, embs, metas, docs, views = self._prepare(uid, sigs, now)
+        with self._guard:
+            self._inflight += 1
+        try:
+            return self._record_locked(uid, sigs, ids, embs, metas, docs, views)
+        finally:
+            with self._guard:
+                self._inflight -= 1
+                self._last_write = time.monotonic()
+
+    def _record_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView]) -> list[str]:
         with self._lock(uid):
             state = self._current(uid)
             self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
@@ -348,7 +391,7 @@ class InterestMemory:
                 ids=[i for r in rows.values() for i in r[0]],
                 embeddings=np.concatenate([r[1] for r in rows.values()]),
                 metadatas=[m for r in rows.values() for m in r[2]],
-                documents=[d for r in rows.values() for d in r[3]] if self.store_text else None,
+                documents=docs if (docs := [d for r in rows.values() for d in r[3]]) and any(docs) else None,
             )
             item_events = [(uid, v) for uid, r in rows.items() for v in r[4] if v.item_id]
             if self.counts is not None and item_events:
@@ -375,12 +418,28 @@ class InterestMemory:
 
     # ----- profile write-behind ------------------------------------------------------------------
 
+    def _should_flush(self) -> bool:
+        """Shared: always (other processes read the records). Alone: when no record is in flight and none
+        ended in the last QUIET_S, or at the latest every MAX_LAG_S (the records are a rebuildable cache)."""
+        if self.shared or not self._dirty:
+            return True
+        now = time.monotonic()
+        with self._guard:
+            quiet = self._inflight == 0 and now - self._last_write >= self.QUIET_S
+        return quiet or now - self._last_flush >= self.MAX_LAG_S
+
+    QUIET_S = 0.25
+    MAX_LAG_S = 30.0
+
     def _write_loop(self) -> None:
         while not self._closed:
-            self._wake.wait(0.5)
+            self._wake.wait(0.5 if self.shared else self.QUIET_S / 2)
             self._wake.clear()
+            if self._closed or not self._should_flush():
+                continue
             try:
                 self.flush()
+                self._last_flush = time.monotonic()
             except Exception:  # noqa: BLE001 - the profile is rebuildable; never kill the writer thread
                 time.sleep(0.2)
 
@@ -465,16 +524,16 @@ class InterestMemory:
         return rows if limit is None else rows[:limit]
 
     def _event(self, rec: dict[str, Any], uid: str, with_embedding: bool) -> InterestEvent:
-        meta = rec["metadata"]
+        meta = _unpack(rec["metadata"])
         return InterestEvent(
             event_id=rec["id"],
             user_id=uid,
-            text=rec.get("document") or None,
+            text=meta.get("text") or rec.get("document") or None,
             source=str(meta.get("source")),
             item_id=meta.get("item_id") or None,
             polarity=float(meta.get("polarity", 0.0)),
             preference=float(meta.get("preference", 0.0)),
-            categories=json.loads(meta.get("categories") or "{}"),
+            categories=meta["categories"],
             top_category=meta.get("top_category") or None,
             ts=float(meta.get("ts", 0.0)),
             recorded_at=float(meta.get("rt", 0.0)),
@@ -490,7 +549,7 @@ class InterestMemory:
     def item_events(self) -> Iterable[tuple[str, str, float, str, bool]]:
         """Every item event as (user_id, item_id, ts, event_id, positive): feed to CountStore.rebuild / catch_up."""
         for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):
-            m = rec["metadata"]
+            m = _unpack(rec["metadata"])
             yield (str(m["user_id"]), str(m["item_id"]), float(m["ts"]), rec["id"], float(m.get("polarity", 0.0)) >= 0)
 
     def export(self, user_id: str) -> dict[str, Any]:
@@ -565,6 +624,6 @@ class InterestMemory:
                 # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
                 self.counts.remove_user(uid)
                 for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""})):
-                    m = rec["metadata"]
+                    m = _unpack(rec["metadata"])
                     self.counts.add_event(uid, str(m["item_id"]), float(m["ts"]), rec["id"], positive=float(m["polarity"]) >= 0)
             return {"kind": kind, "category": category, "deleted_events": len(doomed["ids"])}

@@ -1,0 +1,34 @@
+"""bench.memory at smoke size: a real run (subprocess) on real embedded Chroma writes every key, all positive."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TIMED = ["record", "chroma_add", "chroma_add_legacy", "record_shared", "profile", "profile_shared", "profile_cold"]
+
+
+def test_bench_memory_smoke(tmp_path: Path) -> None:
+    env = dict(os.environ, IBOT_BENCH_RESULTS=str(tmp_path), ANONYMIZED_TELEMETRY="False")
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.memory", "--events", "1500", "--users", "30", "--samples", "12", "--no-search"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    printed = json.loads(out.stdout.strip().splitlines()[-1])
+    written = json.loads((tmp_path / "memory.json").read_text())
+    assert printed == written
+    for kind in TIMED:
+        for q in (50, 95):
+            key = f"{kind}_p{q}_ms"
+            assert isinstance(written[key], float) and written[key] > 0, key
+        assert written[f"{kind}_p95_ms"] >= written[f"{kind}_p50_ms"]
+    assert written["events_stored"] == 1500 + 2 * 12 and written["users"] == 30
+    assert written["fill_events_per_s"] > 0
+    # the bench cleans up its floor probes: they are not counted as events
+    assert "floor" not in out.stdout

@@ -367,6 +367,28 @@ async def chat_burst(url: str, n: int, prefix: str, timeout_s: float) -> dict[st
     }
 
 
+def stage_means(url: str) -> dict[str, dict[str, float]]:
+    """Per plugin stage and per route: count and mean ms, from the server's own /metrics (its histograms)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(url + "/metrics", timeout=30) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    sums: dict[str, dict[str, float]] = {}
+    for fam in text_string_to_metric_families(text):
+        if fam.name not in ("ibot_stage_seconds", "ibot_request_seconds"):
+            continue
+        for sample in fam.samples:
+            key = sample.labels.get("stage") or sample.labels.get("route")
+            if sample.name.endswith("_count"):
+                sums.setdefault(key, {})["count"] = sample.value
+            elif sample.name.endswith("_sum"):
+                sums.setdefault(key, {})["sum"] = sample.value
+    return {k: {"count": int(v.get("count", 0)), "mean_ms": round(1000 * v.get("sum", 0) / max(v.get("count", 0), 1), 1)} for k, v in sums.items()}
+
+
 # ----- reading back ---------------------------------------------------------------------------------
 
 
@@ -381,6 +403,7 @@ def scenario_single(data_dir: Path, work: Path, args: argparse.Namespace) -> dic
     try:
         asyncio.run(observe_load(scripts, lambda u, m: server.url, tally, time.monotonic() + args.time_limit))
         log(f"observe done: {tally.summary()}")
+        stages = stage_means(server.url)
         chat = asyncio.run(chat_burst(server.url, args.chats, "single", args.chat_timeout)) if args.chats else {}
         log(f"chat done: {chat}")
         alive = server.proc is not None and server.proc.poll() is None
@@ -388,7 +411,7 @@ def scenario_single(data_dir: Path, work: Path, args: argparse.Namespace) -> dic
         server.stop()
     stored = read_embedded(data_dir)
     lost = tally.acked - set(stored)
-    return {**tally.summary(), **chat, "lost_signals": len(lost), "server_alive_after": alive, "startup_s": round(server.started_s, 1),
+    return {**tally.summary(), **chat, "lost_signals": len(lost), "server_alive_after": alive, "server_stages": stages, "startup_s": round(server.started_s, 1),
             "cold_first_request_s": round(server.cold_first_request_s, 1),
             "error_samples": tally.errors[:5], "_tally": tally}
 
@@ -459,6 +482,8 @@ def scenario_shared(template: Path, work: Path, args: argparse.Namespace) -> dic
         # Alternate servers message by message: every user's events are written by both processes.
         asyncio.run(observe_load(scripts, lambda u, m: servers[(u + m) % 2].url, tally, time.monotonic() + args.time_limit))
         log(f"observe done: {tally.summary()}")
+        stages = {s.name: stage_means(s.url) for s in servers}
+        log(f"server stages (mean ms): {stages}")
         conv = asyncio.run(shared_conversation(servers, args.chat_timeout)) if args.chats else {}
         log(f"shared conversation: {conv}")
         per_server = {s.name: s.proc.poll() is None for s in servers}
@@ -478,7 +503,7 @@ def scenario_shared(template: Path, work: Path, args: argparse.Namespace) -> dic
         chroma.stop()
         pg.stop()
     return {**tally.summary(), "lost_signals": len(lost), "item_events": len(item_events), "counts_missing_item_events": counts_missing,
-            "servers_alive_after": per_server, "counts_seed_s": round(seed_s, 1), **conv, "error_samples": tally.errors[:5],
+            "servers_alive_after": per_server, "server_stages": stages, "counts_seed_s": round(seed_s, 1), **conv, "error_samples": tally.errors[:5],
             "_tally": tally}
 
 
@@ -533,8 +558,16 @@ def scenario_crash(data_dir: Path, work: Path, args: argparse.Namespace) -> dict
     stored = read_embedded(data_dir)
     lost = tally.acked - set(stored)
     lost_export = tally.acked - exported
+    # Item events in Chroma that the counts never got (a kill between the Chroma write and the counts write).
+    from interest_bot.memory.counts import CountStore
+
+    store = CountStore.open(data_dir / "counts.sqlite")
+    in_counts = {row[0] for row in store.snapshot()["events"]}
+    store.close()
+    counts_missing = len({i for i, m in stored.items() if m.get("item_id")} - in_counts)
     stale_lock = "lock" in (state["restart_error"] or "").lower()
     return {**tally.summary(), "lost_signals": len(lost), "lost_in_export_after_restart": len(lost_export), "killed_after_acks": state["killed_at"],
+            "counts_missing_item_events": counts_missing,
             "restart_s": state["restart_s"], "restart_error": state["restart_error"], "stale_lock": stale_lock,
             "error_samples": tally.errors[:5], "_tally": tally}
 

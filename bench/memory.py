@@ -57,10 +57,8 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         step = 90 * 86400.0 / n_events
         t0 = time.perf_counter()
         with tqdm(total=n_events, desc="filling interest events", unit="ev") as bar:
-            chunk = 5_000
-            for start in range(0, n_events, chunk):
-                pairs = [(users[i % n_users], _signal(rng, t_start + i * step)) for i in range(start, min(n_events, start + chunk))]
-                mem.record_batch(pairs, progress=bar)
+            # One call: record_batch writes 5,000-event pages and upserts the profile records once at the end.
+            mem.record_batch([(users[i % n_users], _signal(rng, t_start + i * step)) for i in range(n_events)], progress=bar)
         fill_s = time.perf_counter() - t0
 
         # Embedded mode assumes one writer per user's data: `mem` (warm from the fill, as a running bot is) writes

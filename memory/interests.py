@@ -373,7 +373,16 @@ class InterestMemory:
 
     def record_batch(self, pairs: Iterable[tuple[str, InterestSignal]], progress: Any = None) -> list[str]:
         """Store many (user_id, signal) pairs with batched writes (bulk import, benchmarks); returns event ids in order."""
-        pairs = list(pairs)
+        with self._guard:
+            self._inflight += 1  # a bulk write is a foreground write too: the idle flush waits for it
+        try:
+            return self._record_batch(list(pairs), progress)
+        finally:
+            with self._guard:
+                self._inflight -= 1
+                self._last_write = time.monotonic()
+
+    def _record_batch(self, pairs: list[tuple[str, InterestSignal]], progress: Any) -> list[str]:
         out: list[str] = []
         now = time.time()
         for start in range(0, len(pairs), _PAGE):

@@ -29,7 +29,7 @@ from interest_bot.memory.signals import InterestSignal
 from . import lexicon, polarity_data
 from .encoder import Encoder
 from .heads import LinearHead, fit_head, hashed
-from .text import MAX_CHARS, normalize, preprocess, split_clauses
+from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
 
 HEAD_FILES = ("category", "polarity", "preference")
 # Regularisation and weight of the hashed n-grams per head. Category: by 3-fold CV on the BBC train split;
@@ -96,7 +96,11 @@ class InterestClassifier:
         flat = [c for clauses in per_text for c in clauses]
         if not flat:
             return [[] for _ in texts]
-        scores = self.score_clauses(flat)
+        # Clauses ending in a verdict on what they named take the verdict's polarity; same encoder pass.
+        tails = [(i, t) for i, c in enumerate(flat) if (t := verdict_tail(c))]
+        scores = self.score_clauses(flat + [t for _, t in tails])
+        for k, (i, _) in enumerate(tails):
+            scores["polarity"][i] = scores["polarity"][len(flat) + k]
         now = time.time()
         labels = self.category.labels
         out: list[list[InterestSignal]] = []

@@ -5,7 +5,8 @@ Two methods:
   probability falls; one batched pass of the same (quantized) encoder, so it explains exactly
   what analyze() computed.
 - "gradient": gradient x input on the fp32 encoder (loaded lazily, once), summed over the
-  embedding dimension and merged from word pieces into words.
+  embedding dimension and merged from word pieces into words, plus the exact contribution of
+  each word's n-grams to the head's linear lexical part (the head sees both).
 """
 
 from __future__ import annotations
@@ -75,7 +76,34 @@ def explain_gradient(clf: "InterestClassifier", text: str) -> list[tuple[str, fl
             if ws <= start < we:
                 scores[k] += score
                 break
+    scores += _lexical_scores(clf, j, text, spans)
     return _scaled([w for _, _, w in spans], scores)
+
+
+def _lexical_scores(clf: "InterestClassifier", j: int, text: str, spans: list[tuple[int, int, str]]) -> np.ndarray:
+    """Each word's share of the category logit's hashed n-gram term (linear, so exact; bigrams split evenly)."""
+    from .heads import bucket, grams
+
+    scores = np.zeros(len(spans), dtype=np.float32)
+    lexical = clf.category.lexical
+    if lexical is None:
+        return scores
+    row = lexical.getrow(j)
+    weights = dict(zip(row.indices.tolist(), row.data.tolist()))
+    counts: dict[int, float] = {}
+    found = grams(text)
+    for gram, _ in found:
+        h = bucket(gram)
+        counts[h] = counts.get(h, 0.0) + 1.0
+    # hashed() L2-normalises the counts: one occurrence of a gram is worth 1/norm of a feature.
+    unit = 1.0 / (float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0)
+    scale = clf.category.lexical_scale
+    for gram, (start, end) in found:
+        w = weights.get(bucket(gram), 0.0) * unit * scale
+        covered = [k for k, (ws, we, _) in enumerate(spans) if ws < end and start < we]
+        for k in covered:
+            scores[k] += w / len(covered)
+    return scores
 
 
 def _fp32_encoder(clf: "InterestClassifier"):  # noqa: ANN202 - a TorchEncoder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +18,29 @@ FORMAT_VERSION = 1
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
 
-def hashed(texts: list[str]) -> sparse.csr_matrix:
-    """Hashed, L2-normalised word 1-2-gram counts (murmurhash3; contractions like "don't" stay whole)."""
+def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Word 1-2-grams of text with the character span each covers (contractions like "don't" stay whole)."""
+    tokens = [(m.group(), m.span()) for m in _TOKEN.finditer(text.lower())]
+    out = [(tok, span) for tok, span in tokens]
+    out += [(f"{a} {b}", (sa[0], sb[1])) for (a, sa), (b, sb) in zip(tokens, tokens[1:])]
+    return out
+
+
+@lru_cache(maxsize=2**16)
+def bucket(gram: str) -> int:
+    """The hashed feature index of one n-gram (murmurhash3)."""
     from sklearn.utils import murmurhash3_32
 
+    return murmurhash3_32(gram, seed=0, positive=True) % HASH_FEATURES
+
+
+def hashed(texts: list[str]) -> sparse.csr_matrix:
+    """Hashed, L2-normalised word 1-2-gram counts."""
     indptr, indices, values = [0], [], []
     for text in texts:
-        tokens = _TOKEN.findall(text.lower())
-        grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
         counts: dict[int, float] = {}
-        for gram in grams:
-            h = murmurhash3_32(gram, seed=0, positive=True) % HASH_FEATURES
+        for gram, _ in grams(text):
+            h = bucket(gram)
             counts[h] = counts.get(h, 0.0) + 1.0
         norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
         indices.extend(counts)
@@ -63,7 +76,8 @@ class LinearHead:
 
     def proba(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
         """Independent probabilities (sigmoid) per label."""
-        return 1.0 / (1.0 + np.exp(-self.logits(emb, lex)))
+        # Clipped: a 100,000-character input can push a logit past what exp() holds in float32.
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(emb, lex), -60.0, 60.0)))
 
     def save(self, path: Path) -> None:
         """Write the head as path.npz (+ sparse lexical weights) and path.json."""
@@ -108,7 +122,10 @@ def fit_head(
             coef = np.zeros(x.shape[1], dtype=np.float32)
             bias = 8.0 if y[0] == 1 else -8.0
         else:
-            model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear" if use_lex else "lbfgs")
+            # A fixed seed: liblinear shuffles its coordinates, and unseeded heads differ from one training to the next.
+            model = LogisticRegression(
+                C=c, max_iter=2000, class_weight="balanced", solver="liblinear" if use_lex else "lbfgs", random_state=0
+            )
             model.fit(x, y, sample_weight=sample_weight)
             coef, bias = model.coef_[0].astype(np.float32), float(model.intercept_[0])
         weights.append(coef[:dim])

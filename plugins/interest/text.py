@@ -21,6 +21,10 @@ _CONTRAST = re.compile(
 )
 # "..., and I hate ..." starts a new statement when a subject follows the conjunction.
 _AND_SUBJECT = re.compile(r"(?:,\s*|\s+)(?:and|so|plus|also)\s+(?=(?:i|i'm|im|i've|i'd|my|we|we're)\b)", re.IGNORECASE)
+# A trailing "..., I love them" judges what the clause named: its verdict is the clause's polarity.
+_ANAPHORIC_TAIL = re.compile(
+    r",\s*((?:i|i'm|i've|i'd|we|we've)\b[^,]{0,40}?\b(?:it|them|those|these|that|this|one)\b[\s.!]*)$", re.IGNORECASE
+)
 _LEADING_NOT = re.compile(r"^(?:not|never)\s+(?:really\s+|so\s+much\s+|a\s+fan\s+of\s+)?", re.IGNORECASE)
 _LEADING_FILLER = re.compile(r"^(?:and|or|so|also|plus|then)\s+", re.IGNORECASE)
 
@@ -76,6 +80,12 @@ def _complete_fragment(piece: str, previous: list[str]) -> str:
     if match and previous and len(piece.split()) <= 4:
         return "I don't like " + piece[match.end() :]
     return piece
+
+
+def verdict_tail(clause: str) -> str | None:
+    """The "I love them" of "Scary movies terrify me in a fun way, I love them", or None."""
+    match = _ANAPHORIC_TAIL.search(clause)
+    return match.group(1).strip() if match and match.start() > 0 else None
 
 
 def preprocess(text: object, max_chars: int = MAX_CHARS) -> list[str]:

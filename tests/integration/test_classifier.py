@@ -238,3 +238,13 @@ def test_quantized_and_fp32_agree_on_bbc(encoder, fp32_encoder) -> None:
         preds.append(model.predict_categories([texts[i] for i in te]).argmax(1))
     agreement = float(np.mean(preds[0] == preds[1]))
     assert agreement >= 0.99, agreement
+
+
+def test_encoder_batches_keep_input_order(encoder) -> None:
+    """Length-sorted batching returns rows in the caller's order, equal to one-at-a-time encoding."""
+    texts = ["a much longer sentence about westerns and cowboys riding at dawn", "hi", "I love sci-fi", "ok then"]
+    batched = encoder.encode(texts, batch_size=2)
+    single = np.stack([encoder.encode([t])[0] for t in texts])
+    assert batched.shape == (4, encoder.dim)
+    assert np.allclose(batched, single, atol=1e-4)
+    assert float(batched[0] @ batched[1]) < 0.99  # the rows are not all the same vector

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interest_bot.plugins.interest.text import MAX_CHARS, normalize, preprocess, split_clauses
+from interest_bot.plugins.interest.text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,19 @@ def test_right_to_left_and_mixed_text_survive() -> None:
 def test_clause_count_is_bounded() -> None:
     """A message of many sentences yields at most 32 clauses (one bounded encoder batch)."""
     assert len(preprocess("I like it. " * 500)) == 32
+
+
+@pytest.mark.parametrize(
+    ("clause", "tail"),
+    [
+        ("Scary movies terrify me in a fun way, I love them", "I love them"),
+        ("Musicals put me to sleep, I hate that", "I hate that"),
+        ("Westerns, I can't get enough of them!", "I can't get enough of them!"),
+        ("I love sci-fi", None),
+        ("I love them", None),  # nothing before it to judge
+        ("Comedies, especially the old ones with slapstick", None),
+    ],
+)
+def test_verdict_tail(clause: str, tail: str | None) -> None:
+    """A trailing first-person verdict on "it/them/that" is found; other clauses have none."""
+    assert verdict_tail(clause) == tail

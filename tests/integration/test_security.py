@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
 from interest_bot.plugins.interest.experiments import DEFAULT_EXPERIMENT, assign
+from server_process import serve
 
 KEY = "svc-key-" + "7f3a9c1e5b2d4f60" * 2
 SECRET = "user-secret-" + "0c1d2e3f4a5b6c7d" * 3
@@ -164,37 +163,19 @@ def test_user_mode_tokens_bind_the_user(plugin, prepared_data_dir: Path) -> None
 def test_no_text_or_key_in_info_logs(prepared_data_dir: Path, port: int, tmp_path: Path) -> None:
     """A real server (service mode, INFO logs): observe and fail requests carrying a marker and the key, grep the log."""
     marker = "zqxmarker" + os.urandom(4).hex()
-    env = {**os.environ, "IBOT_DATA_DIR": str(prepared_data_dir), "IBOT_DEVICE": "cpu", "IBOT_AUTH": "service", "IBOT_API_KEY": KEY}
-    cli = Path(sys.executable).with_name("interest-bot")
     log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 240
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert proc.poll() is None, log_path.read_text()[-3000:]
-                assert time.time() < deadline, "server did not start"
-                time.sleep(0.5)
-            auth = {"Authorization": f"Bearer {KEY}"}
-            with httpx.Client(base_url=url, timeout=120) as http:
-                r = http.post("/v1/observe", json={"user_id": "logger", "message": f"I love {marker} westerns"}, headers=auth)
-                assert r.status_code == 200, r.text
-                assert http.post("/v1/observe", json={"user_id": "logger", "message": f"{marker} " * 2000}, headers=auth).status_code == 422
-                assert http.post("/v1/observe", json={"user_id": f"bad/{marker}", "message": marker}, headers=auth).status_code == 422
-                assert http.post("/v1/observe", content=f'{{"user_id": "logger", "message": "{marker}'.encode(), headers={**auth, "content-type": "application/json"}).status_code == 422
-                assert http.post("/v1/observe", json={"user_id": "logger", "message": marker}, headers={"Authorization": f"Bearer {KEY}-{marker}"}).status_code == 401
-                assert http.post("/v1/observe", json={"user_id": "logger", "message": marker, "catalog": "nope"}, headers=auth).status_code == 404
-                assert http.get("/v1/users/logger/export", headers=auth).status_code == 200
-                assert marker in http.get("/v1/users/logger/export", headers=auth).text  # the text was really stored
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+    with serve(prepared_data_dir, port, log_path, IBOT_AUTH="service", IBOT_API_KEY=KEY) as url:
+        auth = {"Authorization": f"Bearer {KEY}"}
+        with httpx.Client(base_url=url, timeout=120) as http:
+            r = http.post("/v1/observe", json={"user_id": "logger", "message": f"I love {marker} westerns"}, headers=auth)
+            assert r.status_code == 200, r.text
+            assert http.post("/v1/observe", json={"user_id": "logger", "message": f"{marker} " * 2000}, headers=auth).status_code == 422
+            assert http.post("/v1/observe", json={"user_id": f"bad/{marker}", "message": marker}, headers=auth).status_code == 422
+            assert http.post("/v1/observe", content=f'{{"user_id": "logger", "message": "{marker}'.encode(), headers={**auth, "content-type": "application/json"}).status_code == 422
+            assert http.post("/v1/observe", json={"user_id": "logger", "message": marker}, headers={"Authorization": f"Bearer {KEY}-{marker}"}).status_code == 401
+            assert http.post("/v1/observe", json={"user_id": "logger", "message": marker, "catalog": "nope"}, headers=auth).status_code == 404
+            assert http.get("/v1/users/logger/export", headers=auth).status_code == 200
+            assert marker in http.get("/v1/users/logger/export", headers=auth).text  # the text was really stored
     text = log_path.read_text(errors="replace")
     assert "POST /v1/observe" in text and "INFO" in text  # the log really is captured, at INFO
     assert marker not in text

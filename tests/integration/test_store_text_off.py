@@ -4,12 +4,10 @@ no raw message text is found anywhere in the data dir: every file, binary includ
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
+from server_process import serve
 
 
 def files_containing(root: Path, needles: list[bytes]) -> dict[str, list[str]]:
@@ -35,44 +33,26 @@ def test_no_raw_text_in_the_data_dir(prepared_data_dir: Path, port: int, tmp_pat
         f"but I can't stand horror like {markers[1]}",
         f"I really enjoy sci-fi space adventures, {markers[2]}",
     ]
-    env = {**os.environ, "IBOT_DATA_DIR": str(prepared_data_dir), "IBOT_DEVICE": "cpu", "IBOT_STORE_TEXT": "false", "IBOT_MAX_NEW_TOKENS": "24"}
-    cli = Path(sys.executable).with_name("interest-bot")
-    log_path = tmp_path / "server.log"
     needles = [m.encode() for m in markers] + [m.encode() for m in messages]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 240
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert proc.poll() is None, log_path.read_text()[-3000:]
-                assert time.time() < deadline, "server did not start"
-                time.sleep(0.5)
-            with httpx.Client(base_url=url, timeout=600) as http:
-                for message in messages[:2]:
-                    r = http.post("/v1/observe", json={"user_id": "private", "message": message})
-                    assert r.status_code == 200 and r.json()["signals"], r.text
-                r = http.post("/v1/chat", json={"user_id": "private", "message": messages[2]})
-                assert r.status_code == 200, r.text
-                assert r.json()["reply"]
-                recs = http.get("/v1/users/private/recommendations", params={"k": 5})
-                assert recs.status_code == 200
-                assert not any(m in recs.text for m in markers)  # reasons do not quote what was said
-                export = http.get("/v1/users/private/export").json()
-                assert len(export["events"]) >= 3  # the taste was recorded, without its words
-                assert all(not e.get("text") for e in export["events"])
-                # Only the conversation, kept in process memory when text is not stored, may quote the chat turn.
-                assert not any(m in str({k: v for k, v in export.items() if k != "conversations"}) for m in markers)
-                # While the server runs (write-ahead logs and all) ...
-                running_hits = files_containing(prepared_data_dir, needles)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=120)
+    log_path = tmp_path / "server.log"
+    with serve(prepared_data_dir, port, log_path, IBOT_STORE_TEXT="false", IBOT_MAX_NEW_TOKENS="24") as url:
+        with httpx.Client(base_url=url, timeout=600) as http:
+            for message in messages[:2]:
+                r = http.post("/v1/observe", json={"user_id": "private", "message": message})
+                assert r.status_code == 200 and r.json()["signals"], r.text
+            r = http.post("/v1/chat", json={"user_id": "private", "message": messages[2]})
+            assert r.status_code == 200, r.text
+            assert r.json()["reply"]
+            recs = http.get("/v1/users/private/recommendations", params={"k": 5})
+            assert recs.status_code == 200
+            assert not any(m in recs.text for m in markers)  # reasons do not quote what was said
+            export = http.get("/v1/users/private/export").json()
+            assert len(export["events"]) >= 3  # the taste was recorded, without its words
+            assert all(not e.get("text") for e in export["events"])
+            # Only the conversation, kept in process memory when text is not stored, may quote the chat turn.
+            assert not any(m in str({k: v for k, v in export.items() if k != "conversations"}) for m in markers)
+            # While the server runs (write-ahead logs and all) ...
+            running_hits = files_containing(prepared_data_dir, needles)
     assert running_hits == {}, running_hits
     # ... and after it flushed and stopped.
     assert files_containing(prepared_data_dir, needles) == {}

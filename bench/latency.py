@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -114,34 +111,18 @@ def server_rss_mb() -> float:
     """Resident memory of a real `interest-bot serve` after warm-up (a few observes and one chat turn)."""
     import httpx
 
+    from bench.server_process import serve
+
     data = fresh_data_dir()
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cli = Path(sys.executable).with_name("interest-bot")
-    log = open(data.parent / "server.log", "wb")
-    proc = subprocess.Popen([str(cli), "serve", "--port", str(port)], env={**os.environ, "IBOT_DATA_DIR": str(data), "IBOT_DEVICE": "cpu"},
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 300
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("server did not start: " + (data.parent / "server.log").read_text()[-2000:])
+    with serve(data, port, data.parent / "server.log", timeout_s=300) as server:
         for text in ["I love westerns", "I hate horror", "comedies are fun"]:
-            httpx.post(url + "/v1/observe", json={"user_id": "rss", "message": text}, timeout=60).raise_for_status()
-        httpx.post(url + "/v1/chat", json={"user_id": "rss", "message": "what should I watch?"}, timeout=600).raise_for_status()
-        status = Path(f"/proc/{proc.pid}/status").read_text()
+            httpx.post(server.url + "/v1/observe", json={"user_id": "rss", "message": text}, timeout=60).raise_for_status()
+        httpx.post(server.url + "/v1/chat", json={"user_id": "rss", "message": "what should I watch?"}, timeout=600).raise_for_status()
+        status = Path(f"/proc/{server.pid}/status").read_text()
         return round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024, 1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
 
 
 def main() -> None:

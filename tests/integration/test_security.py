@@ -24,7 +24,7 @@ from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
 from interest_bot.plugins.interest.experiments import DEFAULT_EXPERIMENT, assign
-from server_process import serve
+from bench.server_process import serve
 
 KEY = "svc-key-" + "7f3a9c1e5b2d4f60" * 2
 SECRET = "user-secret-" + "0c1d2e3f4a5b6c7d" * 3
@@ -164,9 +164,9 @@ def test_no_text_or_key_in_info_logs(prepared_data_dir: Path, port: int, tmp_pat
     """A real server (service mode, INFO logs): observe and fail requests carrying a marker and the key, grep the log."""
     marker = "zqxmarker" + os.urandom(4).hex()
     log_path = tmp_path / "server.log"
-    with serve(prepared_data_dir, port, log_path, IBOT_AUTH="service", IBOT_API_KEY=KEY) as url:
+    with serve(prepared_data_dir, port, log_path, IBOT_AUTH="service", IBOT_API_KEY=KEY) as server:
         auth = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=url, timeout=120) as http:
+        with httpx.Client(base_url=server.url, timeout=120) as http:
             r = http.post("/v1/observe", json={"user_id": "logger", "message": f"I love {marker} westerns"}, headers=auth)
             assert r.status_code == 200, r.text
             assert http.post("/v1/observe", json={"user_id": "logger", "message": f"{marker} " * 2000}, headers=auth).status_code == 422

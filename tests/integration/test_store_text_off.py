@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import httpx
-from server_process import serve
+
+from bench.server_process import serve
 
 
 def files_containing(root: Path, needles: list[bytes]) -> dict[str, list[str]]:
@@ -35,8 +36,8 @@ def test_no_raw_text_in_the_data_dir(prepared_data_dir: Path, port: int, tmp_pat
     ]
     needles = [m.encode() for m in markers] + [m.encode() for m in messages]
     log_path = tmp_path / "server.log"
-    with serve(prepared_data_dir, port, log_path, IBOT_STORE_TEXT="false", IBOT_MAX_NEW_TOKENS="24") as url:
-        with httpx.Client(base_url=url, timeout=600) as http:
+    with serve(prepared_data_dir, port, log_path, IBOT_STORE_TEXT="false", IBOT_MAX_NEW_TOKENS="24") as server:
+        with httpx.Client(base_url=server.url, timeout=600) as http:
             for message in messages[:2]:
                 r = http.post("/v1/observe", json={"user_id": "private", "message": message})
                 assert r.status_code == 200 and r.json()["signals"], r.text

@@ -1,7 +1,9 @@
 """Interest-memory latency on real embedded Chroma with 100,000 stored events across 1,000 users; `python -m bench.memory`.
 
-record_*: one `InterestMemory.record` call with one signal (Chroma write + counts for item events + profile fold),
-as the plugin runs it in embedded mode (shared=False: this process holds the data dir, no freshness read).
+record_*: one `InterestMemory.record` call with one signal as the plugin runs it in embedded mode (shared=False: this
+process holds the data dir, no freshness read): the event committed to the outbox (fsynced SQLite), counts for item
+events, profile fold; the outbox drains into Chroma behind it, in the same run. record_direct_*: the same call
+without the outbox (the event written to Chroma inside record), interleaved with it on other users.
 chroma_add_*: the floor under record, measured interleaved with it: a bare single-record `collection.add`
 (one 384-d vector, one metadata key) into the same events collection; chroma_add_legacy_* is one add with the
 old event layout (9 metadata keys + a document) for comparison with the packed layout record now writes.
@@ -30,6 +32,7 @@ from bench.common import percentile_ms, write_result
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
 from interest_bot.memory.interests import InterestMemory
+from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
 
 CATEGORIES = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi", "Romance", "Thriller", "Documentary", "Animation", "Western"]
@@ -52,7 +55,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         data = tmp / "data"
         client = open_client(data)
         counts = CountStore.open(data / "counts.sqlite")
-        mem = InterestMemory(client, counts, shared=False)  # as the plugin opens it in embedded mode
+        mem = InterestMemory(client, counts, shared=False, outbox=embedded_outbox(data))  # as the plugin opens it in embedded mode
         t_start = time.time() - 90 * 86400.0
         step = 90 * 86400.0 / n_events
         t0 = time.perf_counter()
@@ -62,8 +65,12 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         fill_s = time.perf_counter() - t0
 
         # Embedded mode assumes one writer per user's data: `mem` (warm from the fill, as a running bot is) writes
-        # the even users, the shared=True instance the odd ones (warmed first, so no sample pays a cold load).
-        mine, theirs = users[0::2], users[1::2]
+        # a third of the users, the direct (no outbox) and the shared=True instances the others (warmed first, so no
+        # sample pays a cold load).
+        mine, plain, theirs = users[0::3], users[1::3], users[2::3]
+        direct = InterestMemory(client, counts, shared=False)
+        for user in plain:
+            direct.profile(user)
         shared = InterestMemory(client, counts, shared=True)
         for user in theirs:
             shared.profile(user)
@@ -82,6 +89,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
 
         timed = {
             "record": lambda user: mem.record(user, [_signal(rng, None)]),  # type: ignore[arg-type]
+            "record_direct": lambda user: direct.record(plain[int(rng.integers(len(plain)))], [_signal(rng, None)]),  # type: ignore[arg-type]
             "chroma_add": bare_add,
             "chroma_add_legacy": legacy_add,
         }
@@ -95,7 +103,11 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
                 timed[kind](user)
                 samples[kind].append(time.perf_counter() - t)
         events.delete(where={"user_id": "floor-probe"})
+        t = time.perf_counter()
+        left = mem.outbox.count()
         mem.flush()
+        final_drain_s = time.perf_counter() - t
+        direct.close()
         # shared=True in its own block: its write-behind is woken by every record, which is part of what it costs.
         samples["record_shared"] = []
         for i in range(n_samples):
@@ -128,7 +140,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         load = __import__("os").getloadavg()
         counts.close()
         return {
-            "events_stored": n_events + 2 * n_samples,
+            "events_stored": n_events + 3 * n_samples,
             "users": n_users,
             "fill_events_per_s": round(n_events / fill_s, 1),
             **{f"{kind}_p{q}_ms": percentile_ms(samples[kind], q) for kind in samples for q in (50, 95)},
@@ -138,6 +150,8 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
             "profile_shared_p95_ms": percentile_ms(profile_shared_s, 95),
             "profile_cold_p50_ms": percentile_ms(cold_s, 50),
             "profile_cold_p95_ms": percentile_ms(cold_s, 95),
+            "outbox_left_after_timing": left,
+            "flush_after_timing_ms": round(final_drain_s * 1000, 1),  # outbox drain + profile records of every user written
             "loadavg_1m_at_end": round(load[0], 2),
         }
     finally:

@@ -13,6 +13,7 @@ import typer
 
 from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, DataDirLockedError, open_client
 from interest_bot.memory.interests import InterestMemory, UnknownInterestError
+from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.userid import InvalidUserIdError, validate_user_id
 
 app = typer.Typer(help="Inspect, export and forget a user's interest memory.", no_args_is_help=True)
@@ -53,8 +54,13 @@ def _memory() -> Iterator[InterestMemory]:
         _fail(f"{exc}\nThe `memory` commands cannot open the data directory while that process runs.", 3)
     except (ChromaDataError, ChromaUnavailableError) as exc:
         _fail(str(exc), 2)
+    try:
+        outbox = embedded_outbox(data_dir, chroma_url)
+    except ChromaDataError as exc:
+        _fail(str(exc), 2)
     counts = CountStore.open(sql_url or Path(data_dir) / "counts.sqlite")
-    mem = InterestMemory(client, counts, store_text=store_text)
+    # Embedded: this process holds the data dir, so it is the only writer and replays a crashed server's outbox.
+    mem = InterestMemory(client, counts, store_text=store_text, shared=bool(chroma_url), outbox=outbox)
     try:
         yield mem
     finally:

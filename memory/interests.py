@@ -6,6 +6,9 @@ one head record plus one record per interest cluster per user) is derived increm
 `record` pays for one Chroma write. A profile that lags its events (a crash before the write-behind,
 another process writing the same user) is detected by comparing the head's signal count with the
 user's events and rebuilt from them, so nothing acknowledged is ever lost from the profile either.
+
+With an outbox (embedded mode: this process alone owns the Chroma directory) `record` commits events to the
+outbox and returns; they reach Chroma in batches behind it, and every read drains the outbox first (outbox.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .chroma import get_collection
+from .outbox import Outbox, PendingEvent
 from .profile import EventView, Profile, ProfileState
 from .signals import InterestSignal
 from .userid import InvalidUserIdError, validate_user_id
@@ -151,8 +155,11 @@ class InterestMemory:
         dim: int = 384,
         write_behind: bool = True,
         shared: bool = True,
+        outbox: Outbox | None = None,
     ) -> None:
-        """Open (creating) the two collections; write_behind=False writes profile records inside record()."""
+        """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record()."""
+        if outbox is not None and shared:
+            raise ValueError("an outbox needs sole ownership of Chroma (shared=False): other processes would not see its events")
         self.client = client
         self.counts = counts
         self.store_text = store_text
@@ -166,6 +173,10 @@ class InterestMemory:
         self._events = get_collection(client, EVENTS_COLLECTION)
         self._profiles = get_collection(client, PROFILES_COLLECTION)
         self._writer = uuid.uuid4().hex[:12]  # names this process's profile writes
+        self.outbox = outbox
+        self._drain_lock = threading.Lock()
+        self._pending_since: float | None = None  # monotonic time of the oldest undrained outbox write
+        self._puts = 0  # outbox writes so far: a drain that saw none arrive meanwhile may clear _pending_since
         self._states: dict[str, ProfileState] = {}
         self._synced: dict[str, tuple[str, int]] = {}  # (writer, version) of the head last read/written
         self._stored_cids: dict[str, set[int]] = {}
@@ -181,6 +192,8 @@ class InterestMemory:
         self._last_flush = time.monotonic()
         self._closed = False
         self._thread: threading.Thread | None = None
+        if outbox is not None:
+            self._replay()
         if write_behind:
             self._thread = threading.Thread(target=self._write_loop, name="interest-profile-writer", daemon=True)
             self._thread.start()
@@ -209,6 +222,7 @@ class InterestMemory:
         return vec
 
     def _count_events(self, uid: str) -> int:
+        self._drain(uid)
         return len(self._events.get(where=_user(uid), include=[])["ids"])
 
     def _read_head(self, uid: str) -> dict[str, Any] | None:
@@ -291,6 +305,7 @@ class InterestMemory:
 
     def _iter_events(self, uid: str | None, with_embeddings: bool = False, where: dict | None = None) -> Iterable[dict[str, Any]]:
         """Every event of one user (or matching `where`), page by page, as dicts."""
+        self._drain(uid)
         include = ["metadatas", "documents"] + (["embeddings"] if with_embeddings else [])
         flt = where if where is not None else _user(uid)  # type: ignore[arg-type]
         offset = 0
@@ -353,7 +368,13 @@ class InterestMemory:
     def _record_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView]) -> list[str]:
         with self._lock(uid):
             state = self._current(uid)
-            self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
+            if self.outbox is not None:
+                self.outbox.put([PendingEvent(i, uid, e, m, d) for i, e, m, d in zip(ids, embs, metas, docs)])
+                with self._guard:
+                    self._puts += 1
+                    self._pending_since = self._pending_since or time.monotonic()
+            else:
+                self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
             if self.counts is not None:
                 for v in views:
                     if v.item_id:
@@ -440,20 +461,74 @@ class InterestMemory:
     QUIET_S = 0.25
     MAX_LAG_S = 30.0
 
+    OUTBOX_MAX_LAG_S = 1.0
+
+    def _should_drain(self) -> bool:
+        """Move outbox events to Chroma in a quiet moment, or once the oldest has waited OUTBOX_MAX_LAG_S."""
+        with self._guard:
+            if self._pending_since is None:
+                return False
+            now = time.monotonic()
+            quiet = self._inflight == 0 and now - self._last_write >= self.QUIET_S
+            return quiet or now - self._pending_since >= self.OUTBOX_MAX_LAG_S
+
     def _write_loop(self) -> None:
         while not self._closed:
             self._wake.wait(0.5 if self.shared else self.QUIET_S / 2)
             self._wake.clear()
-            if self._closed or not self._should_flush():
+            if self._closed:
                 continue
             try:
-                self.flush()
-                self._last_flush = time.monotonic()
-            except Exception:  # noqa: BLE001 - the profile is rebuildable; never kill the writer thread
+                if self._should_drain():
+                    self._drain()
+                if self._should_flush():
+                    self.flush()
+                    self._last_flush = time.monotonic()
+            except Exception:  # noqa: BLE001 - outbox and profile stay pending; never kill the writer thread
                 time.sleep(0.2)
 
+    def _drain(self, for_user: str | None = None) -> int:
+        """Upsert every outbox event into Chroma, oldest first (with for_user: only if that user has any pending)."""
+        if self.outbox is None or (for_user is not None and not self.outbox.count(for_user)):
+            return 0
+        moved = 0
+        with self._drain_lock:
+            while True:
+                with self._guard:
+                    seen = self._puts
+                batch = self.outbox.take(_PAGE)
+                if not batch:
+                    with self._guard:
+                        if self._puts == seen:  # nothing was put since this empty take
+                            self._pending_since = None
+                    return moved
+                docs = [e.document for e in batch]
+                # Upsert, not add: a replay after a crash mid-drain finds some of these ids already stored.
+                self._events.upsert(
+                    ids=[e.event_id for e in batch],
+                    embeddings=np.stack([e.embedding for e in batch]),
+                    metadatas=[e.metadata for e in batch],
+                    documents=docs if any(docs) else None,
+                )
+                self.outbox.done([e.event_id for e in batch])
+                moved += len(batch)
+
+    def _replay(self) -> None:
+        """After a crash: move what the outbox still holds into Chroma, and give its item events to the counts."""
+        pending = self.outbox.take(10**9) if self.outbox is not None else []
+        if not pending:
+            return
+        self._drain()
+        if self.counts is not None:
+            # The crash may have come between the outbox commit and the counts commit; counts skip known event ids.
+            for e in pending:
+                m = _unpack(e.metadata)
+                if m.get("item_id"):
+                    self.counts.add_event(e.user_id, str(m["item_id"]), float(m["ts"]), e.event_id, positive=float(m.get("polarity", 0.0)) >= 0)
+
     def flush(self) -> None:
-        """Write every pending profile change to Chroma now."""
+        """Write every pending event and profile change to Chroma now."""
+        self._drain()
         with self._guard:
             users = sorted(self._dirty.copy())
         for start in range(0, len(users), 200):
@@ -508,6 +583,8 @@ class InterestMemory:
             self.flush()
         except Exception:  # noqa: BLE001 - at exit the client may already be gone; events are safe anyway
             pass
+        if self.outbox is not None:
+            self.outbox.close()
 
     def __enter__(self) -> "InterestMemory":
         return self
@@ -589,12 +666,16 @@ class InterestMemory:
             self._states.pop(uid, None)
             self._synced.pop(uid, None)
             self._stored_cids.pop(uid, None)
-            n_events = self._count_events(uid)
+            n_events = self._count_events(uid)  # drains the outbox first
             n_profile = len(self._profiles.get(where=_user(uid), include=[])["ids"])
             self._events.delete(where=_user(uid))
             self._profiles.delete(where=_user(uid))
             n_counts = int(self.counts.remove_user(uid) or 0) if self.counts is not None else 0
+            if self.outbox is not None:
+                self.outbox.remove_user(uid)  # empty after the drain; also folds its WAL so no old page holds them
             left = self._count_events(uid) + len(self._profiles.get(where=_user(uid), include=[])["ids"])
+            if self.outbox is not None:
+                left += self.outbox.count(uid)
             if self.counts is not None and self.counts.user_contribution(uid).get("events"):
                 left += 1
             if left:
@@ -610,6 +691,7 @@ class InterestMemory:
         with self._lock(uid):
             state = self._current(uid)
             now = time.time()
+            self._drain(uid)
             owned = self._events.get(ids=[key], where=_user(uid), include=["metadatas"])
             if owned["ids"]:
                 kind, category, doomed = "event", None, owned

@@ -22,6 +22,7 @@ from interest_bot.memory.catalog import Catalog, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
 from interest_bot.memory.interests import InterestMemory
+from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.userid import validate_user_id
 
@@ -127,6 +128,7 @@ class InterestPlugin:
             long_half_life_days=config.long_half_life_days,
             dim=encoder.dim,
             shared=bool(config.chroma_url),
+            outbox=embedded_outbox(config.data_dir, config.chroma_url),
         )
         return cls._for_catalog(config, client, encoder, memory, counts)
 

@@ -14,7 +14,8 @@ from chroma_server import start_chroma_server
 
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
-from interest_bot.memory.interests import InterestMemory
+from interest_bot.memory.interests import EVENTS_COLLECTION, InterestMemory
+from interest_bot.memory.outbox import embedded_outbox
 
 WRITER = textwrap.dedent(
     """
@@ -23,10 +24,14 @@ WRITER = textwrap.dedent(
     from interest_bot.memory.chroma import open_client
     from interest_bot.memory.counts import CountStore
     from interest_bot.memory.interests import InterestMemory
+    from interest_bot.memory.outbox import embedded_outbox
     from interest_bot.memory.signals import InterestSignal
 
     data, url, users, n, tag = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(","), int(sys.argv[4]), sys.argv[5]
-    mem = InterestMemory(open_client(data, url), CountStore.open(data / "counts.sqlite"))
+    # As the plugin opens it: embedded mode writes through the outbox, a shared server directly.
+    InterestMemory.OUTBOX_MAX_LAG_S = 3600.0  # a busy writer: the kill comes before any drain to Chroma
+    client = open_client(data, url)
+    mem = InterestMemory(client, CountStore.open(data / "counts.sqlite"), shared=bool(url), outbox=embedded_outbox(data, url))
     rng = np.random.default_rng(abs(hash(tag)) % 2**32)
     print("READY", flush=True)
     for i in range(n):
@@ -77,11 +82,15 @@ def test_sigkill_right_after_acks_loses_nothing(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert len(acks) == 30 and proc.returncode == -signal.SIGKILL
-    # This process opens the same dir: no stale lock, and every acked event is there.
+    # This process opens the same dir: no stale lock. The acked events sat in the outbox, not yet in Chroma.
     client = open_client(data)
+    in_chroma = set(client.get_collection(EVENTS_COLLECTION).get(include=[])["ids"])
+    outbox = embedded_outbox(data)
+    assert outbox.count() + len(in_chroma) >= 30 and outbox.count() > 0
     counts = CountStore.open(data / "counts.sqlite")
-    mem = InterestMemory(client, counts)
+    mem = InterestMemory(client, counts, shared=False, outbox=outbox)  # replays the outbox into Chroma
     try:
+        assert outbox.count() == 0 and {eid for _, eid, _ in acks} <= set(client.get_collection(EVENTS_COLLECTION).get(include=[])["ids"])
         for user in ("alice", "bob"):
             acked = [eid for u, eid, _ in acks if u == user]
             stored = {e.event_id for e in mem.events(user, limit=None)}

@@ -12,6 +12,7 @@ from chroma_server import chroma_server  # noqa: F401  (module-scoped real serve
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
 from interest_bot.memory.interests import EVENTS_COLLECTION, PROFILES_COLLECTION, InterestMemory, UnknownInterestError
+from interest_bot.memory.outbox import OUTBOX_FILE, Outbox
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.userid import InvalidUserIdError
 
@@ -42,9 +43,11 @@ def env(request: pytest.FixtureRequest, tmp_path: Path):
 
 
 @pytest.fixture
-def mem(env):
+def mem(env, request: pytest.FixtureRequest, tmp_path: Path):
+    """As the plugin opens it: embedded mode owns the directory and writes through the outbox; server mode does not."""
     client, counts = env
-    m = InterestMemory(client, counts)
+    embedded = request.node.callspec.params["env"] == "embedded"
+    m = InterestMemory(client, counts, shared=not embedded, outbox=Outbox(tmp_path / "data" / OUTBOX_FILE) if embedded else None)
     yield m
     m.close()
 

@@ -82,7 +82,7 @@ def explain_gradient(clf: "InterestClassifier", text: str) -> list[tuple[str, fl
 
 def _lexical_scores(clf: "InterestClassifier", j: int, text: str, spans: list[tuple[int, int, str]]) -> np.ndarray:
     """Each word's share of the category logit's hashed n-gram term (linear, so exact; bigrams split evenly)."""
-    from .heads import bucket, grams
+    from .heads import bucket, gram_counts, grams
 
     scores = np.zeros(len(spans), dtype=np.float32)
     lexical = clf.category.lexical
@@ -90,13 +90,9 @@ def _lexical_scores(clf: "InterestClassifier", j: int, text: str, spans: list[tu
         return scores
     row = lexical.getrow(j)
     weights = dict(zip(row.indices.tolist(), row.data.tolist()))
-    counts: dict[int, float] = {}
     found = grams(text)
-    for gram, _ in found:
-        h = bucket(gram)
-        counts[h] = counts.get(h, 0.0) + 1.0
     # hashed() L2-normalises the counts: one occurrence of a gram is worth 1/norm of a feature.
-    unit = 1.0 / (float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0)
+    unit = 1.0 / gram_counts(found)[1]
     scale = clf.category.lexical_scale
     for gram, (start, end) in found:
         w = weights.get(bucket(gram), 0.0) * unit * scale

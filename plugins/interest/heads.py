@@ -21,9 +21,7 @@ _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
     """Word 1-2-grams of text with the character span each covers (contractions like "don't" stay whole)."""
     tokens = [(m.group(), m.span()) for m in _TOKEN.finditer(text.lower())]
-    out = [(tok, span) for tok, span in tokens]
-    out += [(f"{a} {b}", (sa[0], sb[1])) for (a, sa), (b, sb) in zip(tokens, tokens[1:])]
-    return out
+    return tokens + [(f"{a} {b}", (sa[0], sb[1])) for (a, sa), (b, sb) in zip(tokens, tokens[1:])]
 
 
 @lru_cache(maxsize=2**16)
@@ -34,15 +32,20 @@ def bucket(gram: str) -> int:
     return murmurhash3_32(gram, seed=0, positive=True) % HASH_FEATURES
 
 
+def gram_counts(found: list[tuple[str, tuple[int, int]]]) -> tuple[dict[int, float], float]:
+    """Per hashed feature, how often its grams occur; and the L2 norm hashed() divides them by."""
+    counts: dict[int, float] = {}
+    for gram, _ in found:
+        h = bucket(gram)
+        counts[h] = counts.get(h, 0.0) + 1.0
+    return counts, float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
+
+
 def hashed(texts: list[str]) -> sparse.csr_matrix:
     """Hashed, L2-normalised word 1-2-gram counts."""
     indptr, indices, values = [0], [], []
     for text in texts:
-        counts: dict[int, float] = {}
-        for gram, _ in grams(text):
-            h = bucket(gram)
-            counts[h] = counts.get(h, 0.0) + 1.0
-        norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
+        counts, norm = gram_counts(grams(text))
         indices.extend(counts)
         values.extend(v / norm for v in counts.values())
         indptr.append(len(indices))

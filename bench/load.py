@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.common import percentile_ms, write_result
+from bench.common import RESULTS, percentile_ms, write_result
 from bench.datadir import fresh_data_dir
 
 TASTE = [
@@ -611,6 +611,12 @@ def main() -> None:
         if "crash" in wanted:
             results["crash"] = scenario_crash(data_dir, work, args)
     finally:
+        failed = any(r["_tally"].errors_5xx for r in results.values() if "_tally" in r)
+        if failed:
+            # A 5xx is a bug to chase: keep the servers' logs (their tracebacks) even without --keep.
+            for name in sorted(work.glob("*.log")):
+                shutil.copy(name, RESULTS / f"{args.name}-{name.name}")
+            log(f"5xx seen: server logs copied to {RESULTS}/{args.name}-*.log")
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     tallies = [r.pop("_tally") for r in results.values()]

@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.common import RESULTS, percentile_ms, write_result
+from bench.common import percentile_ms, results_dir, write_result
 from bench.datadir import fresh_data_dir
 
 TASTE = [
@@ -615,8 +615,8 @@ def main() -> None:
         if failed:
             # A 5xx is a bug to chase: keep the servers' logs (their tracebacks) even without --keep.
             for name in sorted(work.glob("*.log")):
-                shutil.copy(name, RESULTS / f"{args.name}-{name.name}")
-            log(f"5xx seen: server logs copied to {RESULTS}/{args.name}-*.log")
+                shutil.copy(name, results_dir() / f"{args.name}-{name.name}")
+            log(f"5xx seen: server logs copied to {results_dir()}/{args.name}-*.log")
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     tallies = [r.pop("_tally") for r in results.values()]

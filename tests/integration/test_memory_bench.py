@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TIMED = ["record", "chroma_add", "chroma_add_legacy", "record_shared", "profile", "profile_shared", "profile_cold"]
+TIMED = ["record", "record_direct", "chroma_add", "chroma_add_legacy", "record_shared", "profile", "profile_shared", "profile_cold"]
 
 
 def test_bench_memory_smoke(tmp_path: Path) -> None:
@@ -28,7 +28,9 @@ def test_bench_memory_smoke(tmp_path: Path) -> None:
             key = f"{kind}_p{q}_ms"
             assert isinstance(written[key], float) and written[key] > 0, key
         assert written[f"{kind}_p95_ms"] >= written[f"{kind}_p50_ms"]
-    assert written["events_stored"] == 1500 + 2 * 12 and written["users"] == 30
+    # record (through the outbox), record_direct and record_shared each store one event per sample
+    assert written["events_stored"] == 1500 + 3 * 12 and written["users"] == 30
+    assert written["outbox_left_after_timing"] >= 0 and written["flush_after_timing_ms"] > 0
     assert written["fill_events_per_s"] > 0
     # the bench cleans up its floor probes: they are not counted as events
     assert "floor" not in out.stdout

@@ -193,7 +193,7 @@ class InterestMemory:
         self._closed = False
         self._thread: threading.Thread | None = None
         if outbox is not None:
-            self._replay()
+            self._drain(to_counts=True)  # after a crash: what the outbox still holds goes to Chroma and the counts
         if write_behind:
             self._thread = threading.Thread(target=self._write_loop, name="interest-profile-writer", daemon=True)
             self._thread.start()
@@ -423,14 +423,7 @@ class InterestMemory:
                 metadatas=[m for r in rows.values() for m in r[2]],
                 documents=docs if (docs := [d for r in rows.values() for d in r[3]]) and any(docs) else None,
             )
-            item_events = [(uid, v) for uid, r in rows.items() for v in r[4] if v.item_id]
-            if self.counts is not None and item_events:
-                add_many = getattr(self.counts, "add_events", None)
-                if add_many is not None:
-                    add_many([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for uid, v in item_events])
-                else:
-                    for uid, v in item_events:
-                        self.counts.add_event(uid, v.item_id, v.ts, v.event_id, positive=v.polarity >= 0)
+            self._add_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for uid, r in rows.items() for v in r[4] if v.item_id])
             for uid, (ids, _, _, _, views) in rows.items():
                 with self._lock(uid):
                     state = self._states.get(uid) or states[uid]
@@ -445,6 +438,17 @@ class InterestMemory:
                 progress.update(len(chunk))
         self.flush()
         return [e for e in out if e is not None]
+
+    def _add_counts(self, rows: list[tuple[str, str, float, str, bool]]) -> None:
+        """Give (user, item, ts, event_id, positive) item events to the counts, in one transaction when the store can."""
+        if self.counts is None or not rows:
+            return
+        add_many = getattr(self.counts, "add_events", None)
+        if add_many is not None:
+            add_many(rows)
+            return
+        for uid, item, ts, eid, positive in rows:
+            self.counts.add_event(uid, item, ts, eid, positive=positive)
 
     # ----- profile write-behind ------------------------------------------------------------------
 
@@ -487,8 +491,11 @@ class InterestMemory:
             except Exception:  # noqa: BLE001 - outbox and profile stay pending; never kill the writer thread
                 time.sleep(0.2)
 
-    def _drain(self, for_user: str | None = None) -> int:
-        """Upsert every outbox event into Chroma, oldest first (with for_user: only if that user has any pending)."""
+    def _drain(self, for_user: str | None = None, to_counts: bool = False) -> int:
+        """Upsert every outbox event into Chroma, oldest first (with for_user: only if that user has any pending).
+
+        to_counts also gives the moved item events to the counts (a replay: the crash may have come between the
+        outbox commit and the counts commit; counts skip event ids they already hold)."""
         if self.outbox is None or (for_user is not None and not self.outbox.count(for_user)):
             return 0
         moved = 0
@@ -510,21 +517,11 @@ class InterestMemory:
                     metadatas=[e.metadata for e in batch],
                     documents=docs if any(docs) else None,
                 )
+                if to_counts:
+                    metas = [(e, _unpack(e.metadata)) for e in batch]
+                    self._add_counts([(e.user_id, str(m["item_id"]), float(m["ts"]), e.event_id, float(m.get("polarity", 0.0)) >= 0) for e, m in metas if m.get("item_id")])
                 self.outbox.done([e.event_id for e in batch])
                 moved += len(batch)
-
-    def _replay(self) -> None:
-        """After a crash: move what the outbox still holds into Chroma, and give its item events to the counts."""
-        pending = self.outbox.take(10**9) if self.outbox is not None else []
-        if not pending:
-            return
-        self._drain()
-        if self.counts is not None:
-            # The crash may have come between the outbox commit and the counts commit; counts skip known event ids.
-            for e in pending:
-                m = _unpack(e.metadata)
-                if m.get("item_id"):
-                    self.counts.add_event(e.user_id, str(m["item_id"]), float(m["ts"]), e.event_id, positive=float(m.get("polarity", 0.0)) >= 0)
 
     def flush(self) -> None:
         """Write every pending event and profile change to Chroma now."""

@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .sqlite_open import open_wal
+
 
 class CountEvent(NamedTuple):
     """One item event as the counts see it."""
@@ -81,11 +83,8 @@ class _Db:
         else:
             path = Path(s.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             # WAL + NORMAL: a committed write survives a process kill; readers never block the writer.
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA busy_timeout=10000")
+            self.conn = open_wal(path, synchronous="NORMAL")
             schema = _SCHEMA_SQLITE
         with self.tx():
             for stmt in schema:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .chroma import ChromaDataError
+from .sqlite_open import open_wal
 
 __all__ = ["OUTBOX_FILE", "Outbox", "OutboxDataError", "PendingEvent", "embedded_outbox"]
 
@@ -61,19 +62,18 @@ class Outbox:
         """Open (creating) the outbox file: WAL, synchronous=FULL, secure_delete."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        conn = None
         try:
             # FULL: until drained this is the only copy of an acknowledged event, so a commit is fsynced (0.3 ms
             # here) and survives an OS crash, not only a killed process.
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
+            conn = self._conn = open_wal(self.path, synchronous="FULL")
             # Drained and forgotten rows are overwritten, not left readable in free pages.
-            self._conn.execute("PRAGMA secure_delete=ON")
-            self._conn.execute("PRAGMA busy_timeout=10000")
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("SELECT COUNT(*) FROM pending").fetchone()
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.executescript(_SCHEMA)
+            conn.execute("SELECT COUNT(*) FROM pending").fetchone()
         except sqlite3.DatabaseError as exc:
-            self._conn.close()
+            if conn is not None:
+                conn.close()
             raise OutboxDataError(
                 f"Cannot open the event outbox {self.path}: {exc}. It holds acknowledged interest events that have"
                 " not reached Chroma yet. Move it aside to start without them, or restore it from a backup."

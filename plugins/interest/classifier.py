@@ -17,6 +17,7 @@ chat-style likes/dislikes; preference from those taste clauses against hand-writ
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,6 +29,8 @@ from interest_bot.memory.signals import InterestSignal
 
 from . import lexicon, polarity_data
 from .encoder import Encoder
+
+log = logging.getLogger(__name__)
 from .heads import LinearHead, fit_head, hashed
 from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
 
@@ -142,7 +145,7 @@ class InterestClassifier:
         heads_dir.mkdir(parents=True, exist_ok=True)
         for name in HEAD_FILES:
             getattr(self, name).save(heads_dir / name)
-        manifest = {"categories": self.categories, "max_chars": self.max_chars, "info": self.info}
+        manifest = {"categories": self.categories, "max_chars": self.max_chars, "info": self.info, "encoder": encoder_identity(self.encoder)}
         (heads_dir / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         return heads_dir
 
@@ -154,6 +157,14 @@ class InterestClassifier:
         if not manifest_path.exists():
             raise FileNotFoundError(f"No classifier heads in {heads_dir}: run `interest-bot catalog ingest` first.")
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        trained_with, running = manifest.get("encoder"), encoder_identity(encoder)
+        if trained_with and trained_with != running:
+            # Not fatal (the encoders differ by quantization only), but the catalog's vectors and the heads fit the old one.
+            log.warning(
+                "the heads in %s were trained with encoder %s, this process runs %s: re-run "
+                "`interest-bot catalog ingest <catalog>` (without --if-missing) for consistent recommendations",
+                heads_dir, trained_with, running,
+            )
         heads = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES}
         return cls(encoder, **heads, max_chars=int(manifest.get("max_chars", MAX_CHARS)), info=manifest.get("info"))
 
@@ -161,6 +172,11 @@ class InterestClassifier:
     def exists(heads_dir: Path | str) -> bool:
         """Whether heads_dir holds saved heads."""
         return (Path(heads_dir) / "manifest.json").exists()
+
+
+def encoder_identity(encoder: Encoder) -> str:
+    """A name for the encoder variant (recipe and quantization), saved with the heads it trained."""
+    return str(getattr(encoder, "identity", type(encoder).__name__))
 
 
 def _item_pairs(items: Iterable[Any]) -> list[tuple[str, list[str]]]:

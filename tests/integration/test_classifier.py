@@ -208,6 +208,22 @@ def test_train_heads_accepts_catalog_item_objects(encoder) -> None:
     assert trained.analyze("I love westerns")[0].top_category == "Western"
 
 
+def test_heads_name_their_encoder_and_warn_on_another(clf: InterestClassifier, tmp_path: Path, encoder, fp32_encoder, caplog) -> None:
+    """The manifest records the encoder the heads were trained with; a different one at load time is a warning."""
+    import json
+    import logging
+
+    clf.save(tmp_path / "heads")
+    assert json.loads((tmp_path / "heads" / "manifest.json").read_text())["encoder"] == encoder.identity
+    with caplog.at_level(logging.WARNING):
+        InterestClassifier.load(tmp_path / "heads", encoder)
+    assert "trained with encoder" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        InterestClassifier.load(tmp_path / "heads", fp32_encoder)
+    assert f"trained with encoder {encoder.identity}, this process runs {fp32_encoder.identity}" in caplog.text
+    assert "catalog ingest" in caplog.text
+
+
 def test_missing_heads_say_what_to_do(tmp_path: Path, encoder) -> None:
     """Loading from an empty folder names the command that creates heads."""
     with pytest.raises(FileNotFoundError, match="catalog ingest"):

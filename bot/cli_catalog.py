@@ -124,7 +124,7 @@ def ingest(
     client = _client(settings)
     from interest_bot.plugins.interest.encoder import load_encoder
 
-    encoder = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory)
+    encoder = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory, settings.model_cache)
     catalog = Catalog(client, catalog_name)
     report = catalog.ingest(items, encoder.encode, source=source if source in BUILTIN else str(Path(source).resolve()))
     typer.echo(report.summary())

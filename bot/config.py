@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Per-device memory budget for accelerate, e.g. `{"cpu": "8GiB", "0": "10GiB"}` (JSON in the env var).
     max_memory: dict[str, str] = Field(default_factory=dict)
     encoder_path: Path | None = None
+    # Where the int8 ONNX encoder is built once (empty = $XDG_CACHE_HOME/interest-bot or ~/.cache/interest-bot).
+    model_cache: Path | None = None
     chroma_url: str = ""
     sql_url: str = ""
     store_text: bool = True
@@ -69,6 +71,7 @@ class Settings(BaseSettings):
             quantization=self.quantization,
             max_memory=max_memory,
             encoder_path=self.encoder_path,
+            model_cache=self.model_cache,
             chroma_url=self.chroma_url,
             sql_url=self.sql_url,
             store_text=self.store_text,

@@ -21,6 +21,8 @@ class PluginConfig(BaseModel):
     # Per-device memory budget for accelerate, e.g. {"cpu": "4GiB", 0: "6GiB"}; empty = let accelerate decide.
     max_memory: dict[str | int, str] = Field(default_factory=dict)
     encoder_path: Path | None = None
+    # Where the CPU int8 encoder is built once; None = IBOT_MODEL_CACHE or the user's cache dir.
+    model_cache: Path | None = None
     chroma_url: str = ""
     sql_url: str = ""
     store_text: bool = True

@@ -117,7 +117,7 @@ class InterestPlugin:
         if catalog is not None:
             config.catalog = catalog
         client = client or open_client(Path(config.data_dir), config.chroma_url)
-        encoder = encoder or load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory)
+        encoder = encoder or load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory, config.model_cache)
         encoder = speed_up(encoder, config)
         counts = CountStore.open(counts_location(config))
         memory = InterestMemory(

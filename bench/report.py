@@ -97,6 +97,7 @@ def render() -> str:
     lines += _table("Model loading (`bench.models`)", _load("models"), [
         ("SmolLM2 from the packaged GGUF / s", "chat_load_from_gguf_s", ""), ("one-time conversion (`models prepare`) / s", "chat_prepare_s", ""),
         ("SmolLM2 from the prepared safetensors / s", "chat_load_prepared_s", ""), ("int8 encoder load / s", "encoder_load_int8_s", ""),
+        ("int8 encoder first start (one-time build) / s", "encoder_build_int8_s", ""),
     ])
     return "\n".join(lines).rstrip() + "\n"
 

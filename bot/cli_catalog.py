@@ -123,8 +123,13 @@ def ingest(
 
     client = _client(settings)
     from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.errors import EncoderBuildError, ModelNotInstalledError
 
-    encoder = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory, settings.model_cache)
+    try:
+        encoder = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory, settings.model_cache)
+    except (ModelNotInstalledError, EncoderBuildError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     catalog = Catalog(client, catalog_name)
     report = catalog.ingest(items, encoder.encode, source=source if source in BUILTIN else str(Path(source).resolve()))
     typer.echo(report.summary())

@@ -7,3 +7,7 @@ class InterestBotError(Exception):
 
 class ModelNotInstalledError(InterestBotError):
     """A model the plugin needs is not installed; the message names the package or setting."""
+
+
+class EncoderBuildError(InterestBotError):
+    """The CPU int8 encoder could not be built from the installed weights, or failed its check against fp32."""

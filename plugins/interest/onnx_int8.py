@@ -12,7 +12,10 @@ from pathlib import Path
 
 import torch
 
+from .errors import EncoderBuildError
 from .per_token_int8 import quantize_per_token
+
+__all__ = ["EncoderBuildError", "RECIPE", "built_path", "cache_key", "default_cache_dir", "ensure_int8_onnx"]
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +30,7 @@ VERIFY_TEXTS = [
     "I love sci-fi but I hate horror",
 ]
 MIN_VERIFY_COSINE = 0.98  # measured 0.996 mean over chat clauses; below this the export is broken.
-
-
-class EncoderBuildError(RuntimeError):
-    """The int8 ONNX encoder could not be built or failed its check against fp32."""
+FALLBACK_HINT = "IBOT_QUANTIZATION=none runs the fp32 encoder instead."
 
 
 def default_cache_dir() -> Path:
@@ -71,12 +71,17 @@ def ensure_int8_onnx(model_dir: Path, cache_dir: Path | None = None) -> Path:
     except OSError as exc:
         raise EncoderBuildError(f"cannot create the model cache {target.parent} ({exc}); set IBOT_MODEL_CACHE to a writable folder") from exc
     log.info("building the int8 ONNX encoder into %s (once, a few seconds)", target)
-    build_int8_onnx(Path(model_dir), target)
+    try:
+        build_int8_onnx(Path(model_dir), target)
+    except EncoderBuildError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - export and rewrite fail in many ways; the user needs one message
+        raise EncoderBuildError(f"building the int8 ONNX encoder from {model_dir} failed: {exc}. {FALLBACK_HINT}") from exc
     return target
 
 
 def build_int8_onnx(model_dir: Path, target: Path) -> None:
-    """Export model_dir's encoder to ONNX, quantize its MatMuls to int8, check it against fp32, write target."""
+    """Export model_dir's encoder to ONNX, make its weight MatMuls int8 per token, check it against fp32, write target."""
     import warnings
 
     import onnx
@@ -84,8 +89,7 @@ def build_int8_onnx(model_dir: Path, target: Path) -> None:
     from transformers import AutoModel, AutoTokenizer
 
     started = time.perf_counter()
-    bar = tqdm(total=3, desc="int8 ONNX encoder", unit="step")
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
+    with tqdm(total=3, desc="int8 ONNX encoder", unit="step") as bar, tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
         fp32_file, int8_file = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         bar.set_postfix_str("export")
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -118,9 +122,8 @@ def build_int8_onnx(model_dir: Path, target: Path) -> None:
         bar.set_postfix_str("verify")
         cosine = _verify(int8_file, model_dir, model, tokenizer)
         if cosine < MIN_VERIFY_COSINE:
-            raise EncoderBuildError(f"the int8 ONNX encoder agrees with fp32 at cosine {cosine:.4f} < {MIN_VERIFY_COSINE}")
+            raise EncoderBuildError(f"the int8 ONNX encoder agrees with fp32 at cosine {cosine:.4f} < {MIN_VERIFY_COSINE}. {FALLBACK_HINT}")
         bar.update(1)
-        bar.close()
         # A finished file appears at once or not at all; concurrent builders write identical bytes.
         os.replace(int8_file, target)
     log.info("built %s in %.1f s (cosine to fp32 %.4f)", target, time.perf_counter() - started, cosine)

@@ -100,11 +100,17 @@ def test_a_build_that_fails_its_check_leaves_no_file(tmp_path: Path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_cache_says_what_to_set(tmp_path: Path) -> None:
+@pytest.fixture
+def unwritable_cache(tmp_path: Path) -> Path:
+    """A cache path below a plain file: it can't be created."""
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
+    return blocker / "cache"
+
+
+def test_unwritable_cache_says_what_to_set(unwritable_cache: Path) -> None:
     with pytest.raises(onnx_int8.EncoderBuildError, match="IBOT_MODEL_CACHE"):
-        onnx_int8.ensure_int8_onnx(encoder_path(), blocker / "cache")
+        onnx_int8.ensure_int8_onnx(encoder_path(), unwritable_cache)
 
 
 def test_cache_dir_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,3 +128,27 @@ def test_without_onnx_the_cpu_path_is_torch_int8(monkeypatch: pytest.MonkeyPatch
         enc = load_encoder(device="cpu")
     assert isinstance(enc, TorchEncoder) and enc.quantization == "int8"
     assert "pip install onnx onnxruntime" in caplog.text
+
+
+def test_a_failing_export_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(torch.onnx, "export", broken)
+    with pytest.raises(onnx_int8.EncoderBuildError, match="exporter exploded.*IBOT_QUANTIZATION=none"):
+        onnx_int8.ensure_int8_onnx(encoder_path(), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_reports_an_unwritable_model_cache(tmp_path: Path, unwritable_cache: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "IBOT_MODEL_CACHE": str(unwritable_cache), "IBOT_DATA_DIR": str(tmp_path / "data")}
+    cli = Path(sys.executable).with_name("interest-bot")
+    out = subprocess.run([str(cli), "catalog", "ingest", "bbc-news"], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 1
+    assert "IBOT_MODEL_CACHE" in out.stderr and "Traceback" not in out.stderr

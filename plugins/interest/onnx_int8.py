@@ -112,7 +112,7 @@ def build_int8_onnx(model_dir: Path, target: Path) -> None:
                 dynamo=False,
             )
         bar.update(1)
-        bar.set_postfix_str("quantize")
+        bar.set_postfix_str("int8 rewrite")
         graph = onnx.load(str(fp32_file))
         if quantize_per_token(graph) == 0:
             raise EncoderBuildError(f"no weight MatMul found in the graph exported from {model_dir}")

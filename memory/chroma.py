@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -20,6 +21,7 @@ __all__ = [
     "ChromaDataError",
     "ChromaUnavailableError",
     "DataDirLockedError",
+    "RetryingReads",
     "chroma_path",
     "get_collection",
     "open_client",
@@ -29,6 +31,11 @@ __all__ = [
 CHROMA_SUBDIR = "chroma"
 # Every collection compares unit vectors by cosine; HNSW is Chroma's local index.
 COSINE = {"hnsw": {"space": "cosine"}}
+# Chroma 1.5.9 fails a read with this InternalError when a record it matched is replaced or deleted
+# before the read fetches it (measured: 11 of 1,000 reads on a `chroma run` server, 7 of 2,000 reads
+# embedded, while another writer replaces the records). A second read sees the new state.
+TRANSIENT_READ_ERROR = "Error finding id"
+READ_ATTEMPTS = 6
 
 
 class ChromaDataError(RuntimeError):
@@ -111,7 +118,37 @@ def open_client(data_dir: Path, chroma_url: str = "") -> ClientAPI:
     return _open_embedded(Path(data_dir))
 
 
-def get_collection(client: ClientAPI, name: str, metadata: dict[str, Any] | None = None) -> Collection:
+class RetryingReads:
+    """A Chroma collection whose get() and query() retry the transient read race; the rest passes through."""
+
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        """Collection.get, retried while Chroma reports a record that vanished mid-read."""
+        return _retry_read(self._collection.get, *args, **kwargs)
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        """Collection.query, retried the same way."""
+        return _retry_read(self._collection.query, *args, **kwargs)
+
+
+def _retry_read(read: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run one read, again after a short pause while it fails with TRANSIENT_READ_ERROR."""
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return read(*args, **kwargs)
+        except chromadb.errors.InternalError as exc:
+            if TRANSIENT_READ_ERROR not in str(exc) or attempt == READ_ATTEMPTS - 1:
+                raise
+            time.sleep(0.005 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def get_collection(client: ClientAPI, name: str, metadata: dict[str, Any] | None = None) -> RetryingReads:
     """Get or create a cosine-HNSW collection that never embeds by itself (embeddings are always passed)."""
     collection = client.get_or_create_collection(
         name=name,
@@ -124,7 +161,7 @@ def get_collection(client: ClientAPI, name: str, metadata: dict[str, Any] | None
     if space != "cosine":
         # Scores everywhere assume cosine; a collection made elsewhere with another space would mislead.
         raise ChromaDataError(f"Collection {name!r} uses the {space!r} space, not cosine; delete it and re-create it.")
-    return collection
+    return RetryingReads(collection)
 
 
 def collection_space(collection: Collection) -> str:

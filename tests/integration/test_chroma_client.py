@@ -128,3 +128,62 @@ def test_server_down_gives_clear_error(tmp_path: Path) -> None:
     server.stop()
     with pytest.raises(ChromaUnavailableError, match="No Chroma server answers"):
         open_client(tmp_path / "data", url)
+
+
+def _replace_forever(col, stop, generations: list[int]) -> None:  # noqa: ANN001 - a collection and an Event
+    """Replace one user's eight records again and again, as a profile rewrite does."""
+    rng = np.random.default_rng(0)
+    gen = 0
+    while not stop.is_set():
+        col.upsert(ids=[f"u:{gen}:{i}" for i in range(8)], embeddings=rng.normal(size=(8, 16)), metadatas=[{"user": "u", "kind": "cluster"}] * 8)
+        if gen:
+            col.delete(ids=[f"u:{gen - 1}:{i}" for i in range(8)])
+        gen += 1
+        generations[0] = gen
+
+
+def test_reads_survive_records_replaced_under_them(data_dir: Path) -> None:
+    """Chroma fails some reads with 'Error finding id' while records are replaced; get() retries them."""
+    import threading
+
+    client = open_client(data_dir)
+    col = get_collection(client, "probe_race")
+    stop, generations = threading.Event(), [0]
+    writer = threading.Thread(target=_replace_forever, args=(col, stop, generations))
+    writer.start()
+    try:
+        # The profile read of memory/interests.py (without the retry: 7 of 2,000 failed here).
+        for _ in range(2000):
+            got = col.get(where={"$and": [{"user": "u"}, {"kind": "cluster"}]}, include=["embeddings", "metadatas"])
+            assert len(got["ids"]) in (0, 8, 16)
+    finally:
+        stop.set()
+        writer.join()
+    assert generations[0] > 20, "the writer barely ran: the race was not exercised"
+
+
+def test_only_the_transient_read_error_is_retried() -> None:
+    import chromadb.errors
+
+    from interest_bot.memory import chroma
+
+    calls: list[int] = []
+
+    def flaky(fails: int, message: str):  # noqa: ANN202
+        def read() -> str:
+            calls.append(1)
+            if len(calls) <= fails:
+                raise chromadb.errors.InternalError(message)
+            return "ok"
+
+        return read
+
+    assert chroma._retry_read(flaky(2, "Error executing plan: Internal error: Error finding id")) == "ok" and len(calls) == 3
+    calls.clear()
+    with pytest.raises(chromadb.errors.InternalError, match="disk full"):
+        chroma._retry_read(flaky(1, "disk full"))
+    assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(chromadb.errors.InternalError, match="Error finding id"):
+        chroma._retry_read(flaky(99, "Error finding id"))
+    assert len(calls) == chroma.READ_ATTEMPTS

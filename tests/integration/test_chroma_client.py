@@ -180,6 +180,9 @@ def test_only_the_transient_read_error_is_retried() -> None:
 
     assert chroma._retry_read(flaky(2, "Error executing plan: Internal error: Error finding id")) == "ok" and len(calls) == 3
     calls.clear()
+    hnsw = "Error executing plan: Internal error: Error creating hnsw segment reader: Nothing found on disk"
+    assert chroma._retry_read(flaky(1, hnsw)) == "ok" and len(calls) == 2
+    calls.clear()
     with pytest.raises(chromadb.errors.InternalError, match="disk full"):
         chroma._retry_read(flaky(1, "disk full"))
     assert len(calls) == 1

@@ -145,7 +145,7 @@ class InterestClassifier:
         heads_dir.mkdir(parents=True, exist_ok=True)
         for name in HEAD_FILES:
             getattr(self, name).save(heads_dir / name)
-        manifest = {"categories": self.categories, "max_chars": self.max_chars, "info": self.info, "encoder": encoder_identity(self.encoder)}
+        manifest = {"categories": self.categories, "max_chars": self.max_chars, "info": self.info, "encoder": self.info.get("encoder") or encoder_identity(self.encoder)}
         (heads_dir / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         return heads_dir
 
@@ -267,7 +267,7 @@ def train_heads(
         "n_chat_clauses": n_chat,
         "n_neutral": n_neutral,
         "n_reviews": len(review_texts),
-        "encoder": type(encoder).__name__,
+        "encoder": encoder_identity(encoder),
     }
     return InterestClassifier(encoder, category, polarity, preference, max_chars=max_chars, info=info)
 

@@ -36,10 +36,11 @@ from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
 
 HEAD_FILES = ("category", "polarity", "preference")
 # Regularisation and weight of the hashed n-grams per head. Category: by 3-fold CV on the BBC train split;
-# polarity: picked among a few variants while looking at bench/data chat results (so those are optimistic).
+# polarity: by cross-author validation on training templates only (fit on the project's and one author's
+# templates, score the other author's; mean 0.845 against 0.825 for the earlier c=2, lexical_scale=0.5).
 HEAD_PARAMS: dict[str, dict[str, float]] = {
     "category": {"c": 16.0, "lexical_scale": 3.0},
-    "polarity": {"c": 2.0, "lexical_scale": 0.5},
+    "polarity": {"c": 8.0, "lexical_scale": 1.0},
     "preference": {"c": 1.0, "lexical_scale": 1.0},
 }
 LEXICON_SCALE = 2.0  # puts the 4 lexicon features on a par with the unit-length embedding
@@ -200,7 +201,7 @@ def train_heads(
     *,
     use_reviews: bool = True,
     reviews_per_class: int = 1500,
-    chat_per_category: int = 60,
+    chat_per_category: int = 120,
     seed: int = 0,
     progress: bool = True,
     max_chars: int = MAX_CHARS,

@@ -49,6 +49,7 @@ test-unit: install
 bench: models system-deps
 	$(BIN)/python -m bench.models
 	$(BIN)/python -m bench.classifier
+	$(BIN)/python -m bench.polarity_authors
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.recsys --dataset ml-100k
 	$(BIN)/python -m bench.latency

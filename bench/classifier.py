@@ -89,7 +89,7 @@ def chitchat_utterances(seed: int = 0) -> list[str]:
 
 def template_overlap(rows: list[dict]) -> int:
     """How many benchmark clauses any training template matches (must be 0: the patterns are disjoint)."""
-    templates = polarity_data._json("templates.json")
+    templates = polarity_data.templates()
     pats = [re.compile("^" + re.escape(t).replace(r"\{x\}", ".+") + "$", re.IGNORECASE) for t in templates["positive"] + templates["negative"]]
     clauses = [c for r in rows for c in preprocess(r["text"])]
     return sum(any(p.match(c) for p in pats) for c in clauses)

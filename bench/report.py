@@ -41,6 +41,10 @@ def _table(title: str, data: dict, rows: list[tuple[str, str, str]]) -> list[str
     return out + [""]
 
 
+def _params(params: dict) -> str:
+    return f"C {params.get('c', '?'):g}, n-gram weight {params.get('lexical_scale', '?'):g}"
+
+
 def render() -> str:
     """The Markdown of the Performance section body."""
     lines: list[str] = []
@@ -68,6 +72,12 @@ def render() -> str:
         ("embedding cosine to fp32: ours", "encoder_variants.shipped_per_token_int8_onnx.cosine_to_fp32", ""),
         ("… packaged int8 ONNX", "encoder_variants.packaged_int8_onnx.cosine_to_fp32", ""),
         ("… torch dynamic int8", "encoder_variants.torch_dynamic_int8.cosine_to_fp32", ""),
+    ])
+    authors = _load("polarity_authors")
+    settings = authors.get("by_setting", {})
+    lines += _table("Polarity, leave-one-author-out on the training templates (`bench.polarity_authors`, never reads bench/data)", authors, [
+        *[(f"held-out author: {a}", f"by_setting.shipped.acc_by_held_out_author.{a}", "") for a in settings.get("shipped", {}).get("acc_by_held_out_author", {})],
+        *[(f"mean, {name} head ({_params(s['params'])})", f"by_setting.{name}.mean", "side by side" if name != "shipped" else "") for name, s in settings.items()],
     ])
     lines += _table("Recommendations on the MovieLens-100k replay (`bench.recsys`, protocol in the text below)", _load("recsys"), [
         ("HR@10 (static)", "hr10", "≥ 0.2150"), ("NDCG@10 (static)", "ndcg10", "≥ 0.1150"), ("MRR@10 (static)", "mrr10", ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -97,22 +98,43 @@ def phrase_categories(phrase: str, category: str, categories: list[str]) -> list
     return sorted({category, *(c for c in extra if c in categories)})
 
 
-def chat_clauses(categories: list[str], per_category: int = 60, seed: int = 0, things_per_polarity: int = 8) -> list[ChatClause]:
+def template_authors() -> list[str]:
+    """Who wrote the chat templates, in the order they are merged."""
+    return list(_json("templates.json")["authors"])
+
+
+def templates(authors: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Positive, negative and thing templates of the given authors (all of them by default), merged."""
+    by_author = _json("templates.json")["authors"]
+    names = list(by_author) if authors is None else list(authors)
+    unknown = set(names) - set(by_author)
+    if unknown:
+        raise ValueError(f"unknown template authors {sorted(unknown)}; known: {sorted(by_author)}")
+    return {key: [t for name in names for t in by_author[name][key]] for key in ("positive", "negative", "things")}
+
+
+def chat_clauses(
+    categories: list[str],
+    per_category: int = 60,
+    seed: int = 0,
+    things_per_polarity: int = 8,
+    authors: Iterable[str] | None = None,
+) -> list[ChatClause]:
     """First-person clauses from templates: likes and dislikes of each category and of everyday things."""
     rng = random.Random(seed)
-    templates = _json("templates.json")
+    written = templates(authors)
     out: list[ChatClause] = []
     phrases = category_phrases(categories)
     for cat in categories:
         for i in range(per_category):
             polarity = 1 if i % 2 == 0 else -1
-            template = rng.choice(templates["positive" if polarity > 0 else "negative"])
+            template = rng.choice(written["positive" if polarity > 0 else "negative"])
             phrase = rng.choice(phrases[cat])
             out.append(ChatClause(_fill(template, phrase, rng), polarity, phrase_categories(phrase, cat, categories)))
     # Tastes outside the catalog teach polarity without teaching a category.
-    for thing in templates["things"]:
+    for thing in written["things"]:
         for polarity in (1, -1):
-            pool = templates["positive" if polarity > 0 else "negative"]
+            pool = written["positive" if polarity > 0 else "negative"]
             for template in rng.sample(pool, min(things_per_polarity, len(pool))):
                 out.append(ChatClause(_fill(template, thing, rng), polarity, []))
     return out

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import percentile_ms, write_result
+from bench.common import finish, percentile_ms
 from interest_bot.plugins.interest import polarity_data
 from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
 from interest_bot.plugins.interest.encoder import encoder_path, load_encoder
@@ -316,10 +316,7 @@ def main() -> None:
     result["wall_s"] = round(time.time() - t0, 1)
     for f in failures[:40]:
         print("miss:", json.dumps(f))
-    if args.smoke:
-        print(json.dumps(result, sort_keys=True))  # smoke runs never overwrite the real result
-    else:
-        write_result("classifier", result)
+    finish("classifier", result, args.smoke)
 
 
 if __name__ == "__main__":

@@ -34,3 +34,11 @@ def write_result(name: str, result: dict) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{name}.json").write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
     print(json.dumps(out, sort_keys=True))
+
+
+def finish(name: str, result: dict, smoke: bool) -> None:
+    """Write the result, or for a smoke run only print it: smoke runs never overwrite the real result."""
+    if smoke:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        write_result(name, result)

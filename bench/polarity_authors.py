@@ -11,14 +11,13 @@ Writes bench/results/polarity_authors.json and prints it as the last line.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 
 import numpy as np
 
 from bench.classifier import read_ml100k
-from bench.common import write_result
+from bench.common import finish
 from interest_bot.plugins.interest import classifier, polarity_data
 from interest_bot.plugins.interest.encoder import Encoder, load_encoder
 
@@ -91,10 +90,7 @@ def main() -> None:
             per_author[held] = round(score_author(clf, clauses), 4)
         result["by_setting"][name] = {"params": params, "acc_by_held_out_author": per_author, "mean": round(float(np.mean(list(per_author.values()))), 4)}
     result["wall_s"] = round(time.time() - t0, 1)
-    if args.smoke:
-        print(json.dumps(result, sort_keys=True))  # smoke runs never overwrite the real result
-    else:
-        write_result("polarity_authors", result)
+    finish("polarity_authors", result, args.smoke)
 
 
 if __name__ == "__main__":

@@ -64,14 +64,10 @@ def main() -> None:
     for name, params in SETTINGS.items():
         per_author = {}
         for held in blind[:1] if args.smoke else blind:
-            classifier.HEAD_PARAMS["polarity"] = params
-            try:
-                clf = classifier.train_heads(
-                    items, encoder, template_authors=[a for a in authors if a != held],
-                    reviews_per_class=200 if args.smoke else 1500, chat_per_category=20 if args.smoke else 120, progress=False,
-                )
-            finally:
-                classifier.HEAD_PARAMS["polarity"] = SETTINGS["shipped"]
+            clf = classifier.train_heads(
+                items, encoder, template_authors=[a for a in authors if a != held], head_params={"polarity": params},
+                reviews_per_class=200 if args.smoke else 1500, chat_per_category=20 if args.smoke else 120, progress=False,
+            )
             clauses = held_out_clauses(held, categories, fills=1 if args.smoke else 6)
             per_author[held] = round(score_author(clf, clauses), 4)
         result["by_setting"][name] = {"params": params, "acc_by_held_out_author": per_author, "mean": round(float(np.mean(list(per_author.values()))), 4)}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,7 @@ def train_heads(
     reviews_per_class: int = 1500,
     chat_per_category: int = 120,
     template_authors: Sequence[str] | None = None,
+    head_params: Mapping[str, Mapping[str, float]] | None = None,
     seed: int = 0,
     progress: bool = True,
     max_chars: int = MAX_CHARS,
@@ -210,6 +211,7 @@ def train_heads(
     """Train category, polarity and preference heads for a catalog; shows progress with tqdm."""
     from tqdm.auto import tqdm
 
+    params = {**HEAD_PARAMS, **(head_params or {})}  # per head; a head not named keeps its HEAD_PARAMS
     pairs = _item_pairs(items)
     categories = sorted({c for _, cats in pairs for c in cats})
     if not categories:
@@ -248,19 +250,19 @@ def train_heads(
     w_cat = np.r_[np.full(n_items, 1.0), np.full(n_chat + n_neutral, max(1.0, n_items / max(1, n_chat + n_neutral)))]
     # The n-gram part learns only from catalog items: on our templates' wording it would overfit them.
     cat_lex = lex[cat_rows].multiply(np.r_[np.ones(n_items), np.zeros(len(cat_rows) - n_items)][:, None]).tocsr() if CATEGORY_LEX_ITEMS_ONLY else lex[cat_rows]
-    category = fit_head(categories, emb[cat_rows], cat_lex, y_cat, w_cat, progress=bar, **HEAD_PARAMS["category"])
+    category = fit_head(categories, emb[cat_rows], cat_lex, y_cat, w_cat, progress=bar, **params["category"])
 
     # Polarity: reviews plus chat likes/dislikes (chat weighted up: it is the target domain).
     pol_rows = np.r_[np.arange(s_chat.start, s_chat.stop), np.arange(s_reviews.start, s_reviews.stop)]
     y_pol = np.r_[np.array([c.polarity > 0 for c in chat], dtype=int), review_labels].reshape(-1, 1)
     w_pol = np.r_[np.full(n_chat, CHAT_POLARITY_WEIGHT), np.full(len(review_texts), 1.0)]
-    polarity = fit_head(["positive"], emb[pol_rows], lex[pol_rows], y_pol, w_pol, **HEAD_PARAMS["polarity"])
+    polarity = fit_head(["positive"], emb[pol_rows], lex[pol_rows], y_pol, w_pol, **params["polarity"])
     bar.update(1)
 
     # Preference: does the clause state a taste at all? Taste clauses vs neutral small talk.
     pref_rows = np.r_[np.arange(s_chat.start, s_chat.stop), np.arange(s_neutral.start, s_neutral.stop)]
     y_pref = np.r_[np.ones(n_chat, dtype=int), np.zeros(n_neutral, dtype=int)].reshape(-1, 1)
-    preference = fit_head(["preference"], emb[pref_rows], lex[pref_rows], y_pref, None, **HEAD_PARAMS["preference"])
+    preference = fit_head(["preference"], emb[pref_rows], lex[pref_rows], y_pref, None, **params["preference"])
     bar.update(1)
     bar.close()
     info = {

@@ -264,3 +264,17 @@ def test_encoder_batches_keep_input_order(encoder) -> None:
     assert batched.shape == (4, encoder.dim)
     assert np.allclose(batched, single, atol=1e-4)
     assert float(batched[0] @ batched[1]) < 0.99  # the rows are not all the same vector
+
+
+def test_head_params_override_one_head_and_keep_the_others(encoder) -> None:
+    """train_heads(head_params=...) changes only the heads it names; no module state is touched."""
+    from interest_bot.plugins.interest.classifier import HEAD_PARAMS
+
+    before = {k: dict(v) for k, v in HEAD_PARAMS.items()}
+    items = ml100k_items()[:300]
+    shipped = train_heads(items, encoder, use_reviews=False, chat_per_category=20, progress=False)
+    no_ngrams = train_heads(items, encoder, use_reviews=False, chat_per_category=20, progress=False,
+                            head_params={"polarity": {"c": 2.0, "lexical_scale": 0.0}})
+    assert shipped.polarity.lexical is not None and no_ngrams.polarity.lexical is None
+    assert np.array_equal(no_ngrams.category.weight, shipped.category.weight)
+    assert HEAD_PARAMS == before

@@ -1,0 +1,156 @@
+"""Scoring on the frozen blind chat sets (bench/data/blind_chat): polarity, category and preference per taste.
+
+Each labelled taste is judged on the signal that carries it: the clause containing the taste's span (else the
+clause sharing most words with it). Polarity is two-class; a category is a hit when the catalog item the clause
+links to is the named one, or else when the clause's top category is one of the taste's genres (for a title in
+the catalog, the item's own genres). Preference AUC separates taste lines from `none` lines (max over clauses).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from interest_bot.memory.signals import InterestSignal
+from interest_bot.plugins.interest.titles import TitleIndex
+
+BLIND_DIR = Path(__file__).parent / "data" / "blind_chat"
+# The hashes the sets were frozen with: a changed file is refused, so a figure always names the data it came from.
+FROZEN = {
+    "eval.jsonl": "5ccc41ae9437da3c9c73494dbf8afd4abbc36afc0a77e3454e280da5d7660dc9",
+    "final.jsonl": "91b285d5a2a5c413ba52f57544367e5f038e0fa6d82804bb5d4964a956e53c9d",
+}
+KINDS = ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")
+
+
+@dataclass(frozen=True)
+class Taste:
+    """One labelled taste in a blind line."""
+
+    polarity: int
+    target: str
+    target_type: str
+    genres: frozenset[str]
+    span: str
+
+
+@dataclass(frozen=True)
+class BlindLine:
+    """One blind chat line with its labels."""
+
+    author: str
+    text: str
+    kind: str
+    tastes: tuple[Taste, ...]
+
+
+def load_blind(name: str = "eval.jsonl") -> tuple[list[BlindLine], str]:
+    """The frozen lines and their sha256; refuses a file whose hash is not the frozen one."""
+    raw = (BLIND_DIR / name).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if name in FROZEN and digest != FROZEN[name]:
+        raise ValueError(f"{name} changed since it was frozen (sha256 {digest}, frozen {FROZEN[name]})")
+    lines = []
+    for row in map(json.loads, raw.decode("utf-8").splitlines()):
+        tastes = tuple(
+            Taste(1 if t["polarity"] == "like" else -1, t["target"], t["target_type"], frozenset(t["genres"]), t["span"]) for t in row["tastes"]
+        )
+        lines.append(BlindLine(row["author"], row["text"], row["kind"], tastes))
+    return lines, digest
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def carrier(signals: Sequence[InterestSignal], span: str) -> InterestSignal | None:
+    """The signal whose clause holds the span; else the one sharing most of its words; None if nothing does."""
+    folded = " ".join(_words(span))
+    for s in signals:
+        if folded and folded in " ".join(_words(s.text)):
+            return s
+    want = set(_words(span))
+    best = max(signals, key=lambda s: len(want & set(_words(s.text))), default=None)
+    return best if best is not None and want & set(_words(best.text)) else None
+
+
+@dataclass
+class CatalogTitles:
+    """Title linking and item genres of the catalog the heads were trained for."""
+
+    index: TitleIndex
+    genres: dict[str, frozenset[str]]
+
+    def linked_genres(self, text: str) -> list[frozenset[str]]:
+        """Genres of every catalog item the text names."""
+        return [self.genres[i] for i in self.index.link(text)]
+
+
+def score_blind(
+    analyze: Callable[[str], list[InterestSignal]],
+    lines: Sequence[BlindLine],
+    titles: CatalogTitles,
+    vader: Callable[[str], int] | None = None,
+) -> dict:
+    """Polarity, category and preference figures on blind lines, overall and per kind (VADER beside ours)."""
+    from sklearn.metrics import roc_auc_score
+
+    pol: dict[str, list[int]] = {}
+    vad: dict[str, list[int]] = {}
+    cat_hits: list[int] = []
+    pref_scores: list[float] = []
+    pref_labels: list[int] = []
+    misses: list[dict] = []
+    for line in lines:
+        signals = analyze(line.text)
+        pref_scores.append(max((s.preference for s in signals), default=0.0))
+        pref_labels.append(1 if line.tastes else 0)
+        for taste in line.tastes:
+            sig = carrier(signals, taste.span)
+            ok = sig is not None and np.sign(sig.polarity) == taste.polarity
+            pol.setdefault(line.kind, []).append(int(ok))
+            if vader is not None:
+                vad.setdefault(line.kind, []).append(int(vader(sig.text if sig is not None else line.text) == taste.polarity))
+            linked = titles.linked_genres(sig.text) if sig is not None else []
+            if taste.target_type == "title" and linked:
+                hit = any(g & taste.genres or taste.target.lower() in sig.text.lower() for g in linked)
+            else:
+                hit = sig is not None and sig.top_category in taste.genres
+            cat_hits.append(int(hit))
+            if not ok or not hit:
+                misses.append({"kind": line.kind, "text": line.text, "want": [taste.polarity, sorted(taste.genres)], "got": None if sig is None else [round(sig.polarity, 2), sig.top_category, sig.text]})
+    flat = [v for vs in pol.values() for v in vs]
+    by_kind = {k: round(float(np.mean(v)), 4) for k, v in sorted(pol.items())}
+    out = {
+        "polarity_acc": round(float(np.mean(flat)), 4),
+        "polarity_min_kind": min(by_kind.values()),
+        "polarity_by_kind": by_kind,
+        "category_acc": round(float(np.mean(cat_hits)), 4),
+        "preference_auc": round(float(roc_auc_score(pref_labels, pref_scores)), 4),
+        "lines": len(lines),
+        "tastes": len(flat),
+        "_misses": misses,
+    }
+    if vader is not None:
+        out["polarity_acc_vader"] = round(float(np.mean([v for vs in vad.values() for v in vs])), 4)
+        out["polarity_by_kind_vader"] = {k: round(float(np.mean(v)), 4) for k, v in sorted(vad.items())}
+    return out
+
+
+def ngram_overlap(eval_texts: Sequence[str], train_texts: Sequence[str], n: int = 4) -> dict:
+    """Share of the eval lines' word n-grams that also occur in the training text, and lines sharing any."""
+    def grams(text: str) -> set[tuple[str, ...]]:
+        w = _words(text)
+        return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
+
+    train = set().union(*(grams(t) for t in train_texts)) if train_texts else set()
+    per_line = [grams(t) for t in eval_texts]
+    total = sum(len(g) for g in per_line)
+    shared = sum(len(g & train) for g in per_line)
+    return {f"ngram{n}_shared": round(shared / max(total, 1), 4), f"lines_sharing_ngram{n}": sum(bool(g & train) for g in per_line)}

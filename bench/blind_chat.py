@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from interest_bot.memory.signals import InterestSignal
+from interest_bot.plugins.interest.text import clause_holding
 from interest_bot.plugins.interest.titles import TitleIndex
 
 BLIND_DIR = Path(__file__).parent / "data" / "blind_chat"
@@ -70,14 +71,9 @@ def _words(text: str) -> list[str]:
 
 
 def carrier(signals: Sequence[InterestSignal], span: str) -> InterestSignal | None:
-    """The signal whose clause holds the span; else the one sharing most of its words; None if nothing does."""
-    folded = " ".join(_words(span))
-    for s in signals:
-        if folded and folded in " ".join(_words(s.text)):
-            return s
-    want = set(_words(span))
-    best = max(signals, key=lambda s: len(want & set(_words(s.text))), default=None)
-    return best if best is not None and want & set(_words(best.text)) else None
+    """The signal whose clause holds the span (the plugin's own rule for training lines); None if none shares a word."""
+    i = clause_holding([s.text for s in signals], span)
+    return None if i is None else signals[i]
 
 
 @dataclass

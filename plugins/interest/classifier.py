@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,11 @@ from . import lexicon, polarity_data
 from .encoder import Encoder
 
 log = logging.getLogger(__name__)
+from .comparison import read_comparison
 from .heads import LinearHead, fit_head, hashed
 from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
 
-HEAD_FILES = ("category", "polarity", "preference")
+HEAD_FILES = ("category", "polarity", "preference", "sarcasm")
 # Regularisation and weight of the hashed n-grams per head. Category: by 3-fold CV on the BBC train split;
 # polarity: by leave-one-author-out validation on the training templates only (bench.polarity_authors; over
 # c 2..32 x lexical_scale 0.5..3 this is within 0.001 of the best mean, 0.871; the old c=2, 0.5 gave 0.840).
@@ -42,7 +44,10 @@ HEAD_PARAMS: dict[str, dict[str, float]] = {
     "category": {"c": 16.0, "lexical_scale": 3.0},
     "polarity": {"c": 16.0, "lexical_scale": 2.0},
     "preference": {"c": 1.0, "lexical_scale": 1.0},
+    "sarcasm": {"c": 4.0, "lexical_scale": 2.0},
 }
+# Above this probability a message is read as sarcastic and its clauses' polarity is reversed.
+SARCASM_THRESHOLD = 0.5
 LEXICON_SCALE = 2.0  # puts the 4 lexicon features on a par with the unit-length embedding
 CATEGORY_LEX_ITEMS_ONLY = False  # items-only measured: chat 0.94 but BBC 0.978 (< 0.98); both learn it here
 CHAT_POLARITY_WEIGHT = 2.0  # chat clauses are the target domain; reviews teach the wider vocabulary
@@ -51,6 +56,20 @@ CHAT_POLARITY_WEIGHT = 2.0  # chat clauses are the target domain; reviews teach 
 def dense_features(emb: np.ndarray, texts: Sequence[str]) -> np.ndarray:
     """What the heads see densely: the embedding, then the negation-aware lexicon features."""
     return np.hstack([emb, LEXICON_SCALE * lexicon.features(list(texts))]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One scored piece of a message; its polarity comes from `judged_by` when that is set.
+
+    factor 0: take judged_by's polarity as is (a verdict tail); factor +1/-1: a comparison side, whose sign is the
+    comparison's direction (or judged_by's sign when the connector gives none) times the factor.
+    """
+
+    text: str
+    judged_by: str | None
+    direction: int
+    factor: float
 
 
 class InterestClassifier:
@@ -62,13 +81,17 @@ class InterestClassifier:
         category: LinearHead,
         polarity: LinearHead,
         preference: LinearHead,
+        sarcasm: LinearHead,
         max_chars: int = MAX_CHARS,
         info: dict | None = None,
+        sarcasm_threshold: float = SARCASM_THRESHOLD,
     ) -> None:
         self.encoder = encoder
         self.category = category
         self.polarity = polarity
         self.preference = preference
+        self.sarcasm = sarcasm
+        self.sarcasm_threshold = sarcasm_threshold
         self.max_chars = max_chars
         self.info = dict(info or {})
         self._explainer = None
@@ -88,6 +111,7 @@ class InterestClassifier:
             "categories": self.category.proba(x, lex),
             "polarity": 2.0 * self.polarity.proba(x, lex)[:, 0] - 1.0,
             "preference": self.preference.proba(x, lex)[:, 0],
+            "sarcasm": self.sarcasm.proba(x, lex)[:, 0],
         }
 
     def analyze(self, text: object) -> list[InterestSignal]:
@@ -96,26 +120,42 @@ class InterestClassifier:
 
     def analyze_batch(self, texts: Sequence[object]) -> list[list[InterestSignal]]:
         """Signals for several messages, all their clauses embedded in one batched pass."""
-        per_text = [preprocess(t, self.max_chars) for t in texts]
-        flat = [c for clauses in per_text for c in clauses]
+        messages = [normalize(t, self.max_chars) for t in texts]
+        per_text = [self._parts(split_clauses(m)) for m in messages]
+        flat = [part for parts in per_text for part in parts]
         if not flat:
             return [[] for _ in texts]
-        # Clauses ending in a verdict on what they named take the verdict's polarity; same encoder pass.
-        tails = [(i, t) for i, c in enumerate(flat) if (t := verdict_tail(c))]
-        scores = self.score_clauses(flat + [t for _, t in tails])
-        for k, (i, _) in enumerate(tails):
-            scores["polarity"][i] = scores["polarity"][len(flat) + k]
+        # Extra texts scored in the same pass: verdict tails ("..., I love them"), whole comparisons, and each
+        # message with clauses as a whole (sarcasm is a property of the message: its cue is often another clause).
+        extra: list[str] = [part.judged_by for part in flat if part.judged_by]
+        whole = [m for m, parts in zip(messages, per_text) if parts]
+        scores = self.score_clauses([p.text for p in flat] + extra + whole)
+        start = len(flat) + len(extra)
+        sarcastic = scores["sarcasm"][start : start + len(whole)] >= self.sarcasm_threshold
+        k = len(flat)
+        for i, part in enumerate(flat):
+            if part.judged_by:
+                whole = float(scores["polarity"][k])
+                k += 1
+                sign = part.direction or (1.0 if whole >= 0 else -1.0)
+                # A comparison's sides carry its sign; a verdict tail's sign is the clause's.
+                scores["polarity"][i] = part.factor * sign * max(abs(whole), 0.5) if part.factor else whole
+        i = 0
+        for parts, flip in zip((p for p in per_text if p), sarcastic):
+            if flip:
+                scores["polarity"][i : i + len(parts)] *= -1.0
+            i += len(parts)
         now = time.time()
         labels = self.category.labels
         out: list[list[InterestSignal]] = []
         i = 0
-        for clauses in per_text:
+        for parts in per_text:
             signals = []
-            for clause in clauses:
+            for part in parts:
                 probs = scores["categories"][i]
                 signals.append(
                     InterestSignal(
-                        text=clause,
+                        text=part.text,
                         embedding=scores["embedding"][i],
                         categories={label: round(float(p), 4) for label, p in zip(labels, probs)},
                         polarity=float(np.clip(scores["polarity"][i], -1.0, 1.0)),
@@ -127,6 +167,20 @@ class InterestClassifier:
                 i += 1
             out.append(signals)
         return out
+
+    @staticmethod
+    def _parts(clauses: Sequence[str]) -> list["_Part"]:
+        """Clauses as scored parts: a comparison becomes its two sides, a clause with a verdict tail is judged by it."""
+        parts: list[_Part] = []
+        for clause in clauses:
+            comparison = read_comparison(clause)
+            if comparison is not None:
+                if comparison.left is not None:
+                    parts.append(_Part(comparison.left, clause, comparison.direction, 1.0))
+                parts.append(_Part(comparison.right, clause, comparison.direction, 1.0 if comparison.right_same_sign else -1.0))
+                continue
+            parts.append(_Part(clause, verdict_tail(clause), 0, 0.0))
+        return parts
 
     def predict_categories(self, texts: Sequence[str]) -> np.ndarray:
         """Category probabilities for whole documents (no clause splitting), e.g. catalog items."""
@@ -166,13 +220,22 @@ class InterestClassifier:
                 "`interest-bot catalog ingest <catalog>` (without --if-missing) for consistent recommendations",
                 heads_dir, trained_with, running,
             )
-        heads = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES}
+        heads = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES if (heads_dir / name).with_suffix(".json").exists()}
+        if "sarcasm" not in heads:
+            # Heads trained before the sarcasm head: everything else still works, sarcasm is read literally.
+            log.warning("the heads in %s have no sarcasm head: re-run `interest-bot catalog ingest <catalog>` to read sarcasm", heads_dir)
+            heads["sarcasm"] = never_sarcastic(heads["polarity"].weight.shape[1])
         return cls(encoder, **heads, max_chars=int(manifest.get("max_chars", MAX_CHARS)), info=manifest.get("info"))
 
     @staticmethod
     def exists(heads_dir: Path | str) -> bool:
         """Whether heads_dir holds saved heads."""
         return (Path(heads_dir) / "manifest.json").exists()
+
+
+def never_sarcastic(dim: int) -> LinearHead:
+    """A sarcasm head that never fires: for training without labelled lines."""
+    return LinearHead(["sarcasm"], np.zeros((1, dim), np.float32), None, np.array([-20.0], np.float32))
 
 
 def encoder_identity(encoder: Encoder) -> str:
@@ -203,6 +266,8 @@ def train_heads(
     reviews_per_class: int = 1500,
     chat_per_category: int = 120,
     template_authors: Sequence[str] | None = None,
+    line_authors: Sequence[str] | None = None,
+    use_lines: bool = True,
     head_params: Mapping[str, Mapping[str, float]] | None = None,
     seed: int = 0,
     progress: bool = True,
@@ -218,6 +283,10 @@ def train_heads(
         raise ValueError("train_heads needs catalog items with at least one category")
     chat = polarity_data.chat_clauses(categories, per_category=chat_per_category, seed=seed, authors=template_authors)
     neutral = polarity_data.neutral_sentences()
+    if use_lines:
+        line_tastes, line_neutral = polarity_data.line_examples(categories, authors=line_authors)
+        chat += line_tastes
+        neutral += line_neutral
     reviews = polarity_data.load_reviews() if use_reviews else None
     review_texts: list[str] = []
     review_labels = np.zeros(0, dtype=int)
@@ -226,9 +295,11 @@ def train_heads(
         review_texts = [reviews.texts[i] for i in idx]
         review_labels = reviews.labels[idx]
 
+    sarcasm_texts, sarcasm_labels = polarity_data.sarcasm_examples(authors=line_authors) if use_lines else ([], [])
     item_texts = [t for t, _ in pairs]
     chat_texts = [c.text for c in chat]
-    all_texts = item_texts + chat_texts + neutral + review_texts
+    sarcasm_texts = [normalize(t) for t in sarcasm_texts]
+    all_texts = item_texts + chat_texts + neutral + review_texts + sarcasm_texts
     bar = tqdm(total=len(all_texts) + len(categories) + 2, desc="training interest heads", disable=not progress, unit="step")
     embs = []
     for start in range(0, len(all_texts), 64):
@@ -240,14 +311,18 @@ def train_heads(
     n_items, n_chat, n_neutral = len(item_texts), len(chat_texts), len(neutral)
     s_chat = slice(n_items, n_items + n_chat)
     s_neutral = slice(n_items + n_chat, n_items + n_chat + n_neutral)
-    s_reviews = slice(n_items + n_chat + n_neutral, len(all_texts))
+    s_reviews = slice(n_items + n_chat + n_neutral, n_items + n_chat + n_neutral + len(review_texts))
+    s_sarcasm = slice(s_reviews.stop, len(all_texts))
 
     # Categories: catalog items and chat clauses naming a category; neutral talk teaches "none".
-    cat_rows = np.r_[np.arange(n_items), np.arange(s_chat.start, s_chat.stop), np.arange(s_neutral.start, s_neutral.stop)]
-    cat_lists = [cats for _, cats in pairs] + [c.categories for c in chat] + [[] for _ in neutral]
+    # A clause naming a title says nothing about categories in its words: not a category example.
+    chat_cat = np.array([not c.names_title for c in chat], dtype=bool)
+    cat_rows = np.r_[np.arange(n_items), np.arange(s_chat.start, s_chat.stop)[chat_cat], np.arange(s_neutral.start, s_neutral.stop)]
+    cat_lists = [cats for _, cats in pairs] + [c.categories for c in chat if not c.names_title] + [[] for _ in neutral]
     y_cat = np.array([[c in cats for c in categories] for cats in cat_lists], dtype=int)
     # Chat clauses are few next to the catalog; weigh both sources equally in total.
-    w_cat = np.r_[np.full(n_items, 1.0), np.full(n_chat + n_neutral, max(1.0, n_items / max(1, n_chat + n_neutral)))]
+    n_cat_chat = int(chat_cat.sum())
+    w_cat = np.r_[np.full(n_items, 1.0), np.full(n_cat_chat + n_neutral, max(1.0, n_items / max(1, n_cat_chat + n_neutral)))]
     # The n-gram part learns only from catalog items: on our templates' wording it would overfit them.
     cat_lex = lex[cat_rows].multiply(np.r_[np.ones(n_items), np.zeros(len(cat_rows) - n_items)][:, None]).tocsr() if CATEGORY_LEX_ITEMS_ONLY else lex[cat_rows]
     category = fit_head(categories, emb[cat_rows], cat_lex, y_cat, w_cat, progress=bar, **params["category"])
@@ -264,6 +339,13 @@ def train_heads(
     y_pref = np.r_[np.ones(n_chat, dtype=int), np.zeros(n_neutral, dtype=int)].reshape(-1, 1)
     preference = fit_head(["preference"], emb[pref_rows], lex[pref_rows], y_pref, None, **params["preference"])
     bar.update(1)
+
+    # Sarcasm: whole lines, sarcastic or not (the lines of every other kind and small talk are the negatives).
+    y_sarc = np.asarray(sarcasm_labels, dtype=int).reshape(-1, 1)
+    if y_sarc.size and 0 < y_sarc.sum() < len(y_sarc):
+        sarcasm = fit_head(["sarcasm"], emb[s_sarcasm], lex[s_sarcasm], y_sarc, None, **params["sarcasm"])
+    else:
+        sarcasm = never_sarcastic(emb.shape[1])
     bar.close()
     info = {
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -271,9 +353,10 @@ def train_heads(
         "n_chat_clauses": n_chat,
         "n_neutral": n_neutral,
         "n_reviews": len(review_texts),
+        "n_sarcasm_lines": int(sum(sarcasm_labels)),
         "encoder": encoder_identity(encoder),
     }
-    return InterestClassifier(encoder, category, polarity, preference, max_chars=max_chars, info=info)
+    return InterestClassifier(encoder, category, polarity, preference, sarcasm, max_chars=max_chars, info=info)
 
 
 __all__ = ["InterestClassifier", "train_heads", "split_clauses", "preprocess"]

@@ -34,6 +34,7 @@ class ChatClause:
     text: str
     polarity: int  # +1 likes, -1 dislikes
     categories: list[str]
+    names_title: bool = False  # a title's genres are not in its words: not a category example
 
 
 def reviews_path() -> Path | None:
@@ -150,3 +151,63 @@ def neutral_sentences() -> list[str]:
     """Hand-written small talk with no stated taste (low preference)."""
     lines = (DATA / "neutral.txt").read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip()]
+
+
+@dataclass(frozen=True)
+class LabelledLine:
+    """A whole chat line written by a blind training author, with its labelled tastes."""
+
+    author: str
+    text: str
+    kind: str
+    tastes: tuple[tuple[int, str, tuple[str, ...], bool], ...]  # (polarity, span, genres, names a title)
+
+
+@lru_cache(maxsize=1)
+def labelled_lines() -> tuple[LabelledLine, ...]:
+    """The training authors' chat lines (data/chat_lines.jsonl): every kind of phrasing, labelled per taste."""
+    out = []
+    for raw in (DATA / "chat_lines.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(raw)
+        tastes = tuple(
+            (1 if t["polarity"] == "like" else -1, t["span"], tuple(t["genres"]), t["target_type"] == "title") for t in row["tastes"]
+        )
+        out.append(LabelledLine(row["author"], row["text"], row["kind"], tastes))
+    return tuple(out)
+
+
+def line_examples(categories: list[str], authors: Iterable[str] | None = None) -> tuple[list[ChatClause], list[str]]:
+    """Clause-level training examples from the labelled lines: the clause carrying each taste, and small talk.
+
+    A taste's clause gets its literal polarity (the meant one, reversed in sarcastic lines: the sarcasm head
+    turns it back) and, for a named genre, its catalog
+    categories; a named title gets none (`categories` empty and `names_title`), since the words alone do not say its
+    genre. Clauses of `none` lines are small talk; other clauses of taste lines are left out (their role is unknown).
+    """
+    from .text import clause_holding, preprocess
+
+    wanted = None if authors is None else set(authors)
+    known = set(categories)
+    tastes: list[ChatClause] = []
+    neutral: list[str] = []
+    for line in labelled_lines():
+        if wanted is not None and line.author not in wanted:
+            continue
+        clauses = preprocess(line.text)
+        if not line.tastes:
+            neutral.extend(clauses)
+            continue
+        for polarity, span, genres, names_title in line.tastes:
+            i = clause_holding(clauses, span)
+            if i is not None:
+                cats = [] if names_title else sorted(g for g in genres if g in known)
+                literal = -polarity if line.kind == "sarcasm" else polarity
+                tastes.append(ChatClause(clauses[i], literal, cats, names_title=names_title))
+    return tastes, neutral
+
+
+def sarcasm_examples(authors: Iterable[str] | None = None) -> tuple[list[str], list[int]]:
+    """Whole labelled lines and whether each is sarcastic (the words say the opposite of the meant taste)."""
+    wanted = None if authors is None else set(authors)
+    lines = [line for line in labelled_lines() if wanted is None or line.author in wanted]
+    return [line.text for line in lines], [int(line.kind == "sarcasm") for line in lines]

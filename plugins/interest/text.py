@@ -15,7 +15,8 @@ _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 _PUNCT = re.compile(r"(?<!\d)[.!?;]+(?!\d)|[\n\u2026]+|\s[-\u2013\u2014]{1,2}\s|[()]")
 # Contrast words start a new clause; the word itself carries no taste and is dropped.
 _CONTRAST = re.compile(
-    r"[,\s]+(?:but|however|although|though|whereas|yet|except that|except|while|on the other hand|nevertheless|"
+    # "anything but horror" is one taste, not a contrast: the comparison reader takes it whole.
+    r"(?<!\banything)(?<!\beverything)(?<!\bwhatever)[,\s]+(?:but|however|although|though|whereas|yet|except that|except|while|on the other hand|nevertheless|"
     r"even though|then again|instead)\b[,\s]*",
     re.IGNORECASE,
 )
@@ -86,6 +87,22 @@ def verdict_tail(clause: str) -> str | None:
     """The "I love them" of "Scary movies terrify me in a fun way, I love them", or None."""
     match = _ANAPHORIC_TAIL.search(clause)
     return match.group(1).strip() if match and match.start() > 0 else None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def clause_holding(clauses: list[str], span: str) -> int | None:
+    """Index of the clause that holds a phrase (else the one sharing most of its words; None if none shares any)."""
+    folded = " ".join(_words(span))
+    for i, clause in enumerate(clauses):
+        if folded and folded in " ".join(_words(clause)):
+            return i
+    want = set(_words(span))
+    overlaps = [len(want & set(_words(c))) for c in clauses]
+    best = max(range(len(clauses)), key=lambda i: overlaps[i], default=None)
+    return best if best is not None and overlaps[best] else None
 
 
 def preprocess(text: object, max_chars: int = MAX_CHARS) -> list[str]:

@@ -1,0 +1,83 @@
+"""Comparisons in one clause ("comedies beat dramas", "I'd take a western over sci-fi"): two tastes, opposite signs.
+
+A clause-level polarity head gives one sign per clause, but a comparison states two tastes. This splits the clause
+into the preferred side and the other side. The direction comes from the connector where it says it ("better",
+"over", ">", "worse"); for other comparatives ("scarier than", "more boring than") the caller uses the whole
+clause's polarity. "Anything is better than X" and "nothing beats X" have no taste on the left: only the right
+side is kept, with the sign the pattern implies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Words that are comparative-looking but are not comparisons of taste.
+_NOT_COMPARATIVE = {"other", "rather", "sooner", "later", "never", "ever", "over", "after", "under", "either", "whether", "together", "water", "longer"}
+_POSITIVE_ADJ = r"better|superior|preferable|nicer|cooler|funnier|smarter|cleverer|greater|stronger|sweeter|more\s+(?:fun|interesting|enjoyable|gripping|exciting|entertaining|my\s+(?:speed|style|thing|taste)|grown[- ]up|watchable|bearable)"
+_NEGATIVE_ADJ = r"worse|inferior|duller|lamer|dumber|more\s+(?:boring|tedious|annoying|painful|dull)"
+_INTENSIFIER = r"(?:(?:way|much|so|far|a\s+lot|a\s+good\s+deal|miles|loads|ten\s+times|twice\s+as|\d+x|even|still|somehow|frankly|generally|just|actually|honestly|definitely|always|simply)\s+)*"
+_THAN = r"\s+(?:than|then)\s+"
+
+_SYMBOL = re.compile(r"\s*(>{1,3}|<{1,3})\s*")
+_FIXED_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>" + _POSITIVE_ADJ + "|" + _NEGATIVE_ADJ + r")(?:" + _THAN + r"|\s+to\s+)", re.I)
+_OTHER_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>more\s+\w+|less\s+\w+|\w{3,}er|\w{3,}ier)" + _THAN, re.I)
+_VERB = re.compile(r"\s+(?:(?:still|easily|always|totally|simply|just|really|clearly)\s+)?(?P<verb>beats?|trumps?|tops|outshines?|outclasses?|is\s+worth\s+(?:\w+\s+)?)\s+", re.I)
+_PREFER = re.compile(
+    r"^(?P<left>.*?\b(?:prefer|take|pick|choose|give\s+me|rather|sooner|go\s+for|sit\s+through)\b.*?)\s+(?P<conn>over|to|than|then|before|instead\s+of|rather\s+than)\s+(?P<right>.+)$",
+    re.I,
+)
+_BARE_OVER = re.compile(r"^(?P<left>(?:\S+\s+){0,3}\S+)\s+over\s+(?P<right>.+)$", re.I)
+_ANYTHING_BUT = re.compile(r"^(?P<left>.*?\b(?:anything|everything|whatever)(?:'s)?)\s+(?:but|except|other\s+than|apart\s+from)\s+(?P<right>.+)$", re.I)
+_EMPTY_LEFT = re.compile(r"^(?:(?:literally|honestly|almost|just|i'd\s+watch|i'll\s+watch|just\s+about)\s+)*(?P<word>anything|nothing|everything|nothin)(?:'s|\s+is|\s+else)?$", re.I)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The two sides of a comparison; `direction` +1: left preferred, -1: right preferred, 0: ask the clause's polarity."""
+
+    left: str | None  # None when the left side names no taste ("anything", "nothing")
+    right: str
+    direction: int
+    # "nothing beats X": the right side takes the comparison's sign instead of its opposite.
+    right_same_sign: bool = False
+
+
+def _sides(left: str, right: str, direction: int) -> Comparison | None:
+    left, right = left.strip(" ,:-"), right.strip(" ,:-")
+    if not re.search(r"[^\W_]", right):
+        return None
+    empty = _EMPTY_LEFT.match(left)
+    if empty:
+        nothing = empty.group("word").lower().startswith("noth")
+        return Comparison(None, right, direction, right_same_sign=nothing)
+    if not re.search(r"[^\W_]", left):
+        return None
+    return Comparison(left, right, direction)
+
+
+def read_comparison(clause: str) -> Comparison | None:
+    """The comparison a clause makes, or None when it makes none."""
+    m = _ANYTHING_BUT.match(clause)
+    if m:
+        return Comparison(None, m.group("right").strip(" ,:-"), 1)
+    m = _SYMBOL.search(clause)
+    if m and m.start() > 0:
+        return _sides(clause[: m.start()], clause[m.end() :], 1 if m.group(1)[0] == ">" else -1)
+    m = _PREFER.match(clause)
+    if m:
+        return _sides(m.group("left"), m.group("right"), 1)
+    m = _FIXED_ADJ.search(clause)
+    if m and m.start() > 0:
+        positive = re.fullmatch(_POSITIVE_ADJ, m.group("adj"), re.I) is not None
+        return _sides(clause[: m.start()], clause[m.end() :], 1 if positive else -1)
+    m = _VERB.search(clause)
+    if m and m.start() > 0:
+        return _sides(clause[: m.start()], clause[m.end() :], 1)
+    m = _OTHER_ADJ.search(clause)
+    if m and m.start() > 0 and m.group("adj").lower().split()[-1] not in _NOT_COMPARATIVE:
+        return _sides(clause[: m.start()], clause[m.end() :], 0)
+    m = _BARE_OVER.match(clause)
+    if m:
+        return _sides(m.group("left"), m.group("right"), 1)
+    return None

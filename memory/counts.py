@@ -39,6 +39,8 @@ class CountConfig:
     window: int = 20
     # Weight of a pair at distance d is 1 / d**decay.
     decay: float = 0.2
+    # Recent popularity: an event's weight halves after this many newer positive events (mirror only, not stored).
+    recent_half_life: float = 1000.0
 
     def weight(self, d: int) -> float:
         """Weight of one pair at sequence distance d (0 outside the window)."""
@@ -217,7 +219,23 @@ class CountStore:
         for seq, user, item, ts, pos in db.execute("SELECT seq, user_id, item_id, ts, positive FROM events ORDER BY ts, seq").fetchall():
             (self._seqs if pos else self._negs)[user].append(_Entry(ts, seq, self._index[item]))
             self._watermark = max(self._watermark, seq)
+        self._recompute_recent()
         self._epoch = self._read_epoch()
+
+    def _recompute_recent(self) -> None:
+        """Recent popularity from every positive entry in arrival (seq) order: on load and after a removal."""
+        self._recent = np.zeros(self._F.shape[0], np.float64)
+        entries = sorted((e.seq, e.idx) for seq in self._seqs.values() for e in seq)
+        self._fold_recent([idx for _, idx in entries])
+
+    def _fold_recent(self, idxs: Sequence[int]) -> None:
+        """Decay recent popularity by the number of new positive events, then add each with its own decayed weight."""
+        k = len(idxs)
+        if not k:
+            return
+        g = 0.5 ** (1.0 / self.config.recent_half_life)
+        self._recent *= g**k
+        np.add.at(self._recent, np.asarray(idxs, np.int64), g ** np.arange(k - 1, -1, -1, dtype=np.float64))
 
     def _read_epoch(self) -> int:
         return int(self._db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0])
@@ -239,7 +257,9 @@ class CountStore:
         N[:cap, :cap] = self._N
         pop = np.zeros(new, np.float64)
         pop[:cap] = self._pop
-        self._F, self._N, self._pop = F, N, pop
+        recent = np.zeros(new, np.float64)
+        recent[:cap] = self._recent
+        self._F, self._N, self._pop, self._recent = F, N, pop, recent
 
     def _intern(self, db: _Db, items: Iterable[str]) -> None:
         """Give every new item id its SQL index (shared by all processes on this database)."""
@@ -337,6 +357,7 @@ class CountStore:
             for user, entries in by_user.items():
                 parts.append(self._insert_user(user, entries))
             self._apply(db, _Pairs.merge(parts), pop_delta)
+            self._fold_recent([self._index[e.item_id] for e in fresh if e.positive])
             if self._out_of_order:
                 self._bump_epoch(db)
                 self._out_of_order = False
@@ -394,6 +415,7 @@ class CountStore:
             for e in seq:
                 pop_delta[e.idx] -= 1
             self._apply(db, self._pairs(seq).negated(), pop_delta)
+            self._recompute_recent()  # a forgotten user leaves no trace in recent popularity either
             n = db.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
             db.execute("DELETE FROM impressions WHERE user_id = ?", (user_id,))
             self._bump_epoch(db)
@@ -452,6 +474,7 @@ class CountStore:
             if pos:
                 by_user[user].append(entry)
                 self._pop[entry.idx] += 1
+                self._fold_recent([entry.idx])
             else:
                 bisect.insort(self._negs[user], entry)
             self._watermark = max(self._watermark, seq)
@@ -487,6 +510,10 @@ class CountStore:
         """How many positive/neutral events the item has."""
         i = self._index.get(item_id)
         return int(self._pop[i]) if i is not None else 0
+
+    def recent_popularity(self) -> np.ndarray:
+        """Popularity over the store's item index where each event's weight halves every `recent_half_life` newer events."""
+        return self._recent[: len(self._ids)]
 
     def follow(self, a: str, b: str) -> tuple[float, int]:
         """(weight, count) of b following a within the window."""

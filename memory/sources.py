@@ -251,3 +251,115 @@ def read_file(
             )
         )
     return items, errors
+
+
+# ----- ReDial (conversational recommendation): a movie catalog from DBpedia names, enriched from MovieLens -----
+
+_DBPEDIA = re.compile(r"^<?http://dbpedia\.org/resource/(.+?)>?$")
+_LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
+_TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)$")
+
+
+def _fold_title(title: str) -> str:
+    """A join key for titles: lower case, ASCII, punctuation to spaces, a leading or trailing article dropped."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower().strip()
+    t = _TRAILING_ARTICLE.sub("", t)
+    t = re.sub(r"[^a-z0-9]+", " ", t).strip()
+    return _LEADING_ARTICLE.sub("", t)
+
+
+def dbpedia_title(resource: str) -> tuple[str, int | None]:
+    """Title and year of a DBpedia movie resource: `<http://dbpedia.org/resource/Water_(1985_film)>` -> ("Water", 1985)."""
+    from urllib.parse import unquote
+
+    m = _DBPEDIA.match(resource.strip())
+    name = unquote(m.group(1) if m else resource).replace("_", " ").strip()
+    year = None
+    paren = re.search(r"\s*\(([^()]*)\)\s*$", name)
+    if paren:
+        # The disambiguation in brackets ("1985 film", "film", "American film") is not part of the title.
+        y = re.search(r"\b(1[89]\d\d|20\d\d)\b", paren.group(1))
+        year = int(y.group(1)) if y else None
+        name = name[: paren.start()].strip() or name
+    return name, year
+
+
+@dataclass(frozen=True)
+class JoinReport:
+    """What joining a catalog with MovieLens added: items matched, with genres, with ratings."""
+
+    source: str
+    items: int
+    matched: int
+    with_genres: int
+    ratings: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {"source": self.source, "items": self.items, "matched": self.matched, "with_genres": self.with_genres, "ratings": self.ratings}
+
+
+def _ml100k_index() -> tuple[dict[tuple[str, int | None], list[dict[str, Any]]], Counter[str]]:
+    """ML-100k movies keyed by (folded title, year) and (folded title, None); rating counts per item."""
+    ratings: Counter[str] = Counter(r[1] for r in load_ratings_ml100k())
+    index: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+    for row in _typed_tsv(ml100k_dir() / "ml-100k.item"):
+        year = int(row["release_year"]) if row["release_year"].isdigit() else None
+        title = row["movie_title"]
+        # "Shall We Dance? (Shall We Dansu?)": the alternate title in brackets is not part of the join key.
+        bare = re.sub(r"\s*\([^)]*\)\s*$", "", title) or title
+        movie = {"id": row["item_id"], "year": year, "genres": [g for g in row["class"].split() if g != "unknown"], "ratings": ratings.get(row["item_id"], 0)}
+        for key in {_fold_title(title), _fold_title(bare)}:
+            index.setdefault((key, year), []).append(movie)
+            index.setdefault((key, None), []).append(movie)
+    return index, ratings
+
+
+def _match_ml100k(index: dict[tuple[str, int | None], list[dict[str, Any]]], title: str, year: int | None) -> dict[str, Any] | None:
+    """The ML-100k movie for a title: same year (or one off: release vs festival year); without a year, only a unique title."""
+    key = _fold_title(title)
+    if year is not None:
+        for y in (year, year - 1, year + 1):
+            found = index.get((key, y))
+            if found:
+                return found[0]
+        return None
+    found = index.get((key, None)) or []
+    return found[0] if len(found) == 1 else None
+
+
+def load_redial_catalog(folder: Path, join_ml100k: bool = True) -> tuple[list[CatalogItem], JoinReport]:
+    """The 6,281 ReDial movies (ids from item_ids.json) with titles and years from their DBpedia names.
+
+    Joined from ML-100k when installed and asked: genres (categories), year when DBpedia gives none, and the number of
+    ratings as popularity (an item's support). Nothing comes from the dialogues themselves.
+    """
+    entity2id = json.loads((folder / "entity2id.json").read_text(encoding="utf-8"))
+    movie_ids = set(json.loads((folder / "item_ids.json").read_text(encoding="utf-8")))
+    names = {v: k for k, v in entity2id.items() if v in movie_ids}
+    index, _ = _ml100k_index() if join_ml100k else ({}, Counter())
+    items: list[CatalogItem] = []
+    matched = with_genres = n_ratings = 0
+    for item_id in sorted(names):
+        title, year = dbpedia_title(names[item_id])
+        movie = _match_ml100k(index, title, year) if index else None
+        genres: list[str] = []
+        meta: dict[str, Any] = {"resource": names[item_id]}
+        popularity = 0.0
+        if movie is not None:
+            matched += 1
+            genres = list(movie["genres"])
+            with_genres += bool(genres)
+            popularity = float(movie["ratings"])
+            n_ratings += int(movie["ratings"])
+            year = year or movie["year"]
+            meta["ml100k_id"] = movie["id"]
+        if year is not None:
+            meta["year"] = year
+        head = f"{title} ({year})" if year else title
+        text = f"{head}. Genres: {', '.join(genres)}" if genres else head
+        items.append(CatalogItem(id=str(item_id), title=title, text=text, categories=genres, popularity=popularity, metadata=meta))
+    report = JoinReport("ml-100k" if join_ml100k else "none", len(items), matched, with_genres, n_ratings)
+    return items, report

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import defaultdict
@@ -30,10 +31,11 @@ from .classifier import InterestClassifier
 from .config import PluginConfig
 from .encoder import Encoder, load_encoder
 from .errors import InterestBotError
-from .recommender import Recommendation, Recommender
+from .recommender import Recommendation, Recommender, RecommenderConfig
 
 Listener = Callable[..., None]
 COLD_START_SIGNALS = 3
+MENTION_NEUTRAL = 0.3  # |polarity| below this: a title was mentioned, not judged
 
 
 class CatalogNotReadyError(InterestBotError):
@@ -109,8 +111,10 @@ class InterestPlugin:
         config: PluginConfig | None = None,
         encoder: Encoder | None = None,
         client: Any | None = None,
+        recommender_config: RecommenderConfig | None = None,
     ) -> "InterestPlugin":
-        """Open everything from a data dir: Chroma, the catalog and its heads, memory, counts, recommender."""
+        """Open everything from a data dir: Chroma, the catalog and its heads, memory, counts, recommender (its blend
+        from `recommender_config`, else the shipped defaults)."""
         config = (config or PluginConfig()).model_copy()
         if data_dir is not None:
             config.data_dir = Path(data_dir)
@@ -130,10 +134,12 @@ class InterestPlugin:
             shared=bool(config.chroma_url),
             outbox=embedded_outbox(config.data_dir, config.chroma_url),
         )
-        return cls._for_catalog(config, client, encoder, memory, counts)
+        return cls._for_catalog(config, client, encoder, memory, counts, recommender_config)
 
     @classmethod
-    def _for_catalog(cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore) -> "InterestPlugin":
+    def _for_catalog(
+        cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore, recommender_config: RecommenderConfig | None = None
+    ) -> "InterestPlugin":
         names = [c["name"] for c in list_catalogs(client)]
         if config.catalog not in names:
             raise CatalogNotReadyError(
@@ -148,7 +154,7 @@ class InterestPlugin:
             )
         catalog = Catalog(client, config.catalog)
         classifier = InterestClassifier.load(heads, encoder)
-        recommender = Recommender(catalog, counts)
+        recommender = Recommender(catalog, counts, recommender_config)
         plugin = cls(config, client, catalog, classifier, memory, counts, recommender)
         plugin.warm_up()
         return plugin
@@ -201,25 +207,45 @@ class InterestPlugin:
 
     # -- capture -------------------------------------------------------------------------------------
     def _item_signals(self, signals: Sequence[InterestSignal]) -> list[InterestSignal]:
-        """Item mentions ("I just watched Star Wars") become item signals with the clause's polarity."""
+        """Item mentions ("I just watched Star Wars") become item signals with the polarity of what is said about them."""
         out = []
         for signal in signals:
             if not signal.text:
                 continue
-            for item_id in self.recommender.link_titles(signal.text):
-                item = self.catalog.get([item_id])[0]
+            item_ids = self.recommender.link_titles(signal.text)
+            if not item_ids:
+                continue
+            items = self.catalog.get(item_ids)
+            polarity = self._mention_polarity(signal, [item.title for item in items])
+            for item in items:
                 out.append(
                     InterestSignal(
                         text=signal.text,
-                        embedding=self._item_vector(item_id),
+                        embedding=self._item_vector(item.id),
                         categories={c: 1.0 / max(1, len(item.categories)) for c in item.categories},
-                        polarity=signal.polarity,
+                        polarity=polarity,
                         preference=max(signal.preference, 0.9),
                         source="item",
-                        item_id=self.catalog.qualify(item_id),
+                        item_id=self.catalog.qualify(item.id),
                     )
                 )
         return out
+
+    def _mention_polarity(self, signal: InterestSignal, titles: Sequence[str]) -> float:
+        """What the clause says about the titles it names, read with each title masked as "this movie".
+
+        A title's own words ("Happy Death Day", "The Hateful Eight") must not decide whether the user liked it:
+        unmasked, "I recently watched Happy Death Day" read as a strong dislike. A weak reading is a plain mention
+        (neutral: it still counts as something the user talked about, never as a dislike)."""
+        masked = signal.text
+        for title in sorted(titles, key=len, reverse=True):
+            masked = re.sub(re.escape(title), "this movie", masked, flags=re.I)
+        polarity = signal.polarity
+        if masked != signal.text:
+            reread = self.classifier.analyze(masked)
+            if reread:
+                polarity = max(reread, key=lambda s: s.preference).polarity
+        return 0.0 if abs(polarity) < MENTION_NEUTRAL else float(polarity)
 
     def _item_vector(self, item_id: str) -> np.ndarray:
         arrays = self.catalog.items()
@@ -233,7 +259,8 @@ class InterestPlugin:
         with self._stage("analyze"):
             signals = self.classifier.analyze(text)
             tastes = [s for s in signals if s.preference >= self.config.min_preference]
-            tastes += self._item_signals(tastes)
+            # A named title is evidence even in a clause that states no taste ("have you seen Heat (1995)?").
+            tastes += self._item_signals(signals)
         if not tastes:
             return []
         with self._stage("record"), self._user_lock(user_id):

@@ -52,6 +52,24 @@ class RecommenderConfig:
     cold_mmr_lambda: float = 0.5  # with nothing learned, spread the popular items across categories
     mmr_pool: int = 50
     sequential: SequentialConfig = SequentialConfig()
+    live_popularity: float = 0.0  # weight of recent popularity in the counts (what users here took up lately)
+    collab_norm: str = "max"  # "max": collaborative scores scaled to the best item; "none": raw sums (dialogue catalogs)
+    dislike_share: float = 0.3  # a category counts as disliked from this share of the strongest dislike
+    min_support: int = 20  # with thin evidence, items with fewer ratings + mentions than this sink
+    thin_support_penalty: float = 1.0
+
+
+PLACEHOLDER_TITLES = frozenset({"", "unknown", "untitled", "n a", "na", "none", "null", "tbd", "title"})
+
+
+def is_placeholder_title(title: str) -> bool:
+    """True for a missing or placeholder title ("unknown"): such an item is never recommended."""
+    return re.sub(r"[^a-z0-9]+", " ", (title or "").lower()).strip() in PLACEHOLDER_TITLES
+
+
+def count_phrase(n: int, noun: str) -> str:
+    """ "1 rating", "12 ratings": a count with its noun in the right number."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 class CatalogLike(Protocol):
@@ -132,7 +150,11 @@ class Recommender:
                     onehot[r, cidx[c]] = 1.0
             years = [(_get(m, "year") if m else None) for m in arrays.metadata]
             titles = TitleIndex(arrays.ids, arrays.titles, years, pop)
-            self._cache = (id(arrays), {"arrays": arrays, "logpop": lp / max(lp.max(), 1e-9), "cats": cats, "cidx": cidx, "onehot": onehot, "titles": titles})
+            placeholder = np.array([is_placeholder_title(t) for t in arrays.titles], bool)
+            self._cache = (
+                id(arrays),
+                {"arrays": arrays, "logpop": lp / max(lp.max(), 1e-9), "cats": cats, "cidx": cidx, "onehot": onehot, "titles": titles, "placeholder": placeholder},
+            )
         return self._cache[1]
 
     def link_titles(self, text: str) -> list[str]:
@@ -164,14 +186,13 @@ class Recommender:
         n_signals = int(_get(profile, "n_signals", default=len(recent)) or 0)
 
         parts: dict[str, np.ndarray] = {}
+        counted, mentions, recent_pop = self._count_views(n)
         # Collaborative: what follows/precedes the user's recent positive or neutral items.
         collab = np.zeros(n)
         if self.counts is not None and liked:
             s, _ = sequential_scores(self.counts, liked, cfg.sequential)
-            _, _, index, _ = self.counts.matrices()
-            pos = np.fromiter((index.get(q, 0) for q in arrays.qids), np.int64, n)
-            collab = np.where(pos > 0, s[pos], 0.0)
-            if collab.max() > 0:
+            collab = np.where(counted > 0, s[counted], 0.0)
+            if cfg.collab_norm == "max" and collab.max() > 0:
                 collab = collab / collab.max()
         parts["collab"] = collab
         # Multi-interest content: each positive cluster retrieves on its own; an item keeps its best cluster.
@@ -196,9 +217,21 @@ class Recommender:
         parts["category"] = catmatch
         popw = self.popularity_weight(n_signals)
         score = cfg.collaborative * collab + cfg.content * content + cfg.category * catmatch + popw * c["logpop"]
+        if cfg.live_popularity and recent_pop.max() > 0:
+            score = score + cfg.live_popularity * recent_pop / recent_pop.max()
 
-        # Negatives: disliked categories, items near a disliked item or negative cluster.
-        bad = (c["onehot"] @ np.clip(-cvec, 0, None)) > 0
+        # Thin evidence (nothing liked yet): an item's support (ratings + mentions) weighs in, so a dislike-only
+        # profile is not answered with one-rating items.
+        support = np.asarray(arrays.popularity, np.float64) + mentions
+        thin = not liked and not pos_cl and not (cvec > 0).any()
+        if thin and cfg.thin_support_penalty:
+            score = score - cfg.thin_support_penalty * (support < cfg.min_support)
+
+        # Negatives: disliked categories (those near the strongest dislike: a soft classifier spreads a little
+        # dislike over every category), items near a disliked item or negative cluster.
+        neg = np.clip(-cvec, 0, None)
+        strong = neg >= max(cfg.dislike_share * float(neg.max(initial=0.0)), 1e-9)
+        bad = (c["onehot"] @ (neg * strong)) > 0
         neg_vecs = [np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in _clusters(profile, False)]
         neg_vecs += [E[arrays.row[i]] for i in disliked if i in arrays.row]
         if neg_vecs and E.size:
@@ -208,14 +241,24 @@ class Recommender:
         score = score - cfg.dislike_penalty * bad
 
         # Exclusions: everything the user saw, rated or mentioned, and what the caller asks.
-        banned = np.zeros(n, bool)
+        banned = c["placeholder"].copy()
         for q in list(exclude) + [i for i, _ in recent]:
             r = arrays.row.get(q)
             if r is not None:
                 banned[r] = True
         lam = cfg.cold_mmr_lambda if n_signals == 0 else cfg.mmr_lambda
         order = self._rank(score, banned, E, min(k, int((~banned).sum())), lam)
-        return [self._explain(r, float(score[r]), parts, popw, liked, pos_cl, best_cluster, cat_scores, bool(bad[r])) for r in order]
+        return [self._explain(r, float(score[r]), parts, popw, liked, pos_cl, best_cluster, cat_scores, bool(bad[r]), int(mentions[r])) for r in order]
+
+    def _count_views(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per catalog row: its index in the count store (0 = none), its positive events there, its recent popularity."""
+        if self.counts is None:
+            return np.zeros(n, np.int64), np.zeros(n), np.zeros(n)
+        arrays = self._arrays()["arrays"]
+        _, pop, index, _ = self.counts.matrices()
+        counted = np.fromiter((index.get(q, 0) for q in arrays.qids), np.int64, n)
+        recent = self.counts.recent_popularity()
+        return counted, np.where(counted > 0, pop[counted], 0.0), np.where(counted > 0, recent[counted], 0.0)
 
     def _rank(self, score: np.ndarray, banned: np.ndarray, E: np.ndarray, k: int, lam: float) -> list[int]:
         """Top k by score with MMR over a head pool; ties break on the qualified id (stable, nothing held out)."""
@@ -244,7 +287,9 @@ class Recommender:
                     sim_max[r] = max(sim_max[r], float(v))
         return chosen
 
-    def _explain(self, r: int, score: float, parts: dict, popw: float, liked: list[str], clusters: list[Any], best_cluster: np.ndarray, cat_scores: dict, bad: bool) -> Recommendation:
+    def _explain(
+        self, r: int, score: float, parts: dict, popw: float, liked: list[str], clusters: list[Any], best_cluster: np.ndarray, cat_scores: dict, bad: bool, mentions: int
+    ) -> Recommendation:
         """Readable reasons, each pointing at a stored signal or a real count."""
         arrays = self._arrays()["arrays"]
         qid = arrays.qids[r]
@@ -269,11 +314,19 @@ class Recommender:
         if good and parts["category"][r] > 0:
             reasons.append(f"matches your interest in {good[0]}")
         if not reasons or popw >= 0.5 * self.config.popularity:
-            pop = arrays.popularity[r]
-            reasons.append(f"popular with everyone ({int(pop)} ratings)" if pop > 0 else "popular with everyone")
+            reasons.append(self._support_reason(int(arrays.popularity[r]), mentions))
         if bad:
             reasons.append("close to something you disliked; shown for lack of alternatives")
         return Recommendation(item_id=qid, title=arrays.titles[r], categories=list(arrays.categories[r]), score=round(score, 6), reasons=reasons)
+
+    def _support_reason(self, ratings: int, mentions: int) -> str:
+        """What the item's support really is: "popular: 583 ratings" only when it is among the most supported."""
+        arrays = self._arrays()["arrays"]
+        said = ", ".join(p for p in (count_phrase(ratings, "rating") if ratings else "", count_phrase(mentions, "pick") + " by other users" if mentions else "") if p)
+        if not said:
+            return "a catalog item you have not seen yet; tell me what you like to narrow it down"
+        top = float(np.quantile(np.asarray(arrays.popularity, np.float64), 0.9)) if len(arrays.ids) else 0.0
+        return f"popular: {said}" if ratings >= max(top, 1.0) else f"well known here: {said}" if ratings + mentions >= self.config.min_support else f"less known: {said}"
 
     def config_dict(self) -> dict:
         """The settings in use, for benchmark reports."""

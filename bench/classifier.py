@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.blind_chat import FROZEN, CatalogTitles, load_blind, ngram_overlap, score_blind
 from bench.common import finish, percentile_ms
 from interest_bot.plugins.interest import polarity_data
 from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
 from interest_bot.plugins.interest.encoder import encoder_path, load_encoder
 from interest_bot.plugins.interest.text import preprocess
+from interest_bot.plugins.interest.titles import TitleIndex
 
 CHAT_FILE = Path(__file__).parent / "data" / "chat_sentences.tsv"
 # Chitchat utterances that state a taste are not "neutral"; these words drop them from the neutral pool.
@@ -93,6 +95,39 @@ def template_overlap(rows: list[dict]) -> int:
     pats = [re.compile("^" + re.escape(t).replace(r"\{x\}", ".+") + "$", re.IGNORECASE) for t in templates["positive"] + templates["negative"]]
     clauses = [c for r in rows for c in preprocess(r["text"])]
     return sum(any(p.match(c) for p in pats) for c in clauses)
+
+
+def ml100k_titles(items: list[tuple[str, str, list[str]]]) -> CatalogTitles:
+    """Title linking over the ML-100k items, for judging the category of a named title."""
+    ids = [str(i) for i in range(len(items))]
+    return CatalogTitles(TitleIndex(ids, [t for t, _, _ in items]), {i: frozenset(g) for i, (_, _, g) in zip(ids, items)})
+
+
+def training_texts() -> list[str]:
+    """Every chat text the heads learn from: the labelled lines and the templates (slot left empty)."""
+    written = polarity_data.templates()
+    return [line.text for line in polarity_data.labelled_lines()] + [t.replace("{x}", " ") for t in written["positive"] + written["negative"]]
+
+
+def blind_eval(heads: dict[str, InterestClassifier], titles: CatalogTitles, vader, name: str, smoke: bool) -> tuple[dict, list]:
+    """The frozen blind set, scored for each head side by side (VADER beside them); keys prefixed `blind_` / `final_`."""
+    lines, digest = load_blind(name)
+    lines = lines[:: 8 if smoke else 1]
+    prefix = "blind" if name == "eval.jsonl" else "final"
+    out: dict = {f"{prefix}_set_sha256": digest, f"{prefix}_set_frozen": digest == FROZEN[name]}
+    misses: list = []
+    for label, clf in heads.items():
+        r = score_blind(clf.analyze, lines, titles, (lambda t: _vader_sign(vader, t)) if label == "shipped" else None)
+        found = r.pop("_misses")
+        tag = prefix if label == "shipped" else f"{prefix}_{label}"
+        if label == "shipped":
+            misses = found
+            out[f"{tag}_polarity_acc_vader"] = r.pop("polarity_acc_vader")
+            out[f"{tag}_polarity_by_kind_vader"] = r.pop("polarity_by_kind_vader")
+        for key, value in r.items():
+            out[f"{tag}_{key}"] = value
+    out.update({f"{prefix}_{k}": v for k, v in ngram_overlap([x.text for x in lines], training_texts()).items()})
+    return out, misses
 
 
 def bbc_eval(encoders: dict, smoke: bool) -> dict:
@@ -279,6 +314,7 @@ def main() -> None:
     """Run every measurement and write the result."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
+    parser.add_argument("--final", action="store_true", help="also score the held-back final blind set (once, at the end of a round)")
     args = parser.parse_args()
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -302,6 +338,12 @@ def main() -> None:
     t = time.perf_counter()
     clf = InterestClassifier.load(heads_dir, encoders["quantized"])
     result["heads_load_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    previous = train_heads([(text, genres) for _, text, genres in items], encoders["quantized"], reviews_per_class=300 if args.smoke else 1500, use_lines=False, progress=False)
+    titles = ml100k_titles(items)
+    blind, blind_misses = blind_eval({"shipped": clf, "previous": previous}, titles, vader, "eval.jsonl", args.smoke)
+    result.update(blind)
+    if args.final:
+        result.update(blind_eval({"shipped": clf, "previous": previous}, titles, vader, "final.jsonl", args.smoke)[0])
     chat = chat_eval(clf, rows, vader)
     failures = chat.pop("_failures")
     result.update(chat)
@@ -316,6 +358,8 @@ def main() -> None:
     result["wall_s"] = round(time.time() - t0, 1)
     for f in failures[:40]:
         print("miss:", json.dumps(f))
+    for f in blind_misses[:40]:
+        print("blind miss:", json.dumps(f))
     finish("classifier", result, args.smoke)
 
 

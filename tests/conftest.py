@@ -92,7 +92,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _TEMPLATE_INPUTS = [
     "memory/catalog.py", "memory/sources.py", "memory/counts.py", "memory/chroma.py",
     "plugins/interest/encoder.py", "plugins/interest/classifier.py", "plugins/interest/heads.py",
-    "plugins/interest/polarity_data.py", "plugins/interest/text.py", "plugins/interest/lexicon.py",
+    "plugins/interest/polarity_data.py", "plugins/interest/text.py", "plugins/interest/lexicon.py", "plugins/interest/comparison.py",
     "bot/cli_catalog.py",
 ]
 

@@ -27,7 +27,9 @@ _PREFER = re.compile(
     r"^(?P<left>.*?\b(?:prefer|take|pick|choose|give\s+me|rather|sooner|go\s+for|sit\s+through)\b.*?)\s+(?P<conn>over|to|than|then|before|instead\s+of|rather\s+than)\s+(?P<right>.+)$",
     re.I,
 )
-_BARE_OVER = re.compile(r"^(?P<left>(?:\S+\s+){0,3}\S+)\s+over\s+(?P<right>.+)$", re.I)
+# "Westerns over sci-fi": only a short left side without a subject ("I watched it over the weekend" is no comparison).
+_BARE_OVER = re.compile(r"^(?P<left>(?:\S+\s+){0,3}\S+)\s+over\s+(?!(?:the\s+)?(?:weekend|years?|holidays?|summer|winter|break|night|and\b|again\b|time\b))(?P<right>.+)$", re.I)
+_SUBJECT = re.compile(r"\b(?:i|i'm|im|i've|it|we|you|he|she|they|watched|saw|seen)\b", re.I)
 _ANYTHING_BUT = re.compile(r"^(?P<left>.*?\b(?:anything|everything|whatever)(?:'s)?)\s+(?:but|except|other\s+than|apart\s+from)\s+(?P<right>.+)$", re.I)
 _EMPTY_LEFT = re.compile(r"^(?:(?:literally|honestly|almost|just|i'd\s+watch|i'll\s+watch|just\s+about)\s+)*(?P<word>anything|nothing|everything|nothin)(?:'s|\s+is|\s+else)?$", re.I)
 
@@ -78,6 +80,6 @@ def read_comparison(clause: str) -> Comparison | None:
     if m and m.start() > 0 and m.group("adj").lower().split()[-1] not in _NOT_COMPARATIVE:
         return _sides(clause[: m.start()], clause[m.end() :], 0)
     m = _BARE_OVER.match(clause)
-    if m:
+    if m and not _SUBJECT.search(m.group("left")):
         return _sides(m.group("left"), m.group("right"), 1)
     return None

@@ -12,7 +12,8 @@ _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 # Sentence ends and clause breaks; a dot between digits ("3.5") is not a break.
-_PUNCT = re.compile(r"(?<!\d)[.!?;]+(?!\d)|[\n\u2026]+|\s[-\u2013\u2014]{1,2}\s|[()]")
+# Brackets break clauses, except around a year: "Heat (1995)" keeps its year for title linking.
+_PUNCT = re.compile(r"(?<!\d)[.!?;]+(?!\d)|[\n\u2026]+|\s[-\u2013\u2014]{1,2}\s|\((?!\d{4}\))|(?<!\(\d{4})\)")
 # Contrast words start a new clause; the word itself carries no taste and is dropped.
 _CONTRAST = re.compile(
     # "anything but horror" is one taste, not a contrast: the comparison reader takes it whole.

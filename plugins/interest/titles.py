@@ -14,7 +14,11 @@ _COMMON = set(
     "air rain fire ice blue red white black dead live free run hope grace sabrina heavy kicking screaming nixon "
     "casino copycat othello persuasion powder vampire wings eye eyes bed boys girls angels heaven hell king queen".split()
 )
-_CUES = re.compile(r"\b(watch(ed|ing)?|saw|seen|see|movie|film|show|read|loved?|liked?|hated?|enjoyed|rewatch(ed)?|favou?rite)\b", re.I)
+_CUES = re.compile(
+    r"\b(watch(ed|ing)?|saw|seen|see|movie|film|show|read|lov(e|ed|es|ing)|lik(e|ed|es)|hat(e|ed|es)|enjoy(ed)?|rewatch(ed)?|favou?rite|tired of|"
+    r"fan of|stand|classic|masterpiece|overrated|underrated|best|worst|great|boring)\b",
+    re.I,
+)
 
 
 def _fold(s: str) -> str:
@@ -48,6 +52,9 @@ class TitleIndex:
             for v in title_variants(title):
                 self._by_variant.setdefault(v, []).append(row)
         self._max_words = max((len(v.split()) for v in self._by_variant), default=0)
+        # The best-known tenth of the catalog: people type these in lowercase ("loved reservoir dogs").
+        ranked = sorted((p, r) for r, p in enumerate(self._pop) if p > 0)
+        self._popular = {r for _, r in ranked[len(ranked) - len(ranked) // 10 :]} if ranked else set()
 
     @staticmethod
     def _strength(variant: str) -> int:
@@ -77,9 +84,12 @@ class TitleIndex:
                 if not rows:
                     continue
                 strength = self._strength(variant)
-                if strength < 2 and not self._strong_evidence(raw, variant, words, i, n, need_cue=strength == 0):
+                after = words[i + n : i + n + 1]
+                dated = [r for r in rows if after and self._years[r] is not None and str(self._years[r]) == after[0]]
+                # "Heat (1995)": a title followed by its own year is a mention, however common its words.
+                if not dated and strength < 2 and not (strength == 1 and rows[0] in self._popular and self._cued(words, i, n)) and not self._strong_evidence(raw, variant, words, i, n, need_cue=strength == 0):
                     continue
-                row = self._pick(rows, words[i + n : i + n + 1])
+                row = dated[0] if dated else self._pick(rows, after)
                 found.append((i, self._ids[row]))
                 for j in range(i, i + n):
                     used[j] = True
@@ -88,6 +98,11 @@ class TitleIndex:
             if item not in out:
                 out.append(item)
         return out
+
+    @staticmethod
+    def _cued(words: list[str], i: int, n: int) -> bool:
+        """A viewing or taste word within four words of the mention."""
+        return _CUES.search(" ".join(words[max(0, i - 4) : i + n + 4])) is not None
 
     def _strong_evidence(self, raw: str, variant: str, words: list[str], i: int, n: int, need_cue: bool) -> bool:
         """A weak title counts only when written capitalised (or quoted), and for the weakest next to a viewing cue."""

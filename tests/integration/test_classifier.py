@@ -278,3 +278,46 @@ def test_head_params_override_one_head_and_keep_the_others(encoder) -> None:
     assert shipped.polarity.lexical is not None and no_ngrams.polarity.lexical is None
     assert np.array_equal(no_ngrams.category.weight, shipped.category.weight)
     assert HEAD_PARAMS == before
+
+
+@pytest.mark.parametrize(
+    ("text", "liked", "disliked"),
+    [
+        ("I'd pick a cowboy picture over a space opera any night", "cowboy picture", "space opera"),
+        ("honestly romcoms are way better than slasher flicks", "romcoms", "slasher flicks"),
+        ("zombie movies beat musicals, no contest", "zombie movies", "musicals"),
+    ],
+)
+def test_a_comparison_gives_a_like_and_a_dislike(clf: InterestClassifier, text: str, liked: str, disliked: str) -> None:
+    signals = clf.analyze(text)
+    by_side = {s.text: s.polarity for s in signals}
+    like = next(p for t, p in by_side.items() if liked in t)
+    dislike = next(p for t, p in by_side.items() if disliked in t)
+    assert like > 0 > dislike, by_side
+
+
+def test_nothing_beats_is_a_like_and_anything_but_a_dislike(clf: InterestClassifier) -> None:
+    (beats,) = clf.analyze("Nothing beats a good old heist movie")
+    (but,) = clf.analyze("anything but war films tonight please")
+    assert beats.polarity > 0 and "heist" in beats.text
+    assert but.polarity < 0 and "war films" in but.text
+
+
+def test_sarcasm_reverses_the_literal_reading(clf: InterestClassifier) -> None:
+    # Mock enthusiasm: literally positive, meant as a dislike; the sarcasm head reads the whole message.
+    signals = clf.analyze("Oh wonderful, yet another singing cartoon. Just what my evening needed 🙄")
+    carrier = next(s for s in signals if "cartoon" in s.text)
+    assert carrier.polarity < 0, [(s.text, s.polarity) for s in signals]
+    (plain,) = clf.analyze("I really enjoy animated films")
+    assert plain.polarity > 0
+
+
+def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:
+    heads = clf.save(tmp_path / "heads")
+    for suffix in (".json", ".npz", ".lex.npz"):
+        (heads / "sarcasm").with_suffix(suffix).unlink(missing_ok=True)
+    with caplog.at_level("WARNING"):
+        old = InterestClassifier.load(heads, encoder)
+    assert "catalog ingest" in caplog.text
+    (signal,) = old.analyze("Oh wonderful, yet another singing cartoon")
+    assert signal.polarity > 0  # read literally, as before the sarcasm head

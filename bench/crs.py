@@ -85,8 +85,9 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
     linked: dict[str, set[int]] = {}
     fed: dict[str, set[int]] = {}
     mentioned: dict[str, set[int]] = {}
-    by_seeker: dict[str, set[int]] = {}  # prev_entity movies no recommender utterance named before
-    system: dict[str, set[int]] = {}
+    by_seeker: dict[str, set[int]] = {}  # prev_entity movies whose catalog title the seeker's own lines contain
+    arrays = plugin.catalog.items()
+    titles = {int(i): t.lower() for i, t in zip(arrays.ids, arrays.titles)}
     times: list[float] = []
     observe_s = 0.0
     for i, row in enumerate(rows):
@@ -100,7 +101,8 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
         observe_s += time.perf_counter() - started
         seen = {e for e in row.prev_entity if e in items}
         mentioned.setdefault(user, set()).update(seen - fed.get(user, set()))
-        by_seeker.setdefault(user, set()).update(seen - system.get(user, set()))
+        said = " ".join(row.seeker_lines).lower()
+        by_seeker.setdefault(user, set()).update(e for e in seen if titles.get(e, "\0") in said)
         t0 = time.perf_counter()
         recs = plugin.recommend(user, k=20, exclude=[str(e) for e in seen])
         times.append(time.perf_counter() - t0)
@@ -120,7 +122,6 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
         if accepted:
             plugin.feedback_many([(user, e, True, None) for e in accepted])
             fed.setdefault(user, set()).update(int(e) for e in accepted)
-        system.setdefault(user, set()).update(row.resp_entity)
         baselines.learn(row)
     said = sum(len(m) for m in mentioned.values())
     hit = sum(len(m & linked.get(u, set())) for u, m in mentioned.items())
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
     cut = int(0.3 * len(rows))
     if args.first30:
         rows = rows[:cut]
+        cut = len(rows)
     if args.smoke:
         keep = list(dict.fromkeys(r.dialog_id for r in rows))[:40]
         rows = [r for r in rows if r.dialog_id in set(keep)]
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
         overrides["sequential"] = SequentialConfig(**{**dataclasses.asdict(DIALOGUE_CONFIG.sequential), **overrides["sequential"]})
     config = dataclasses.replace(DIALOGUE_CONFIG, **overrides)
     items = load_item_ids()
-    catalog_items, join = load_redial_catalog(DATA)
+    catalog_items, joins = load_redial_catalog(DATA)
     encoder = load_encoder()
     started = time.perf_counter()
     template = template_dir(encoder, catalog_items)
@@ -199,7 +201,17 @@ def main(argv: list[str] | None = None) -> dict:
         "dialogues": len({r.dialog_id for r in rows}),
         "test_sha256": sha256(DATA / "test.jsonl"),
         "test_sha256_ok": sha256(DATA / "test.jsonl") == TEST_SHA,
-        "catalog": {"items": join.items, "joined": join.as_dict(), "sources": ["ReDial entity2id.json / item_ids.json (DBpedia titles, years)", "ML-100k (recbole wheel): genres, years, rating counts"]},
+        "catalog": {
+            "items": len(catalog_items),
+            "with_genres": sum(1 for it in catalog_items if it.categories),
+            "with_year": sum(1 for it in catalog_items if "year" in it.metadata),
+            "joined": [j.as_dict() for j in joins],
+            "sources": [
+                "ReDial entity2id.json / item_ids.json (DBpedia titles, years)",
+                "ML-100k (recbole wheel): genres, years, rating counts (popularity)",
+                "OMDb table of bokeh_sampledata 2026.1 (CC0 data): genres, years, director and cast in the item text, Rotten Tomatoes review counts",
+            ],
+        },
         "config": dataclasses.asdict(config),
         "replay_s": round(replay_s, 1),
         "observe_s": round(out["observe_s"], 1),

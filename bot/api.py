@@ -36,6 +36,8 @@ class ObserveRequest(_Strict):
     user_id: StrictStr = Field(pattern=USER_ID_PATTERN)
     message: StrictStr = Field(min_length=1, max_length=4000)
     catalog: StrictStr | None = None
+    # What the bot showed right before this message: a reply such as "seen it" or "not that one" is feedback on these.
+    shown: list[StrictStr] | None = Field(default=None, max_length=50)
 
 
 class FeedbackRequest(_Strict):
@@ -102,7 +104,7 @@ def create_api(services: Any) -> APIRouter:
         uid = user(request, body.user_id)
         _check_text(body.message, limit)
         plugin = plugin_for(body.catalog)
-        signals = plugin.observe(uid, body.message)
+        signals = plugin.observe(uid, body.message, shown=body.shown)
         return {"user_id": uid, "signals": [plugin.signal_to_dict(s) for s in signals], "event_ids": [s.event_id for s in signals if getattr(s, "event_id", None)]}
 
     @router.get("/users/{user_id}/profile", summary="What was learned about a user")

@@ -511,6 +511,12 @@ class CountStore:
         i = self._index.get(item_id)
         return int(self._pop[i]) if i is not None else 0
 
+    def items_after(self, user_id: str, ts: float, limit: int = 3) -> list[str]:
+        """The user's first `limit` positive items at or after time ts (what they went on to take up)."""
+        seq = self._seqs.get(user_id, ())
+        start = bisect.bisect_left([e.ts for e in seq], ts)
+        return [self._ids[e.idx] for e in seq[start : start + limit]]  # type: ignore[misc]
+
     def recent_popularity(self) -> np.ndarray:
         """Popularity over the store's item index where each event's weight halves every `recent_half_life` newer events."""
         return self._recent[: len(self._ids)]
@@ -558,6 +564,15 @@ class CountStore:
             db.executemany(
                 "INSERT INTO impressions (user_id, item_id, variant, ts) VALUES (?, ?, ?, ?)", [(user_id, i, variant, ts) for i in item_ids]
             )
+
+    def latest_impressions(self, user_id: str) -> list[str]:
+        """The items of the user's most recent impression batch (what the bot showed last), in the order shown."""
+        with self._lock, self._db.tx() as db:
+            row = db.execute("SELECT MAX(ts) FROM impressions WHERE user_id = ?", (user_id,)).fetchone()
+            if row is None or row[0] is None:
+                return []
+            rows = db.execute("SELECT item_id FROM impressions WHERE user_id = ? AND ts = ? ORDER BY id", (user_id, row[0])).fetchall()
+            return list(dict.fromkeys(r[0] for r in rows))
 
     def mark_click(self, user_id: str, item_id: str, ts: float | None = None, horizon_s: float = 7 * 86400) -> bool:
         """Credit the latest unclicked impression of this item to this user within the horizon; True if one was found."""

@@ -629,6 +629,13 @@ class InterestMemory:
         got = self._profiles.get(where={"kind": "head"}, include=["metadatas"])
         return sorted({str(m["user_id"]) for m in got["metadatas"]})
 
+    def chat_embeddings(self) -> Iterable[tuple[str, float, np.ndarray]]:
+        """(user_id, ts, embedding) of every stored chat event (no item), oldest first: fills the plugin's talk index."""
+        rows = [(str(r["metadata"]["user_id"]), float(r["metadata"].get("ts", 0.0)), np.asarray(r["embedding"], np.float32))
+                for r in self._iter_events(None, with_embeddings=True, where={"item_id": ""})]
+        rows.sort(key=lambda t: t[1])
+        return rows
+
     def item_events(self) -> Iterable[tuple[str, str, float, str, bool]]:
         """Every item event as (user_id, item_id, ts, event_id, positive): feed to CountStore.rebuild / catch_up."""
         for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):

@@ -288,17 +288,17 @@ def dbpedia_title(resource: str) -> tuple[str, int | None]:
 
 @dataclass(frozen=True)
 class JoinReport:
-    """What joining a catalog with MovieLens added: items matched, with genres, with ratings."""
+    """What joining a catalog with a metadata source added: items matched, with genres, support (ratings or reviews)."""
 
     source: str
     items: int
     matched: int
     with_genres: int
-    ratings: int
+    support: int  # ML-100k: ratings of the matched movies; OMDb: Rotten Tomatoes reviews
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"source": self.source, "items": self.items, "matched": self.matched, "with_genres": self.with_genres, "ratings": self.ratings}
+        return {"source": self.source, "items": self.items, "matched": self.matched, "with_genres": self.with_genres, "support": self.support}
 
 
 def _ml100k_index() -> tuple[dict[tuple[str, int | None], list[dict[str, Any]]], Counter[str]]:
@@ -330,36 +330,92 @@ def _match_ml100k(index: dict[tuple[str, int | None], list[dict[str, Any]]], tit
     return found[0] if len(found) == 1 else None
 
 
-def load_redial_catalog(folder: Path, join_ml100k: bool = True) -> tuple[list[CatalogItem], JoinReport]:
+# IMDb-style genres (bokeh's OMDb table) in ML-100k's names, so one classifier head serves both catalogs.
+_IMDB_GENRES = {
+    "Action": "Action", "Adventure": "Adventure", "Animation": "Animation", "Family": "Children's", "Comedy": "Comedy",
+    "Crime": "Crime", "Documentary": "Documentary", "Drama": "Drama", "Fantasy": "Fantasy", "Film-Noir": "Film-Noir",
+    "Horror": "Horror", "Musical": "Musical", "Music": "Musical", "Mystery": "Mystery", "Romance": "Romance",
+    "Sci-Fi": "Sci-Fi", "Thriller": "Thriller", "War": "War", "Western": "Western",
+}
+
+
+def omdb_db() -> Path:
+    """The OMDb movie table shipped in bokeh_sampledata (17k films 1940-2014 with genres, director, cast; CC0 data)."""
+    path = _package_dir("bokeh_sampledata", "pip install bokeh_sampledata==2026.1") / "_data" / "movies.db"
+    if not path.exists():
+        raise SourceNotInstalledError(f"bokeh_sampledata is installed but {path} is missing; reinstall bokeh_sampledata==2026.1.")
+    return path
+
+
+def _omdb_index() -> dict[tuple[str, int | None], list[dict[str, Any]]]:
+    """OMDb films keyed by (folded title, year) and (folded title, None)."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{omdb_db()}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT o.Title, o.Year, o.Genre, o.Director, o.Cast, t.Reviews FROM omdb o LEFT JOIN tomatoes t ON t.ID = o.ID").fetchall()
+    finally:
+        con.close()
+    index: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+    for title, year, genre, director, cast, reviews in rows:
+        genres = list(dict.fromkeys(_IMDB_GENRES[g.strip()] for g in (genre or "").split(",") if g.strip() in _IMDB_GENRES))
+        film = {"year": int(year) if year else None, "genres": genres, "director": (director or "").split(",")[0].strip(),
+                "cast": [c.strip() for c in (cast or "").split(",") if c.strip()][:3], "reviews": int(reviews or 0)}
+        key = _fold_title(str(title))
+        index.setdefault((key, film["year"]), []).append(film)
+        index.setdefault((key, None), []).append(film)
+    return index
+
+
+def load_redial_catalog(folder: Path, join_ml100k: bool = True, join_omdb: bool = True) -> tuple[list[CatalogItem], list[JoinReport]]:
     """The 6,281 ReDial movies (ids from item_ids.json) with titles and years from their DBpedia names.
 
-    Joined from ML-100k when installed and asked: genres (categories), year when DBpedia gives none, and the number of
-    ratings as popularity (an item's support). Nothing comes from the dialogues themselves.
+    Joined, when installed and asked: from ML-100k genres, year, and the number of ratings as popularity (an item's
+    support); from OMDb (bokeh_sampledata) genres, year, director and the first three cast members for the item text,
+    and Rotten Tomatoes review counts in metadata. Nothing comes from the dialogues themselves.
     """
     entity2id = json.loads((folder / "entity2id.json").read_text(encoding="utf-8"))
     movie_ids = set(json.loads((folder / "item_ids.json").read_text(encoding="utf-8")))
     names = {v: k for k, v in entity2id.items() if v in movie_ids}
-    index, _ = _ml100k_index() if join_ml100k else ({}, Counter())
+    ml = _ml100k_index()[0] if join_ml100k else {}
+    try:
+        omdb = _omdb_index() if join_omdb else {}
+    except SourceNotInstalledError:
+        omdb = {}
     items: list[CatalogItem] = []
-    matched = with_genres = n_ratings = 0
+    tally = {"ml": [0, 0, 0], "omdb": [0, 0, 0]}  # matched, with genres, ratings or reviews
     for item_id in sorted(names):
         title, year = dbpedia_title(names[item_id])
-        movie = _match_ml100k(index, title, year) if index else None
         genres: list[str] = []
         meta: dict[str, Any] = {"resource": names[item_id]}
         popularity = 0.0
+        extra = ""
+        movie = _match_ml100k(ml, title, year) if ml else None
         if movie is not None:
-            matched += 1
+            tally["ml"][0] += 1
+            tally["ml"][1] += bool(movie["genres"])
+            tally["ml"][2] += int(movie["ratings"])
             genres = list(movie["genres"])
-            with_genres += bool(genres)
             popularity = float(movie["ratings"])
-            n_ratings += int(movie["ratings"])
             year = year or movie["year"]
             meta["ml100k_id"] = movie["id"]
+        film = _match_ml100k(omdb, title, year) if omdb else None
+        if film is not None:
+            tally["omdb"][0] += 1
+            tally["omdb"][1] += bool(film["genres"])
+            tally["omdb"][2] += film["reviews"]
+            genres = genres or list(film["genres"])
+            year = year or film["year"]
+            meta["reviews"] = film["reviews"]
+            people = ([f"Directed by {film['director']}"] if film["director"] else []) + ([f"Starring {', '.join(film['cast'])}"] if film["cast"] else [])
+            extra = ". ".join(people)
         if year is not None:
             meta["year"] = year
         head = f"{title} ({year})" if year else title
         text = f"{head}. Genres: {', '.join(genres)}" if genres else head
+        text = f"{text}. {extra}" if extra else text
         items.append(CatalogItem(id=str(item_id), title=title, text=text, categories=genres, popularity=popularity, metadata=meta))
-    report = JoinReport("ml-100k" if join_ml100k else "none", len(items), matched, with_genres, n_ratings)
-    return items, report
+    reports = [JoinReport("ml-100k", len(items), *tally["ml"])] if join_ml100k else []
+    if omdb:
+        reports.append(JoinReport("omdb (bokeh_sampledata)", len(items), *tally["omdb"]))
+    return items, reports

@@ -31,6 +31,8 @@ from .classifier import InterestClassifier
 from .config import PluginConfig
 from .encoder import Encoder, load_encoder
 from .errors import InterestBotError
+from .reactions import read_reaction
+from .talk import TalkIndex
 from .recommender import Recommendation, Recommender, RecommenderConfig
 
 Listener = Callable[..., None]
@@ -98,6 +100,8 @@ class InterestPlugin:
         self.memory = memory
         self.counts = counts
         self.recommender = recommender
+        self.talk = TalkIndex(classifier.encoder.dim)
+        self.talk.add_many(memory.chat_embeddings())
         self._listeners: list[Listener] = []
         self._user_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
@@ -206,30 +210,42 @@ class InterestPlugin:
             yield
 
     # -- capture -------------------------------------------------------------------------------------
-    def _item_signals(self, signals: Sequence[InterestSignal]) -> list[InterestSignal]:
-        """Item mentions ("I just watched Star Wars") become item signals with the polarity of what is said about them."""
+    def _item_signals(self, text: str, signals: Sequence[InterestSignal]) -> list[InterestSignal]:
+        """Item mentions ("I just watched Star Wars") become item signals with the polarity of what is said about them.
+
+        Titles are linked in the whole message: clause splitting cuts "Avengers: Infinity War (2018)" and its year
+        apart and loses the capitals that tell a title from chat. Each title takes the reading of the clause it sits in."""
+        item_ids = self.recommender.link_titles(text)
+        if not item_ids:
+            return []
         out = []
-        for signal in signals:
-            if not signal.text:
-                continue
-            item_ids = self.recommender.link_titles(signal.text)
-            if not item_ids:
-                continue
-            items = self.catalog.get(item_ids)
-            polarity = self._mention_polarity(signal, [item.title for item in items])
-            for item in items:
-                out.append(
-                    InterestSignal(
-                        text=signal.text,
-                        embedding=self._item_vector(item.id),
-                        categories={c: 1.0 / max(1, len(item.categories)) for c in item.categories},
-                        polarity=polarity,
-                        preference=max(signal.preference, 0.9),
-                        source="item",
-                        item_id=self.catalog.qualify(item.id),
-                    )
+        for item in self.catalog.get(item_ids):
+            clause = self._clause_naming(item.title, signals)
+            polarity = self._mention_polarity(clause, [item.title]) if clause is not None else 0.0
+            out.append(
+                InterestSignal(
+                    text=clause.text if clause is not None else text,
+                    embedding=self._item_vector(item.id),
+                    categories={c: 1.0 / max(1, len(item.categories)) for c in item.categories},
+                    polarity=polarity,
+                    preference=max(clause.preference if clause is not None else 0.0, 0.9),
+                    source="item",
+                    item_id=self.catalog.qualify(item.id),
                 )
+            )
         return out
+
+    @staticmethod
+    def _clause_naming(title: str, signals: Sequence[InterestSignal]) -> InterestSignal | None:
+        """The clause that holds the title (or most of its words), if any."""
+        words = [w for w in re.findall(r"[a-z0-9']+", title.lower()) if len(w) > 2] or re.findall(r"[a-z0-9']+", title.lower())
+        best, best_hits = None, 0
+        for signal in signals:
+            low = (signal.text or "").lower()
+            hits = sum(w in low for w in words)
+            if hits > best_hits:
+                best, best_hits = signal, hits
+        return best
 
     def _mention_polarity(self, signal: InterestSignal, titles: Sequence[str]) -> float:
         """What the clause says about the titles it names, read with each title masked as "this movie".
@@ -247,12 +263,30 @@ class InterestPlugin:
                 polarity = max(reread, key=lambda s: s.preference).polarity
         return 0.0 if abs(polarity) < MENTION_NEUTRAL else float(polarity)
 
+    def _reaction_signals(self, user_id: str, text: str, shown: Sequence[str] | None) -> list[InterestSignal]:
+        """Feedback signals for a reply to the last suggestion; none when the message is no such reply."""
+        reaction = read_reaction(text)
+        if reaction is None:
+            return []
+        targets = list(shown) if shown is not None else self.counts.latest_impressions(user_id)
+        known = [i for i in targets if self.catalog.unqualify(i) in self.catalog.items().row]
+        if not known:
+            return []
+        # "not that one" answers the suggestion on top; a reply to one or two picks covers them all.
+        chosen = known[:2] if len(known) <= 2 else known[:1]
+        items = self._catalog_items(chosen)
+        return [self._feedback_signal(user_id, items[self.catalog.unqualify(i)], reaction.value) for i in chosen]
+
     def _item_vector(self, item_id: str) -> np.ndarray:
         arrays = self.catalog.items()
         return arrays.embeddings[arrays.row[item_id]]
 
-    def observe(self, user_id: str, text: str) -> list[InterestSignal]:
-        """Analyze one message and durably record what it says about the user's taste."""
+    def observe(self, user_id: str, text: str, shown: Sequence[str] | None = None) -> list[InterestSignal]:
+        """Analyze one message and durably record what it says about the user's taste.
+
+        A reply to the bot's own suggestion that names no title ("seen it", "sounds good", "not that one") becomes
+        feedback on what was shown: `shown` (item ids the host bot displayed), else the user's latest impressions.
+        """
         validate_user_id(user_id)
         if not isinstance(text, str):
             raise TypeError("message must be a string")
@@ -260,11 +294,16 @@ class InterestPlugin:
             signals = self.classifier.analyze(text)
             tastes = [s for s in signals if s.preference >= self.config.min_preference]
             # A named title is evidence even in a clause that states no taste ("have you seen Heat (1995)?").
-            tastes += self._item_signals(signals)
+            items = self._item_signals(text, signals)
+            tastes += items
+            if not items:
+                tastes += self._reaction_signals(user_id, text, shown)
         if not tastes:
             return []
         with self._stage("record"), self._user_lock(user_id):
             self.memory.record(user_id, tastes)
+        now = time.time()
+        self.talk.add_many((user_id, s.timestamp or now, s.embedding) for s in tastes if s.source == "chat" and s.embedding is not None)
         self._emit("signals", count=len(tastes), source="chat")
         return tastes
 
@@ -332,7 +371,23 @@ class InterestPlugin:
         """Ranked, explained recommendations for the user from this plugin's catalog."""
         with self._stage("recommend"), single_threaded_blas():
             profile = self.memory.profile(user_id)
-            return self._recommender_for(user_id).recommend(profile, k=k, exclude=exclude)
+            recommender = self._recommender_for(user_id)
+            return recommender.recommend(profile, k=k, exclude=exclude, talk_votes=self._talk_votes(user_id, recommender.config))
+
+    def _talk_votes(self, user_id: str, cfg: RecommenderConfig) -> dict[str, float]:
+        """What users whose chat was nearest to this user's latest chat took up next (qualified id -> vote)."""
+        if not cfg.neighbours:
+            return {}
+        query = self.talk.latest(user_id)
+        if query is None:
+            return {}
+        votes: dict[str, float] = defaultdict(float)
+        for other, ts, sim in self.talk.nearest(query, cfg.neighbour_k, user_id):
+            if sim <= 0:
+                continue
+            for item in self.counts.items_after(other, ts, cfg.neighbour_next):
+                votes[item] += sim**cfg.neighbour_power
+        return votes
 
     def record_impressions(self, user_id: str, recommendations: Sequence[Recommendation]) -> None:
         """Count what was shown, so click-through can be measured per variant."""
@@ -391,6 +446,7 @@ class InterestPlugin:
         """Remove the user's events, profile and count contribution."""
         with self._user_lock(user_id):
             self.memory.forget(user_id)
+            self.talk.remove_user(user_id)
 
     def forget_interest(self, user_id: str, interest: str) -> None:
         """Drop one category (or one event) from the user's memory."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -57,6 +57,12 @@ class RecommenderConfig:
     dislike_share: float = 0.3  # a category counts as disliked from this share of the strongest dislike
     min_support: int = 20  # with thin evidence, items with fewer ratings + mentions than this sink
     thin_support_penalty: float = 1.0
+    # "People who talked like you went on to like X": nearest chat events of other users vote for what those users
+    # took up next. 0 = off (the default: no extra store read per recommendation).
+    neighbours: float = 0.0
+    neighbour_k: int = 50
+    neighbour_power: float = 4.0
+    neighbour_next: int = 3
 
 
 PLACEHOLDER_TITLES = frozenset({"", "unknown", "untitled", "n a", "na", "none", "null", "tbd", "title"})
@@ -150,10 +156,14 @@ class Recommender:
                     onehot[r, cidx[c]] = 1.0
             years = [(_get(m, "year") if m else None) for m in arrays.metadata]
             titles = TitleIndex(arrays.ids, arrays.titles, years, pop)
-            placeholder = np.array([is_placeholder_title(t) for t in arrays.titles], bool)
+            # "Unknown" (2011) is a film; ML-100k's "unknown" is a placeholder with no year: the year tells them apart.
+            placeholder = np.array([is_placeholder_title(t) and not (m or {}).get("year") for t, m in zip(arrays.titles, arrays.metadata)], bool)
             self._cache = (
                 id(arrays),
-                {"arrays": arrays, "logpop": lp / max(lp.max(), 1e-9), "cats": cats, "cidx": cidx, "onehot": onehot, "titles": titles, "placeholder": placeholder},
+                {
+                    "arrays": arrays, "logpop": lp / max(lp.max(), 1e-9), "cats": cats, "cidx": cidx, "onehot": onehot, "titles": titles,
+                    "placeholder": placeholder, "qid_rank": np.argsort(np.argsort(np.array(arrays.qids), kind="stable"), kind="stable"),
+                },
             )
         return self._cache[1]
 
@@ -172,8 +182,10 @@ class Recommender:
 
     # ----- ranking ---------------------------------------------------------------------------
 
-    def recommend(self, profile: Any, k: int = 10, exclude: Iterable[str] = ()) -> list[Recommendation]:
-        """The top k items for this profile, excluding seen/rated/mentioned items and `exclude`."""
+    def recommend(self, profile: Any, k: int = 10, exclude: Iterable[str] = (), talk_votes: Mapping[str, float] | None = None) -> list[Recommendation]:
+        """The top k items for this profile, excluding seen/rated/mentioned items and `exclude`.
+
+        `talk_votes` (qualified item id -> vote) are what users who talked like this one went on to take up."""
         cfg = self.config
         c = self._arrays()
         arrays = c["arrays"]
@@ -219,6 +231,16 @@ class Recommender:
         score = cfg.collaborative * collab + cfg.content * content + cfg.category * catmatch + popw * c["logpop"]
         if cfg.live_popularity and recent_pop.max() > 0:
             score = score + cfg.live_popularity * recent_pop / recent_pop.max()
+        talk = np.zeros(n)
+        if cfg.neighbours and talk_votes:
+            for q, v in talk_votes.items():
+                r = arrays.row.get(q)
+                if r is not None:
+                    talk[r] += v
+            if talk.max() > 0:
+                talk = talk / talk.max()
+                score = score + cfg.neighbours * talk
+        parts["talk"] = talk
 
         # Thin evidence (nothing liked yet): an item's support (ratings + mentions) weighs in, so a dislike-only
         # profile is not answered with one-rating items.
@@ -254,21 +276,24 @@ class Recommender:
         """Per catalog row: its index in the count store (0 = none), its positive events there, its recent popularity."""
         if self.counts is None:
             return np.zeros(n, np.int64), np.zeros(n), np.zeros(n)
-        arrays = self._arrays()["arrays"]
+        c = self._arrays()
         _, pop, index, _ = self.counts.matrices()
-        counted = np.fromiter((index.get(q, 0) for q in arrays.qids), np.int64, n)
+        key = (id(index), len(index), id(c["arrays"]))
+        if c.get("counted_key") != key:  # the store's index only grows: map catalog rows again when it did
+            c["counted"] = np.fromiter((index.get(q, 0) for q in c["arrays"].qids), np.int64, n)
+            c["counted_key"] = key
+        counted = c["counted"]
         recent = self.counts.recent_popularity()
         return counted, np.where(counted > 0, pop[counted], 0.0), np.where(counted > 0, recent[counted], 0.0)
 
     def _rank(self, score: np.ndarray, banned: np.ndarray, E: np.ndarray, k: int, lam: float) -> list[int]:
         """Top k by score with MMR over a head pool; ties break on the qualified id (stable, nothing held out)."""
-        qids = self._arrays()["arrays"].qids
         cand = np.flatnonzero(~banned)
         if len(cand) == 0 or k <= 0:
             return []
         pool_n = min(len(cand), max(self.config.mmr_pool, k))
-        # argsort on (-score, qid): lexsort's last key is primary.
-        ranked = cand[np.lexsort((np.array([qids[i] for i in cand]), -score[cand]))][:pool_n]
+        # argsort on (-score, qid): lexsort's last key is primary; qids compare through their precomputed rank.
+        ranked = cand[np.lexsort((self._arrays()["qid_rank"][cand], -score[cand]))][:pool_n]
         if lam >= 1.0 or not E.size:
             return ranked[:k].tolist()
         pool = ranked.tolist()
@@ -310,6 +335,8 @@ class Recommender:
                 tops = _get(cl, "top_categories", default=[]) or []
                 if tops:
                     reasons.append(f"close to your interest in {tops[0] if isinstance(tops[0], str) else tops[0][0]}")
+        if parts.get("talk") is not None and parts["talk"][r] >= 0.5:
+            reasons.append("people who talked like you went on to pick this")
         good = sorted((c for c in arrays.categories[r] if cat_scores.get(c, 0) > 0), key=lambda c: (-cat_scores[c], c))
         if good and parts["category"][r] > 0:
             reasons.append(f"matches your interest in {good[0]}")

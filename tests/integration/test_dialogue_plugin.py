@@ -1,0 +1,40 @@
+"""Dialogue features through the real plugin: reactions to what was shown, mention polarity, dislike-only hygiene."""
+
+from __future__ import annotations
+
+from interest_bot.plugins.interest.plugin import InterestPlugin
+
+CAT = "movielens-100k"
+
+
+def test_reply_to_shown_items_becomes_feedback_on_them(plugin: InterestPlugin) -> None:
+    plugin.observe("dlg-a", "sounds good", shown=[f"{CAT}:50"])  # Star Wars
+    prof = plugin.profile("dlg-a")
+    assert (f"{CAT}:50") in prof.liked_items()
+
+
+def test_reply_resolves_against_the_latest_impressions(plugin: InterestPlugin) -> None:
+    recs = plugin.recommend("dlg-b", k=3)
+    plugin.record_impressions("dlg-b", recs[:1])
+    plugin.observe("dlg-b", "not that one")
+    events = plugin.memory.events("dlg-b")
+    assert any(e.item_id == recs[0].item_id and e.polarity < 0 for e in events)
+    assert recs[0].item_id not in [r.item_id for r in plugin.recommend("dlg-b", k=10)]
+
+
+def test_a_hated_title_counts_as_a_dislike_and_a_plain_mention_never_does(plugin: InterestPlugin) -> None:
+    hated = plugin.observe("dlg-c", "I hated Titanic")
+    assert any(s.item_id == f"{CAT}:313" and s.polarity < 0 for s in hated), [(s.item_id, s.polarity) for s in hated]
+    watched = plugin.observe("dlg-d", "I recently watched Scream")
+    assert all(s.polarity >= 0 for s in watched if s.item_id), [(s.item_id, s.polarity) for s in watched]
+
+
+def test_dislike_only_profile_gets_supported_items(plugin: InterestPlugin) -> None:
+    plugin.observe("dlg-e", "I'd rather watch paint dry than sit through a musical")
+    arrays = plugin.catalog.items()
+    for rec in plugin.recommend("dlg-e", k=10):
+        row = arrays.row[rec.item_id]
+        assert arrays.titles[row].lower() != "unknown"
+        assert float(arrays.popularity[row]) >= 20, (rec.title, float(arrays.popularity[row]))
+        assert "Musical" not in rec.categories, rec.title
+        assert "1 ratings" not in " ".join(rec.reasons)

@@ -11,17 +11,30 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from .lexicon import NEGATION_WINDOW, NEGATORS
+
 HASH_FEATURES = 2**16  # hashed word 1-2-grams; no vocabulary to save, so heads reload in milliseconds.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: negation-marked grams
 
 
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
 
 def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
-    """Word 1-2-grams of text with the character span each covers (contractions like "don't" stay whole)."""
+    """Word 1-2-grams of text with the character span each covers (contractions like "don't" stay whole).
+
+    Words within a few words after a negator also appear marked ("not_tired" in "never get tired of it"), so a
+    linear head can learn that a negated complaint is praise; the plain word stays for the category head.
+    """
     tokens = [(m.group(), m.span()) for m in _TOKEN.finditer(text.lower())]
-    return tokens + [(f"{a} {b}", (sa[0], sb[1])) for (a, sa), (b, sb) in zip(tokens, tokens[1:])]
+    out = tokens + [(f"{a} {b}", (sa[0], sb[1])) for (a, sa), (b, sb) in zip(tokens, tokens[1:])]
+    negated_until = -1
+    for j, (tok, span) in enumerate(tokens):
+        if j <= negated_until and tok not in NEGATORS:
+            out.append((f"not_{tok}", span))
+        if tok in NEGATORS or tok.endswith("n't") or tok.endswith("nt") and tok[:-2] + "n't" in NEGATORS:
+            negated_until = j + NEGATION_WINDOW
+    return out
 
 
 @lru_cache(maxsize=2**16)

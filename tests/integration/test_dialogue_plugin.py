@@ -10,7 +10,7 @@ CAT = "movielens-100k"
 def test_reply_to_shown_items_becomes_feedback_on_them(plugin: InterestPlugin) -> None:
     plugin.observe("dlg-a", "sounds good", shown=[f"{CAT}:50"])  # Star Wars
     prof = plugin.profile("dlg-a")
-    assert (f"{CAT}:50") in prof.liked_items()
+    assert f"{CAT}:50" in prof.liked_items
 
 
 def test_reply_resolves_against_the_latest_impressions(plugin: InterestPlugin) -> None:

@@ -244,7 +244,8 @@ class Recommender:
 
         # Thin evidence (nothing liked yet): an item's support (ratings + mentions) weighs in, so a dislike-only
         # profile is not answered with one-rating items.
-        support = np.asarray(arrays.popularity, np.float64) + mentions
+        # max, not sum: a demo catalog's counts may be seeded from the very ratings its popularity counts.
+        support = np.maximum(np.asarray(arrays.popularity, np.float64), mentions)
         thin = not liked and not pos_cl and not (cvec > 0).any()
         if thin and cfg.thin_support_penalty:
             score = score - cfg.thin_support_penalty * (support < cfg.min_support)
@@ -349,7 +350,8 @@ class Recommender:
     def _support_reason(self, ratings: int, mentions: int) -> str:
         """What the item's support really is: "popular: 583 ratings" only when it is among the most supported."""
         arrays = self._arrays()["arrays"]
-        said = ", ".join(p for p in (count_phrase(ratings, "rating") if ratings else "", count_phrase(mentions, "pick") + " by other users" if mentions else "") if p)
+        # Picks are named only for items without ratings: a demo catalog's counts are seeded from those ratings.
+        said = count_phrase(ratings, "rating") if ratings else count_phrase(mentions, "pick") + " by other users" if mentions else ""
         if not said:
             return "a catalog item you have not seen yet; tell me what you like to narrow it down"
         top = float(np.quantile(np.asarray(arrays.popularity, np.float64), 0.9)) if len(arrays.ids) else 0.0

@@ -47,8 +47,13 @@ DIALOGUE_CONFIG = RecommenderConfig(
 
 
 def _template_key(items: list[Any]) -> str:
-    """Cache key of the ingested catalog + heads: the items (delete data/bench-cache/redial-* after a classifier change)."""
-    return hashlib.sha256(json.dumps([dataclasses.asdict(i) for i in items], sort_keys=True).encode()).hexdigest()[:16]
+    """Cache key of the ingested catalog + heads: the items and the code and data the classifier heads are trained from."""
+    h = hashlib.sha256(json.dumps([dataclasses.asdict(i) for i in items], sort_keys=True).encode())
+    code = ROOT / "plugins" / "interest"
+    for path in sorted(code.glob("*.py")) + sorted((code / "data").glob("*")):
+        if path.is_file() and path.name not in ("recommender.py", "plugin.py", "scoring.py", "talk.py", "reactions.py"):
+            h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def template_dir(encoder: Any, items: list[Any]) -> Path:

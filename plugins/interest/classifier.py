@@ -34,7 +34,7 @@ from .encoder import Encoder
 log = logging.getLogger(__name__)
 from .comparison import read_comparison
 from .heads import LinearHead, fit_head, hashed
-from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
+from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_on_previous, verdict_tail
 
 HEAD_FILES = ("category", "polarity", "preference", "sarcasm")
 # Regularisation and weight of the hashed n-grams per head. Category: by 3-fold CV on the BBC train split;
@@ -179,6 +179,9 @@ class InterestClassifier:
                     parts.append(_Part(comparison.left, clause, comparison.direction, 1.0))
                 parts.append(_Part(comparison.right, clause, comparison.direction, 1.0 if comparison.right_same_sign else -1.0))
                 continue
+            if parts and verdict_on_previous(clause) and not parts[-1].judged_by:
+                # "Any good heist movies? I love those": the verdict is on what the previous clause named.
+                parts[-1] = _Part(parts[-1].text, clause, 0, 0.0)
             parts.append(_Part(clause, verdict_tail(clause), 0, 0.0))
         return parts
 
@@ -283,6 +286,7 @@ def train_heads(
         raise ValueError("train_heads needs catalog items with at least one category")
     chat = polarity_data.chat_clauses(categories, per_category=chat_per_category, seed=seed, authors=template_authors)
     neutral = polarity_data.neutral_sentences()
+    n_template_clauses = len(chat)
     if use_lines:
         line_tastes, line_neutral = polarity_data.line_examples(categories, authors=line_authors)
         chat += line_tastes
@@ -296,6 +300,10 @@ def train_heads(
         review_labels = reviews.labels[idx]
 
     sarcasm_texts, sarcasm_labels = polarity_data.sarcasm_examples(authors=line_authors) if use_lines else ([], [])
+    if sarcasm_texts:
+        # The template clauses are sincere: without them "great" alone reads as sarcasm ("oh great, another...").
+        template_clauses = [c.text for c in chat[:n_template_clauses]]
+        sarcasm_texts, sarcasm_labels = sarcasm_texts + template_clauses, sarcasm_labels + [0] * len(template_clauses)
     item_texts = [t for t, _ in pairs]
     chat_texts = [c.text for c in chat]
     sarcasm_texts = [normalize(t) for t in sarcasm_texts]

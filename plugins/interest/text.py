@@ -84,6 +84,17 @@ def _complete_fragment(piece: str, previous: list[str]) -> str:
     return piece
 
 
+_ANAPHORIC_CLAUSE = re.compile(
+    r"^(?:(?:and|but|honestly|really|tbh|lol|haha|oh|yeah|yes|no)\s+)*(?:i|i'm|im|i've|ive|i'd|id|we|we've)\b[^,]{0,40}?\b(?:it|them|those|these|that|this|ones?)\b[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def verdict_on_previous(clause: str) -> bool:
+    """True for a clause that only judges what the previous one named ("any good heist movies? I love those")."""
+    return len(clause.split()) <= 8 and _ANAPHORIC_CLAUSE.match(clause) is not None
+
+
 def verdict_tail(clause: str) -> str | None:
     """The "I love them" of "Scary movies terrify me in a fun way, I love them", or None."""
     match = _ANAPHORIC_TAIL.search(clause)

@@ -83,3 +83,20 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
     for route in ["/v1/chat", "/v1/chat/stream", "/v1/observe", "/v1/users/{user_id}/profile", "/v1/users/{user_id}/recommendations",
                   "/v1/users/{user_id}/feedback", "/v1/users/{user_id}/export", "/v1/users/{user_id}", "/v1/users/{user_id}/interests/{interest}"]:
         assert route in paths, route
+
+
+def test_observe_with_shown_turns_a_reply_into_feedback_on_those_items(api: TestClient) -> None:
+    # The host bot says what it displayed; "sounds good" then records a like of exactly that item.
+    recs = api.get("/v1/users/sam/recommendations", params={"k": 3}).json()["recommendations"]
+    shown = [recs[1]["item_id"]]
+    r = api.post("/v1/observe", json={"user_id": "sam", "message": "sounds good, I'll watch it", "shown": shown})
+    assert r.status_code == 200, r.text
+    signals = r.json()["signals"]
+    assert [s["item_id"] for s in signals] == shown and signals[0]["polarity"] > 0
+    exported = api.get("/v1/users/sam/export").json()
+    assert shown[0] in {e.get("item_id") for e in exported["events"]}
+    # Not a list of strings, or too many ids: a clear 422, nothing recorded.
+    for bad in ({"shown": "x"}, {"shown": [1, 2]}, {"shown": ["i"] * 51}):
+        r = api.post("/v1/observe", json={"user_id": "sam2", "message": "seen it", **bad})
+        assert r.status_code == 422, (bad, r.text)
+    assert api.get("/v1/users/sam2/export").json()["events"] == []

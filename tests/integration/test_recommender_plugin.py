@@ -76,7 +76,7 @@ def test_cold_start_is_popular_diverse_and_its_weight_falls(plugin: InterestPlug
     assert len(recs) == 10
     assert len({r.categories[0] for r in recs if r.categories}) >= 3
     assert plugin.cold_start_hint("newcomer") is not None
-    assert all(any(reason.startswith("popular with everyone") for reason in r.reasons) for r in recs)
+    assert all(any(POP.fullmatch(reason) for reason in r.reasons) for r in recs)
     weights = [plugin.recommender.popularity_weight(plugin.profile("eve").n_signals)]
     for item in ["1", "50", "100", "181"]:
         plugin.feedback("eve", q(item), liked=True)
@@ -89,7 +89,9 @@ FOLLOW = re.compile(r"people who watched (.+) went on to this \((\d+) times\)")
 BEFORE = re.compile(r"people often watched this just before (.+) \((\d+) times\)")
 SAID = re.compile(r"because you said '(.*)'")
 MATCH = re.compile(r"matches your interest in (.+)")
-POP = re.compile(r"popular with everyone(?: \((\d+) ratings\))?")
+# Support reasons name the real count, in the right number: "popular: 583 ratings", "less known: 1 rating".
+POP = re.compile(r"(?:popular|well known here|less known): ([\d,]+) ratings?")
+PICKS = re.compile(r"(?:popular|well known here|less known): ([\d,]+) picks? by other users")
 DISLIKED = "close to something you disliked; shown for lack of alternatives"
 
 
@@ -119,8 +121,11 @@ def test_every_reason_points_at_a_real_signal_or_count(plugin: InterestPlugin) -
             elif m := MATCH.fullmatch(reason):
                 assert profile.score(m.group(1)) > 0
             elif m := POP.fullmatch(reason):
-                if m.group(1) is not None:
-                    assert int(a.popularity[a.row[rec.item_id]]) == int(m.group(1))
+                n = int(m.group(1).replace(",", ""))
+                assert int(a.popularity[a.row[rec.item_id]]) == n and (n == 1) == reason.endswith(" rating")
+            elif m := PICKS.fullmatch(reason):
+                # Picks are named only for an item without ratings.
+                assert int(a.popularity[a.row[rec.item_id]]) == 0 and int(m.group(1).replace(",", "")) > 0
             else:
                 assert reason == DISLIKED
     assert checked >= 20

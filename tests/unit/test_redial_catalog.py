@@ -8,7 +8,7 @@ import pytest
 from interest_bot.memory.sources import dbpedia_title, load_redial_catalog
 from interest_bot.plugins.interest.talk import TalkIndex
 
-REDIAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "crs" / "redial"
+REDIAL = Path(__file__).resolve().parents[2] / "bench" / "data" / "redial"
 
 
 def test_dbpedia_title() -> None:
@@ -18,7 +18,6 @@ def test_dbpedia_title() -> None:
     assert dbpedia_title("<http://dbpedia.org/resource/You're_Not_You>") == ("You're Not You", None)
 
 
-@pytest.mark.skipif(not (REDIAL / "entity2id.json").exists(), reason="ReDial data not on this machine")
 def test_redial_catalog_joins_without_dialogue_data() -> None:
     items, reports = load_redial_catalog(REDIAL)
     assert len(items) == 6281

@@ -128,18 +128,28 @@ class InterestClassifier:
         # Extra texts scored in the same pass: verdict tails ("..., I love them"), whole comparisons, and each
         # message with clauses as a whole (sarcasm is a property of the message: its cue is often another clause).
         extra: list[str] = [part.judged_by for part in flat if part.judged_by]
-        whole = [m for m, parts in zip(messages, per_text) if parts]
-        scores = self.score_clauses([p.text for p in flat] + extra + whole)
-        start = len(flat) + len(extra)
-        sarcastic = scores["sarcasm"][start : start + len(whole)] >= self.sarcasm_threshold
+        # A one-clause message is its own whole: its row is reused rather than encoded twice.
+        texts_in_pass = [p.text for p in flat] + extra
+        whole_rows: list[int] = []
+        first = 0
+        for m, parts in zip(messages, per_text):
+            if parts:
+                if len(parts) == 1 and parts[0].text == m:
+                    whole_rows.append(first)
+                else:
+                    whole_rows.append(len(texts_in_pass))
+                    texts_in_pass.append(m)
+            first += len(parts)
+        scores = self.score_clauses(texts_in_pass)
+        sarcastic = scores["sarcasm"][whole_rows] >= self.sarcasm_threshold
         k = len(flat)
         for i, part in enumerate(flat):
             if part.judged_by:
-                whole = float(scores["polarity"][k])
+                judged = float(scores["polarity"][k])
                 k += 1
-                sign = part.direction or (1.0 if whole >= 0 else -1.0)
+                sign = part.direction or (1.0 if judged >= 0 else -1.0)
                 # A comparison's sides carry its sign; a verdict tail's sign is the clause's.
-                scores["polarity"][i] = part.factor * sign * max(abs(whole), 0.5) if part.factor else whole
+                scores["polarity"][i] = part.factor * sign * max(abs(judged), 0.5) if part.factor else judged
         i = 0
         for parts, flip in zip((p for p in per_text if p), sarcastic):
             if flip:

@@ -16,12 +16,6 @@ from interest_bot.plugins.interest.middleware import InterestContext, InterestMi
 
 from .config import Settings
 
-SYSTEM_PROMPT = (
-    "You are a warm, concise assistant that helps people find movies and articles they will enjoy. "
-    "Answer in two or three sentences. Only mention titles you were given."
-)
-
-
 class TrimHistory(AgentMiddleware):
     """Send the model only the latest messages: small local models lose the thread in long contexts."""
 
@@ -109,12 +103,15 @@ def build_agent(
     model = model or load_chat_model(settings)
     checkpointer = checkpointer or open_checkpointer(settings)
     with_tools = tool_capable(settings)
-    middleware = InterestMiddleware(plugin, k=settings.recommend_k, policy=settings.recommend_policy, tools=with_tools)
+    middleware = InterestMiddleware(
+        plugin, k=settings.recommend_k, policy=settings.recommend_policy, tools=with_tools, reply_style=settings.resolved_reply_style
+    )
     agent = create_agent(
         model,
         tools=list(middleware.tools),
-        system_prompt=SYSTEM_PROMPT,
-        middleware=[middleware, TrimHistory()],
+        # The interest middleware writes the system prompt: the reply rules and the turn's facts.
+        # History is trimmed first (outermost), so the middleware's worked examples are never trimmed away.
+        middleware=[TrimHistory(), middleware],
         checkpointer=checkpointer,
         context_schema=InterestContext,
     )

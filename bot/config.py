@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # When recommendations are appended to replies: every_turn, on_change or on_request.
     recommend_policy: Literal["every_turn", "on_change", "on_request"] = "every_turn"
     recommend_k: int = 5
+    # How the chat model is asked to reply: `short` (worked examples, two sentences: for tiny local models),
+    # `free` (two to four sentences), `auto` = short for the default local model, free for hf: and openai:.
+    reply_style: Literal["auto", "short", "free"] = "auto"
     # Browser logins for the UI, `user:pass,user2:pass2`; empty = each browser gets its own signed identity.
     ui_auth: str = Field(default="", repr=False)
 
@@ -55,6 +58,13 @@ class Settings(BaseSettings):
         if value == "local" or value.startswith(("hf:", "openai:")):
             return value
         raise ValueError("IBOT_CHAT_BACKEND must be `local`, `hf:<local path>` or `openai:<model>`")
+
+    @property
+    def resolved_reply_style(self) -> Literal["short", "free"]:
+        """The reply style in force."""
+        if self.reply_style != "auto":
+            return self.reply_style
+        return "short" if self.chat_backend == "local" else "free"
 
     @property
     def models_dir(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any, Iterator
 
@@ -10,6 +11,20 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
+
+class _WhenSet:
+    """A transformers stopping criterion: stop as soon as the event is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
+MIN_REUSED_TOKENS = 16
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "user"}
 
@@ -32,13 +47,32 @@ class LocalChatModel(BaseChatModel):
     tokenizer: Any
     model_name: str = "local"
     max_new_tokens: int = 96
+    # Repetition controls: no 4-token sequence twice (prompt included), and a mild penalty on repeated tokens.
+    no_repeat_ngram_size: int = 4
+    repetition_penalty: float = 1.15
     # Small CPU models run faster on one thread here; the encoder keeps the other core.
     num_threads: int | None = 1
     lock: Any = None
+    # The token ids of the last call and their keys/values: the next prompt reuses their common opening
+    # (system prompt, worked examples, earlier turns) instead of computing it again.
+    prefix: Any = None
 
     def model_post_init(self, __context: Any) -> None:
         """Create the generation lock."""
         self.lock = threading.Lock()
+
+    def _reusable_cache(self, input_ids: Any) -> Any:
+        """A copy of the last call's cache, cut to the opening it shares with these ids (None when too short)."""
+        if self.prefix is None:
+            return None
+        previous, cache = self.prefix
+        n = min(len(previous), input_ids.shape[1] - 1)
+        same = (previous[:n] == input_ids[0, :n]).int().cumprod(0).sum().item() if n > 0 else 0
+        if same < MIN_REUSED_TOKENS:
+            return None
+        reused = copy.deepcopy(cache)
+        reused.crop(int(same) - reused.get_seq_length())  # a negative count: tokens to drop from the end
+        return reused
 
     @property
     def _llm_type(self) -> str:
@@ -62,7 +96,8 @@ class LocalChatModel(BaseChatModel):
             **inputs,
             "max_new_tokens": self.max_new_tokens,
             "do_sample": False,
-            "repetition_penalty": 1.15,
+            "repetition_penalty": self.repetition_penalty,
+            "no_repeat_ngram_size": self.no_repeat_ngram_size,
             "pad_token_id": self.tokenizer.eos_token_id,
         }
 
@@ -75,33 +110,48 @@ class LocalChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         """Stream tokens as the model produces them."""
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         with self.lock:
             inputs = self._inputs(messages)
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
             errors: list[BaseException] = []
+            stop_event = threading.Event()
+
+            cache = self._reusable_cache(inputs["input_ids"])
 
             def run() -> None:
                 try:
                     if self.num_threads:
                         torch.set_num_threads(self.num_threads)
                     with torch.inference_mode():
-                        self.hf_model.generate(**self._generate_kwargs(inputs), streamer=streamer)
+                        out = self.hf_model.generate(
+                            **self._generate_kwargs(inputs),
+                            streamer=streamer,
+                            stopping_criteria=StoppingCriteriaList([_WhenSet(stop_event)]),
+                            cache=cache,
+                            return_dict_in_generate=True,
+                        )
+                    kept = out.past_key_values
+                    self.prefix = (out.sequences[0, : kept.get_seq_length()].clone(), kept)
                 except BaseException as exc:  # surfaced to the caller below
                     errors.append(exc)
                     streamer.end()
 
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
-            for text in streamer:
-                if not text:
-                    continue
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                if run_manager:
-                    run_manager.on_llm_new_token(text, chunk=chunk)
-                yield chunk
-            worker.join()
+            try:
+                for text in streamer:
+                    if not text:
+                        continue
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+            finally:
+                # The caller stopped reading (the guard has its reply): stop decoding before the lock is released.
+                stop_event.set()
+                worker.join()
             if errors:
                 raise errors[0]
 

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from typing_extensions import NotRequired
 
+from .guarded_model import GuardedChatModel
 from .intent import asks_for_recommendations, opts_out
+from .reply_guard import ReplyGuard
+from .reply_prompt import MAX_SENTENCES, Card, ReplyBrief, ReplyStyle, annotate, examples, system_prompt, unlabelled_terms
+from .titles import title_variants
 
 Policy = Literal["every_turn", "on_change", "on_request"]
 BLOCK_TITLE = "Recommended for you"
@@ -28,9 +32,10 @@ class InterestContext:
 
 
 class InterestState(AgentState):
-    """Agent state plus what the middleware decided for the current turn (checkpointed with it)."""
+    """Agent state plus what the middleware decided for the current turn and the cards shown in this thread."""
 
     interest_turn: NotRequired[dict[str, Any]]
+    interest_shown: NotRequired[list[dict[str, str]]]
 
 
 def _user_id(runtime: Any) -> str:
@@ -57,19 +62,15 @@ def format_block(recommendations: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def format_system_context(likes: list[str], dislikes: list[str], recommendations: list[Any], cold_hint: str | None) -> str:
-    """What the model is told about the user and the items, so it can talk about them."""
-    parts = []
-    if likes:
-        parts.append("The user likes: " + ", ".join(likes) + ".")
-    if dislikes:
-        parts.append("The user dislikes: " + ", ".join(dislikes) + ".")
-    if cold_hint:
-        parts.append(cold_hint)
-    if recommendations:
-        titles = "; ".join(rec.title for rec in recommendations)
-        parts.append(f"Items you may suggest: {titles}. Do not invent other titles.")
-    return " ".join(parts)
+def _strip_block(message: BaseMessage) -> BaseMessage:
+    """An earlier reply as the model should see it: its own words, without the card block (small models copy lists)."""
+    if not isinstance(message, AIMessage) or f"**{BLOCK_TITLE}**" not in message.text:
+        return message
+    return AIMessage(content=message.text.split(f"**{BLOCK_TITLE}**")[0].strip(), id=message.id)
+
+
+def _text(message: BaseMessage) -> str:
+    return message.text
 
 
 class InterestMiddleware(AgentMiddleware):
@@ -77,12 +78,16 @@ class InterestMiddleware(AgentMiddleware):
 
     state_schema = InterestState
 
-    def __init__(self, plugin: Any, k: int = 5, policy: Policy = "every_turn", tools: bool = False) -> None:
+    def __init__(
+        self, plugin: Any, k: int = 5, policy: Policy = "every_turn", tools: bool = False, reply_style: ReplyStyle = "free"
+    ) -> None:
         super().__init__()
         self.plugin = plugin
         self.k = k
         self.policy: Policy = policy
         self.tools = [plugin.recommend_tool()] if tools else []
+        # "short" for tiny local models (worked examples, two sentences); "free" for capable ones. Both are guarded.
+        self.reply_style: ReplyStyle = reply_style
 
     # -- once per turn: observe and rank ---------------------------------------------------------
     def _turn(self, state: dict[str, Any], runtime: Any) -> dict[str, Any] | None:
@@ -93,7 +98,7 @@ class InterestMiddleware(AgentMiddleware):
         if human.id and previous.get("message_id") == human.id:
             return None  # this human message was handled already (retry or resumed run)
         user_id = _user_id(runtime)
-        text = human.text if hasattr(human, "text") else str(human.content)
+        text = _text(human)
         before = self.plugin.interest_fingerprint(user_id)
         signals = self.plugin.observe(user_id, text)
         changed = self.plugin.interest_fingerprint(user_id) != before
@@ -103,7 +108,10 @@ class InterestMiddleware(AgentMiddleware):
             or (self.policy == "on_change" and changed)
             or asks_for_recommendations(text)
         )
-        likes, dislikes = self.plugin.top_interests(user_id)
+        brief = self._brief(user_id, text, signals, recs if show else [])
+        shown = list(state.get("interest_shown") or [])
+        if show:
+            shown += [{"item_id": rec.item_id, "title": rec.title} for rec in recs]
         return {
             "interest_turn": {
                 "message_id": human.id,
@@ -111,10 +119,42 @@ class InterestMiddleware(AgentMiddleware):
                 "signals": [self.plugin.signal_to_dict(signal) for signal in signals],
                 "show": show,
                 "appended": False,
-                "system": format_system_context(likes, dislikes, recs if show else [], self.plugin.cold_start_hint(user_id)),
+                "brief": brief.to_dict(),
                 "recommendations": [rec.to_dict() for rec in recs] if show else [],
-            }
+            },
+            "interest_shown": shown,
         }
+
+    def _brief(self, user_id: str, text: str, signals: list[Any], recs: list[Any]) -> ReplyBrief:
+        """What the model is told this turn: the reading of the message, the profile, the cards."""
+        likes: list[str] = []
+        dislikes: list[str] = []
+        for signal in signals:
+            name = self._signal_name(signal)
+            if name and signal.polarity > 0 and name not in likes:
+                likes.append(name)
+            elif name and signal.polarity < 0 and name not in dislikes:
+                dislikes.append(name)
+        known_likes, known_dislikes = self.plugin.top_interests(user_id)
+        unlabelled = unlabelled_terms(text, self.plugin.classifier.categories)
+        going_by = [c for signal in signals if signal.polarity > 0 and signal.item_id is None for c in [signal.top_category] if c]
+        return ReplyBrief(
+            likes=tuple(likes),
+            dislikes=tuple(dislikes),
+            known_likes=tuple(known_likes),
+            known_dislikes=tuple(known_dislikes),
+            cards=tuple(Card(rec.title, tuple(rec.categories)) for rec in recs),
+            unlabelled=tuple(unlabelled) if recs else (),
+            going_by=tuple(dict.fromkeys(going_by)),
+            new_user=self.plugin.cold_start_hint(user_id) is not None,
+        )
+
+    def _signal_name(self, signal: Any) -> str | None:
+        """How a signal is named to the model: the item's title, else the category read."""
+        if signal.item_id:
+            items = self.plugin.catalog.get([self.plugin.catalog.unqualify(signal.item_id)])
+            return items[0].title if items else None
+        return signal.top_category
 
     def before_agent(self, state: InterestState, runtime: Any) -> dict[str, Any] | None:
         """Observe the newest human message once and decide this turn's recommendations."""
@@ -125,14 +165,45 @@ class InterestMiddleware(AgentMiddleware):
         return await asyncio.to_thread(self._turn, state, runtime)
 
     # -- every model call: steer with the user's interests ---------------------------------------
-    @staticmethod
-    def _steer(request: ModelRequest) -> ModelRequest:
+    def _guard(self, state: dict[str, Any], brief: ReplyBrief) -> ReplyGuard:
+        """The turn's guard: titles shown in this thread, the user's own lines and tool results may be repeated."""
+        shown = state.get("interest_shown") or []
+        said = [_text(m) for m in state.get("messages", []) if isinstance(m, HumanMessage | ToolMessage)]
+        allowed = [v for item in shown for v in [item["title"], *title_variants(item["title"])]]
+        ids = {self.plugin.catalog.unqualify(item["item_id"]) for item in shown}
+        ids |= {item for line in said for item in self.plugin.recommender.link_titles(line)}
+        return ReplyGuard(
+            allowed_text=[*allowed, *said],
+            allowed_ids=ids,
+            link=self.plugin.recommender.link_titles,
+            vocabulary=[*brief.vocabulary(), *self.plugin.classifier.categories],
+        )
+
+    def _steer(self, request: ModelRequest) -> ModelRequest:
+        """This turn's system prompt and messages, and the model behind the reply guard."""
         turn = request.state.get("interest_turn") or {}
-        extra = turn.get("system")
-        if not extra:
+        if "brief" not in turn:
             return request
+        brief = ReplyBrief.from_dict(turn["brief"])
+        style = self.reply_style
         base = request.system_message.text if request.system_message else ""
-        return request.override(system_message=SystemMessage((base + "\n\n" + extra).strip()))
+        messages = [_strip_block(m) for m in request.messages]
+        for i in range(len(messages) - 1, -1, -1):
+            if isinstance(messages[i], HumanMessage):
+                messages[i] = HumanMessage(annotate(_text(messages[i]), brief, style), id=messages[i].id)
+                break
+        shots: list[BaseMessage] = [m for user, reply in examples(style) for m in (HumanMessage(user), AIMessage(reply))]
+        guarded = GuardedChatModel(
+            inner=request.model,
+            guard=self._guard(dict(request.state), brief),
+            max_sentences=MAX_SENTENCES[style],
+            fallback=brief.fallback(),
+        )
+        return request.override(
+            model=guarded,
+            system_message=SystemMessage((base + "\n\n" + system_prompt(brief, style)).strip()),
+            messages=[*shots, *messages],
+        )
 
     def wrap_model_call(self, request: ModelRequest, handler: Any) -> ModelResponse:
         """Put interests and candidate items into the system prompt."""
@@ -152,8 +223,10 @@ class InterestMiddleware(AgentMiddleware):
         if not isinstance(last, AIMessage) or last.tool_calls:
             return None
         recs = [self.plugin.recommendation_from_dict(r) for r in turn["recommendations"]]
-        text = (last.text if hasattr(last, "text") else str(last.content)).rstrip()
-        reply = AIMessage(content=f"{text}\n\n{format_block(recs)}".strip(), id=last.id, response_metadata=last.response_metadata)
+        text = _text(last).rstrip()
+        going_by = ReplyBrief.from_dict(turn["brief"]).going_by_line()
+        block = (f"_{going_by}_\n\n" if going_by else "") + format_block(recs)
+        reply = AIMessage(content=f"{text}\n\n{block}".strip(), id=last.id, response_metadata=last.response_metadata)
         self.plugin.record_impressions(turn["user_id"], recs)
         turn["appended"] = True
         return {"messages": [reply], "interest_turn": turn}

@@ -1,0 +1,206 @@
+"""The output guard: a reply's own words may name only titles the user was shown or typed, never loop, never end
+mid-sentence, and stay short.
+
+The guard works a sentence at a time, so streamed text is held back only until its sentence is complete and checked:
+
+    guard = ReplyGuard(allowed_text=[card titles, the user's lines], allowed_ids=card ids, link=titles.link)
+    stream = GuardedStream(guard, max_sentences=2)
+    for token in model_tokens:
+        for sentence in stream.feed(token): send(sentence)
+        if stream.done: break
+    for sentence in stream.finish(): send(sentence)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+# A sentence ends at . ! ? or … (plus closing quotes/brackets) before whitespace, or at a line break.
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s)|\n+")
+_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
+_LIST_LINE = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)]|#+)\s*")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]|\*\*?([^*]{2,80})\*\*?|(?<![A-Za-z])['‘]([A-Z][^'‘’]{1,80})['’](?![A-Za-z])")
+_DATED = re.compile(r"([^.!?;:()\n]{1,120}?)\s*\((?:19|20)\d{2}\)")
+_TOKEN = re.compile(r"[\w'’-]+|[^\w\s]")
+_CONNECTORS = {"of", "the", "and", "a", "in", "on", "to", "&"}
+_NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "tv", "dvd"}
+_WORD = re.compile(r"[a-z0-9]+")
+
+Link = Callable[[str], Sequence[str]]
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII words separated by single spaces (for comparing titles and phrases)."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(_WORD.findall(text))
+
+
+def split_sentences(text: str) -> tuple[list[str], str]:
+    """Complete sentences in `text`, and the unfinished rest."""
+    out, start = [], 0
+    for match in _BOUNDARY.finditer(text):
+        piece = text[start : match.end()].strip()
+        if piece:
+            out.append(piece)
+        start = match.end()
+    return out, text[start:]
+
+
+def name_runs(sentence: str) -> list[list[str]]:
+    """Runs of two or more capitalised words not opening a sentence ("James Cameron", "The Last Night")."""
+    tokens = _TOKEN.findall(sentence)
+    runs: list[list[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        while run and run[-1].lower() in _CONNECTORS:
+            run.pop()
+        if sum(1 for w in run if w[:1].isupper()) >= 2:
+            runs.append(list(run))
+        run.clear()
+
+    for i, token in enumerate(tokens):
+        opens = i == 0 or tokens[i - 1] in {".", "!", "?", ":", "\"", "“"}
+        if token[:1].isupper() and not opens and token.lower() not in _NOT_NAMES:
+            run.append(token)
+        elif run and token.lower() in _CONNECTORS:
+            run.append(token)
+        else:
+            flush()
+    flush()
+    return runs
+
+
+def title_before(text: str) -> str:
+    """The title-like tail of the text before a "(1995)": its last run of capitalised words and small connectors."""
+    words = text.split()
+    tail: list[str] = []
+    for word in reversed(words):
+        if word[:1].isupper() or word[:1].isdigit() or word.lower().strip(",") in _CONNECTORS:
+            tail.insert(0, word)
+        else:
+            break
+    while tail and tail[0].lower() in _CONNECTORS:
+        tail.pop(0)
+    return " ".join(tail) or text
+
+
+def four_grams(text: str) -> list[tuple[str, ...]]:
+    """Word 4-grams of a text (folded), the unit loops are measured in."""
+    words = fold(text).split()
+    return [tuple(words[i : i + 4]) for i in range(len(words) - 3)]
+
+
+@dataclass
+class ReplyGuard:
+    """Decides whether one sentence of a reply may reach the user."""
+
+    # Text whose titles and names may be repeated: the cards shown in this conversation and the user's own lines.
+    allowed_text: Sequence[str] = ()
+    # Catalog item ids the reply may name (cards shown so far, titles the user typed), and a linker that finds
+    # catalog titles in a sentence; without one only quoted, dated, listed and name-like spans are checked.
+    allowed_ids: Iterable[str] = ()
+    link: Link | None = None
+    # Capitalised words that are not names: the catalog's categories, the user's tastes as read.
+    vocabulary: Iterable[str] = ()
+    _allowed: str = field(init=False, default="")
+    _ids: set[str] = field(init=False, default_factory=set)
+    _vocab: set[str] = field(init=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._allowed = " | ".join(fold(t) for t in self.allowed_text)
+        self._ids = set(self.allowed_ids)
+        self._vocab = {fold(v) for v in self.vocabulary} | {w for v in self.vocabulary for w in fold(v).split()}
+
+    def _is_allowed(self, span: str) -> bool:
+        folded = fold(span)
+        return not folded or folded in self._vocab or re.search(rf"(?:^|\s){re.escape(folded)}(?:\s|$)", self._allowed) is not None
+
+    def problem(self, sentence: str) -> str | None:
+        """Why this sentence must not be shown ("list", "invented title", "name"), or None when it may."""
+        if _LIST_LINE.match(sentence) or sentence.count(";") >= 2:
+            return "list"
+        for match in _QUOTED.finditer(sentence):
+            if not self._is_allowed(next(g for g in match.groups() if g)):
+                return "invented title"
+        for match in _DATED.finditer(sentence):
+            if not self._is_allowed(title_before(match.group(1))):
+                return "invented title"
+        if self.link is not None and set(self.link(sentence)) - self._ids:
+            return "invented title"
+        for run in name_runs(sentence):
+            capitalised = [w for w in run if w[:1].isupper() and w.lower() not in _CONNECTORS]
+            if not self._is_allowed(" ".join(run)) and not all(self._is_allowed(w) for w in capitalised):
+                return "name"
+        return None
+
+
+@dataclass
+class GuardedStream:
+    """Feeds model text through a ReplyGuard a sentence at a time; stops at a loop or after `max_sentences`."""
+
+    guard: ReplyGuard
+    max_sentences: int = 2
+    kept: list[str] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    done: bool = False
+    _buffer: str = ""
+    _grams: Counter[tuple[str, ...]] = field(default_factory=Counter)
+
+    def _accept(self, sentence: str) -> str | None:
+        if self.done:
+            return None
+        grams = four_grams(sentence)
+        if fold(sentence) in {fold(k) for k in self.kept} or any(self._grams[g] for g in grams):
+            self.dropped.append((sentence, "loop"))
+            self.done = True  # a small model that repeats itself once keeps doing so: stop decoding
+            return None
+        reason = self.guard.problem(sentence)
+        if reason:
+            self.dropped.append((sentence, reason))
+            return None
+        self._grams.update(grams)
+        self.kept.append(sentence)
+        self.done = len(self.kept) >= self.max_sentences
+        return sentence
+
+    def _emit(self, sentences: Iterable[str]) -> list[str]:
+        out = []
+        for sentence in sentences:
+            kept = self._accept(sentence)
+            if kept is not None:
+                out.append(kept if len(self.kept) == 1 else " " + kept)
+        return out
+
+    def feed(self, text: str) -> list[str]:
+        """Add model text; returns the sentences (with their leading space) now safe to show."""
+        if self.done:
+            return []
+        sentences, self._buffer = split_sentences(self._buffer + text)
+        return self._emit(sentences)
+
+    def finish(self) -> list[str]:
+        """The model stopped: an unfinished last sentence (token limit) is dropped, never shown cut."""
+        rest, self._buffer = self._buffer.strip(), ""
+        if rest and _TERMINAL.search(rest):
+            return self._emit([rest])
+        if rest and not self.done:
+            self.dropped.append((rest, "unfinished"))
+        return []
+
+    @property
+    def text(self) -> str:
+        """Everything kept so far, as one reply."""
+        return " ".join(self.kept)
+
+
+def guard_text(text: str, guard: ReplyGuard, max_sentences: int = 2) -> GuardedStream:
+    """Run a whole reply through the guard at once (for non-streaming paths and tests)."""
+    stream = GuardedStream(guard, max_sentences=max_sentences)
+    stream.feed(text)
+    stream.finish()
+    return stream

@@ -48,11 +48,15 @@ def prepare_local_model(models_dir: Path, force: bool = False) -> Path:
     target = prepared_local_dir(models_dir)
     if is_prepared(models_dir) and not force:
         return target
-    gguf = smollm_gguf()
+    return convert_gguf(smollm_gguf(), target)
+
+
+def convert_gguf(gguf: Path, target: Path, chat_template: str | None = None) -> Path:
+    """De-quantize a GGUF chat model into a Hugging Face folder (written atomically), optionally with a chat template."""
     try:
         import gguf as _gguf  # noqa: F401  (transformers needs it to read GGUF)
     except ImportError as exc:
-        raise ModelNotInstalledError("Converting SmolLM2 needs the `gguf` package: `pip install gguf`.") from exc
+        raise ModelNotInstalledError("Converting a GGUF model needs the `gguf` package: `pip install gguf`.") from exc
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tmp = target.with_name(target.name + ".partial")
@@ -61,9 +65,11 @@ def prepare_local_model(models_dir: Path, force: bool = False) -> Path:
     # transformers shows a tqdm bar while it de-quantizes the GGUF tensors.
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    if getattr(model, "hf_quantizer", None) is not None:
+    if model.hf_quantizer is not None:
         # The weights are plain fp32 now; without this, save_pretrained would record a GGUF quantization.
         model.hf_quantizer.remove_quantization_config(model)
+    if chat_template is not None:
+        tokenizer.chat_template = chat_template
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     shutil.rmtree(target, ignore_errors=True)

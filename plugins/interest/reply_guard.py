@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) before whitespace, or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s)|\n+")
+# "… Uncharted 2." : the number of the next item of a list written on one line.
+_INLINE_ITEM = re.compile(r"(?:^|\s)\d{1,2}[.)]$")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)]|#+)\s*")
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]|\*\*?([^*]{2,80})\*\*?|(?<![A-Za-z])['‘]([A-Z][^'‘’]{1,80})['’](?![A-Za-z])")
@@ -122,7 +124,7 @@ class ReplyGuard:
 
     def problem(self, sentence: str) -> str | None:
         """Why this sentence must not be shown ("list", "invented title", "name"), or None when it may."""
-        if _LIST_LINE.match(sentence) or sentence.count(";") >= 2:
+        if _LIST_LINE.match(sentence) or _INLINE_ITEM.search(sentence) or sentence.count(";") >= 2:
             return "list"
         for match in _QUOTED.finditer(sentence):
             if not self._is_allowed(next(g for g in match.groups() if g)):

@@ -22,8 +22,9 @@ MAX_FIELD_CHARS = 80
 MAX_CARDS_IN_PROMPT = 5
 
 _SHORT_RULES = (
-    "You are a friendly movie assistant. Answer in one or two short sentences. Say what you understood about the "
-    "user's taste, in their words. Never name or list movies: the picks are shown as cards under your reply."
+    "You are a friendly movie assistant. Answer in one or two short sentences. Start by repeating, in the user's own "
+    "words, the kind of film or mood they asked for. Never name or list movies: the picks are shown as cards under "
+    "your reply."
 )
 _FREE_RULES = (
     "You are a warm, concise assistant that helps people find movies they will enjoy. Answer what the user said in "
@@ -32,8 +33,8 @@ _FREE_RULES = (
 )
 # Worked examples for the short style: a like, a dislike, no taste, a taste the catalog has no label for.
 _SHOTS: tuple[tuple[str, str], ...] = (
-    ("[Noted: likes Sci-Fi] I really dig sci-fi", "Sci-fi it is! I picked a few sci-fi films below that you might enjoy."),
-    ("[Noted: dislikes Horror] horror is not my thing", "Got it, no horror for you. The picks below steer clear of it."),
+    ("[Noted: likes Sci-Fi] I really dig space adventures", "Space adventures it is! The sci-fi picks below should suit you."),
+    ("[Noted: dislikes Horror] anything too gory is not my thing", "Got it, nothing too gory. The picks below steer clear of horror."),
     ("[Noted: nothing new] thanks a lot", "You're welcome! Tell me what else you like and I'll find more."),
     (
         "[Noted: likes Crime; no 'caper' label, going by Crime] got any caper movies?",

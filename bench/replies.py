@@ -297,6 +297,7 @@ def main() -> None:
             candidate = load_chat_model(candidate_settings)
             records = run_conversations(conversations, *shipped_replier(candidate_settings, plugin, candidate), tag=f"cand-{name}")
             result["models"][name] = score(records, conversations, scorer) | {"reply_style": "short", "examples": _examples(records, 3)}
+            del candidate
         sample = write_audit_sample(shipped, conversations)
         result["auditor_invented_rate"] = auditor_rate(sample, AUDIT_LABELS)
     else:

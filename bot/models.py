@@ -97,7 +97,7 @@ def load_causal_lm(path: Path, settings: Settings) -> tuple[Any, Any]:
         )
     device = resolve_device(settings.device)
     kwargs = from_pretrained_kwargs(device, llm_quantization(settings, device), settings.plugin_config().max_memory, ["lm_head"])
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     model.eval()
     return model, tokenizer

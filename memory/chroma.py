@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings
 
-import chromadb  # noqa: E402
-from chromadb.api import ClientAPI  # noqa: E402
-from chromadb.api.models.Collection import Collection  # noqa: E402
-from chromadb.config import Settings  # noqa: E402
-
-from .lock import DataDirLockedError, acquire  # noqa: E402
+from .lock import DataDirLockedError, acquire
 
 __all__ = [
     "ChromaDataError",
@@ -51,7 +48,7 @@ class ChromaUnavailableError(RuntimeError):
 
 
 def _settings() -> Settings:
-    """Chroma settings shared by both modes: no telemetry."""
+    """Chroma settings shared by both modes: no telemetry (set per client, never in the host's environment)."""
     return Settings(anonymized_telemetry=False)
 
 

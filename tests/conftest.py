@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from interest_bot.plugins.interest.offline import apply_offline_defaults
+from interest_bot.bot.offline import apply_offline_defaults
 
 apply_offline_defaults()
 

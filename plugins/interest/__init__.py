@@ -3,11 +3,7 @@
     from interest_bot.plugins.interest import InterestPlugin, InterestMiddleware, InterestContext
 """
 
-from .offline import apply_offline_defaults
-
-apply_offline_defaults()
-
-from .config import PluginConfig  # noqa: E402
+from .config import PluginConfig
 
 __all__ = ["InterestContext", "InterestMiddleware", "InterestPlugin", "PluginConfig", "InterestRetriever"]
 

@@ -94,7 +94,7 @@ class OnnxInt8Encoder:
         self.quantization = "int8"
         self.identity = identity
         self.onnx_file = onnx_file
-        self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+        self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, local_files_only=True)
         opts = ort.SessionOptions()
         # Two intra-op threads where there are two cores (measured here on the packaged model: one message
         # 4.9 -> 2.7 ms p50, batches 254 -> 468 clauses/s); IBOT_ENCODER_THREADS=1 leaves the second core to other work.
@@ -160,7 +160,7 @@ class TorchEncoder:
         self.device: ResolvedDevice = resolve_device(device)
         self.quantization = resolve_quantization(quantization, self.device)
         kwargs = from_pretrained_kwargs(self.device, self.quantization, max_memory, skip_modules=["pooler"])
-        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         model = AutoModel.from_pretrained(self.path, **kwargs)
         model.eval()
         if self.device == "cpu" and self.quantization == "int8":

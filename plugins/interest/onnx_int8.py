@@ -92,9 +92,9 @@ def build_int8_onnx(model_dir: Path, target: Path) -> None:
     with tqdm(total=3, desc="int8 ONNX encoder", unit="step") as bar, tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
         fp32_file, int8_file = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         bar.set_postfix_str("export")
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
         # Eager attention exports as plain MatMul/Softmax, which ORT fuses at load time.
-        model = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
+        model = AutoModel.from_pretrained(model_dir, attn_implementation="eager", local_files_only=True).eval()
         sample = tokenizer(VERIFY_TEXTS[:2], padding=True, return_tensors="pt")
         names = ["input_ids", "attention_mask", "token_type_ids"]
         sample.setdefault("token_type_ids", torch.zeros_like(sample["input_ids"]))

@@ -41,7 +41,8 @@ def from_pretrained_kwargs(
     skip_modules: list[str] | None = None,
 ) -> dict[str, Any]:
     """The exact keyword arguments for `from_pretrained`: accelerate placement, bitsandbytes on CUDA."""
-    kwargs: dict[str, Any] = {"low_cpu_mem_usage": True}
+    # Models load from local paths only: the hub is never contacted, whatever the host's environment says.
+    kwargs: dict[str, Any] = {"low_cpu_mem_usage": True, "local_files_only": True}
     if device == "cuda":
         kwargs["device_map"] = "auto"
         if max_memory:

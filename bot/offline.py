@@ -1,4 +1,4 @@
-"""Offline defaults, applied before transformers, huggingface_hub or chromadb are imported."""
+"""Offline defaults for the application process, applied where it starts (never by the plugin, a library)."""
 
 import logging
 import os

@@ -86,4 +86,5 @@ class Settings(BaseSettings):
             sql_url=self.sql_url,
             store_text=self.store_text,
             max_message_chars=self.max_message_chars,
+            ab_test=self.ab_test,
         )

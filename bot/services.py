@@ -48,10 +48,11 @@ class Services:
             return self._plugin
 
     def _compose(self, plugin: Any) -> Any:
-        """Wire a plugin into the app: metrics events, and the A/B test when IBOT_AB_TEST is on."""
+        """Wire a plugin into the app: metrics events, and the A/B test when IBOT_AB_TEST is on (a plugin opened
+        here gets it from its PluginConfig; one handed in by a caller is switched on)."""
         if self.metrics.on_event not in getattr(plugin, "_listeners", []):
             plugin.add_listener(self.metrics.on_event)
-        if self.settings.ab_test and hasattr(plugin, "enable_ab_test"):
+        if self.settings.ab_test:
             plugin.enable_ab_test()
         return plugin
 
@@ -69,7 +70,7 @@ class Services:
                 if catalog not in base.catalogs():
                     raise KeyError(catalog)
                 sibling = base.with_catalog(catalog)
-                if self.settings.ab_test and hasattr(sibling, "enable_ab_test"):
+                if self.settings.ab_test:
                     sibling.enable_ab_test()
                 self._plugins[catalog] = sibling
             return self._plugins[catalog]

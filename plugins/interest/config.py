@@ -34,3 +34,5 @@ class PluginConfig(BaseModel):
     # Clause embeddings kept in an LRU cache (0 = off) and concurrent encoder calls batched together.
     embedding_cache: int = 4096
     batch_encoder: bool = True
+    # A/B test of two recommender configurations (experiments.py), by a stable hash of the user id.
+    ab_test: bool = False

@@ -103,6 +103,7 @@ class InterestPlugin:
         self.talk = TalkIndex(classifier.encoder.dim)
         self.talk.add_many(memory.chat_embeddings())
         self._listeners: list[Listener] = []
+        self._ab: tuple[Any, dict[str, Recommender]] | None = None
         self._user_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
 
@@ -412,15 +413,13 @@ class InterestPlugin:
         self._ab = (experiment, experiment.recommenders(self.recommender))
 
     def _experiment(self) -> Any:
-        ab = getattr(self, "_ab", None)
-        if ab is None and getattr(self.config, "ab_test", False):
+        if self._ab is None and self.config.ab_test:
             self.enable_ab_test()
-            ab = self._ab
-        return None if ab is None else ab[0]
+        return None if self._ab is None else self._ab[0]
 
     def _recommender_for(self, user_id: str) -> Recommender:
         experiment = self._experiment()
-        return self.recommender if experiment is None else self._ab[1][experiment.assign(user_id)]
+        return self.recommender if experiment is None or self._ab is None else self._ab[1][experiment.assign(user_id)]
 
     # -- inspect and forget --------------------------------------------------------------------------
     def profile(self, user_id: str) -> Any:

@@ -333,9 +333,10 @@ class Recommender:
             if texts:
                 reasons.append(f"because you said '{texts[0]}'")
             else:
-                tops = _get(cl, "top_categories", default=[]) or []
-                if tops:
-                    reasons.append(f"close to your interest in {tops[0] if isinstance(tops[0], str) else tops[0][0]}")
+                # InterestCluster.categories is ordered top first; with text storage off it is what is left to say.
+                top = next(iter(cl.categories), None)
+                if top:
+                    reasons.append(f"close to your interest in {top}")
         if parts.get("talk") is not None and parts["talk"][r] >= 0.5:
             reasons.append("people who talked like you went on to pick this")
         good = sorted((c for c in arrays.categories[r] if cat_scores.get(c, 0) > 0), key=lambda c: (-cat_scores[c], c))

@@ -66,16 +66,32 @@ def browser_secret(secret: bytes) -> str:
 def load_or_create_secret(data_dir: str | Path) -> bytes:
     """The server's signing secret, created once (mode 0600) in the data dir so identities survive restarts."""
     path = Path(data_dir) / SECRET_FILE
+    damaged = False
     if path.exists():
         data = path.read_bytes().strip()
         if len(data) >= 32:
             return data
+        damaged = True
     path.parent.mkdir(parents=True, exist_ok=True)
     data = secrets.token_hex(32).encode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Written whole to a private temp file, then linked into place: link fails if the name exists, so of
+    # several replicas starting together exactly one secret wins and every one of them reads that one.
+    tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
-    return data
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        if damaged:  # a short secret: replace it whole
+            os.replace(tmp, path)
+            return data
+        os.link(tmp, path)
+        return data
+    except FileExistsError:
+        return path.read_bytes().strip()
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def parse_auth(value: str | list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:

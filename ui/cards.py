@@ -31,7 +31,8 @@ def esc(value: Any) -> str:
 
 
 def _bold(escaped: str) -> str:
-    # `**x**` in already-escaped text: the only markup a reply gets.
+    # `**x**` and a whole `_line_` in already-escaped text: the only markup a reply gets.
+    escaped = re.sub(r"(?m)^_([^_\n]{1,300})_$", r"<em>\1</em>", escaped)
     return re.sub(r"\*\*([^*\n]{1,200})\*\*", r"<strong>\1</strong>", escaped)
 
 

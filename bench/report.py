@@ -45,6 +45,37 @@ def _params(params: dict) -> str:
     return f"C {params.get('c', '?'):g}, n-gram weight {params.get('lexical_scale', '?'):g}"
 
 
+REPLY_ROWS = [
+    ("invented titles", "invented_title_rate", "0"), ("loops (a 4-word sequence 3+ times)", "loop_rate", "0"),
+    ("cut mid-sentence or mid-word", "cut_rate", "0"), ("empty", "empty_reply_rate", "0"),
+    ("guard fell back to its own sentence", "guard_fallback_rate", "≤ 0.1"),
+    ("taste turns whose reply echoes what the user said", "acknowledge_rate", "≥ 0.8"),
+    ("reply p50 / s", "reply_p50_s", "≤ 3"), ("reply p95 / s", "reply_p95_s", ""), ("time to first (guarded) text p50 / s", "ttft_p50_s", ""),
+]
+
+
+def _replies(data: dict) -> list[str]:
+    """The reply benchmark: shipped, previous and every candidate model side by side."""
+    if not data:
+        return []
+    when = data.get("machine", {}).get("when", "?")
+    names = list(data.get("models", {}))
+    head = ["measure", f"shipped ({data.get('model')}, guarded)", "previous (same model, unguarded)", *[f"candidate: {n}" for n in names[1:]], "target"]
+    out = [
+        f"**Replies (`bench.replies`: {data.get('replies')} replies in {data.get('conversations')} blind-authored conversations, the real agent)** "
+        f"(measured {when}, {data.get('machine', {}).get('cpus', '?')} CPU cores)",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for label, key, target in REPLY_ROWS:
+        cells = [_fmt(data.get(key)), _fmt(data.get(f"previous_{key}"))] + [_fmt(data["models"][n].get(key)) for n in names[1:]]
+        out.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
+    audit = data.get("auditor_invented_rate")
+    out.append(f"| blind auditor: sampled replies naming an invented title | {_fmt(audit)} | | " + "| " * (len(names) - 1) + "0 |")
+    return out + [""]
+
+
 def render() -> str:
     """The Markdown of the Performance section body."""
     lines: list[str] = []
@@ -116,6 +147,7 @@ def render() -> str:
         ("throughput / requests/s", "throughput_rps", ""), ("p50 / ms", "p50_ms", ""), ("p95 / ms", "p95_ms", ""),
         ("concurrent chat requests", "chat_requests", ""), ("chat errors", "chat_errors", "0"), ("chat p50 / s", "chat_p50_s", ""),
     ])
+    lines += _replies(_load("replies"))
     lines += _table("Model loading (`bench.models`)", _load("models"), [
         ("SmolLM2 from the packaged GGUF / s", "chat_load_from_gguf_s", ""), ("one-time conversion (`models prepare`) / s", "chat_prepare_s", ""),
         ("SmolLM2 from the prepared safetensors / s", "chat_load_prepared_s", ""), ("int8 encoder load / s", "encoder_load_int8_s", ""),

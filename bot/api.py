@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Annotated, Any, Iterator
 
@@ -12,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+log = logging.getLogger(__name__)
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
 UserId = Annotated[str, Path(pattern=USER_ID_PATTERN, description="user id: 1-128 of A-Z a-z 0-9 _ . @ : -")]
@@ -94,8 +97,13 @@ def create_api(services: Any) -> APIRouter:
         chat_service = services.chat_for(plugin_for(body.catalog))
 
         def events() -> Iterator[bytes]:
-            for event in chat_service.stream(uid, body.message, body.thread):
-                yield (json.dumps(event) + "\n").encode()
+            try:
+                for event in chat_service.stream(uid, body.message, body.thread):
+                    yield (json.dumps(event) + "\n").encode()
+            except Exception as exc:  # noqa: BLE001 - the status line is sent: the client learns of it in-band
+                log.exception("chat stream failed")
+                services.metrics.errors.labels(route="/v1/chat/stream", status="stream_error").inc()
+                yield (json.dumps({"type": "error", "message": f"the reply failed ({type(exc).__name__}); please try again"}) + "\n").encode()
 
         return StreamingResponse(events(), media_type="application/x-ndjson")
 

@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from .api import create_api, install_error_handlers
+from .auth import effective_mode
 from .config import Settings
+from .loopback import LoopbackOnly
 from .services import Services
 
 
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Interest capture and explained recommendations for chatbots. All user routes are under /v1.",
     )
     app.state.services = services
+    if effective_mode(settings) == "none":
+        app.add_middleware(LoopbackOnly)
     install_error_handlers(app, services)
     app.include_router(create_api(services))
 

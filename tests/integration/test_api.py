@@ -11,11 +11,14 @@ from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
 
+# Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
+LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)
+
 
 @pytest.fixture
 def api(plugin, prepared_data_dir: Path) -> TestClient:  # noqa: ANN001
     services = Services(Settings(data_dir=prepared_data_dir, device="cpu"), plugin=plugin)
-    return TestClient(create_app(services=services, ui=False))
+    return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
 
 
 def test_observe_profile_recommend_feedback_forget(api: TestClient) -> None:
@@ -71,7 +74,7 @@ def test_invalid_json_and_unknown_item(api: TestClient) -> None:
 
 def test_bearer_key(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
     services = Services(Settings(data_dir=prepared_data_dir, device="cpu", api_key="s3cret"), plugin=plugin)
-    client = TestClient(create_app(services=services, ui=False))
+    client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
     assert client.get("/v1/users/bob/profile").status_code == 401
     assert client.get("/v1/users/bob/profile", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get("/v1/users/bob/profile", headers={"Authorization": "Bearer s3cret"}).status_code == 200

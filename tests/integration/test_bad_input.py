@@ -24,6 +24,9 @@ from interest_bot.bot.services import Services
 from interest_bot.memory.userid import InvalidUserIdError
 from interest_bot.plugins.interest.plugin import InterestPlugin
 
+# Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
+LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)
+
 LONG_ID = "u" * 10_000
 PASSWD = "../../etc/passwd"
 MB = "a" * 1_000_000
@@ -44,7 +47,7 @@ def mod_plugin(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPat
 @pytest.fixture(scope="module")
 def api(mod_plugin) -> TestClient:  # noqa: ANN001
     services = Services(Settings(_env_file=None, data_dir=mod_plugin.config.data_dir, device="cpu"), plugin=mod_plugin)
-    return TestClient(create_app(services=services, ui=False))
+    return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
 
 
 def snapshot(plugin) -> tuple[list[str], dict[str, int]]:  # noqa: ANN001
@@ -190,7 +193,7 @@ def raw_http(url: str, payload: bytes) -> tuple[int, bytes]:
 
 
 def post_raw(url: str, body: bytes, extra: str = "") -> tuple[int, bytes]:
-    return raw_http(url, (f"POST /v1/observe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n{extra}\r\n").encode() + body)
+    return raw_http(url, (f"POST /v1/observe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n{extra}\r\n").encode() + body)
 
 
 def test_real_server_bad_bytes_and_ui_endpoints(running_server: str) -> None:
@@ -216,7 +219,7 @@ def test_real_server_bad_bytes_and_ui_endpoints(running_server: str) -> None:
     healthy()
     # 1 MB, announced: a client that waits for `100 Continue` gets the 413 before sending the body.
     big = json.dumps({"user_id": "raw", "message": MB}).encode()
-    status, body = raw_http(url, f"POST /v1/observe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(big)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n".encode())
+    status, body = raw_http(url, f"POST /v1/observe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(big)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n".encode())
     assert status == 413 and b"larger" in body, body
     healthy()
     # 1 MB sent whole by a client that does not wait: refused (413, or the connection closed on it), server unharmed.
@@ -229,12 +232,12 @@ def test_real_server_bad_bytes_and_ui_endpoints(running_server: str) -> None:
     # Chunked (no Content-Length) and over the limit: the server stops reading at the limit and answers 413.
     piece = b'{"user_id": "raw", "message": "' + b"a" * 40_000
     chunked = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in (piece, b"a" * 40_000))
-    status, body = raw_http(url, b"POST /v1/observe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
+    status, body = raw_http(url, b"POST /v1/observe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
     assert status == 413 and b"larger" in body, body
     healthy()
     status, body = post_raw(url, b"{}", extra="X-Padding: " + "a" * 100 + "\r\n")
     assert status == 422
-    status, body = raw_http(url, b"POST /v1/observe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: -5\r\nConnection: close\r\n\r\n{}")
+    status, body = raw_http(url, b"POST /v1/observe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\nConnection: close\r\n\r\n{}")
     assert 400 <= status < 500
     healthy()
     assert events("raw") == []  # nothing was written for any rejected request

@@ -8,6 +8,7 @@ variants in the recommendations and in /metrics.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import time
@@ -25,6 +26,9 @@ from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
 from interest_bot.plugins.interest.experiments import DEFAULT_EXPERIMENT, assign
 from bench.server_process import serve
+
+# Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
+LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)
 
 KEY = "svc-key-" + "7f3a9c1e5b2d4f60" * 2
 SECRET = "user-secret-" + "0c1d2e3f4a5b6c7d" * 3
@@ -75,7 +79,7 @@ def call(client: TestClient, method: str, path: str, body: dict | None, token: s
 
 def app_for(plugin, data_dir: Path, **settings: Any) -> tuple[TestClient, Services]:  # noqa: ANN001
     services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=scripted())
-    return TestClient(create_app(services=services, ui=False)), services
+    return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT), services
 
 
 def stored(plugin, user: str) -> tuple[int, list[str]]:  # noqa: ANN001
@@ -232,3 +236,40 @@ def test_ab_off_means_one_variant(plugin, prepared_data_dir: Path) -> None:  # n
     client.get("/v1/users/solo/recommendations", params={"k": 3})
     assert 'ibot_impressions_total{variant="A"} 3.0' in client.get("/metrics").text
     assert 'variant="B"' not in client.get("/metrics").text
+
+
+def test_auth_none_serves_only_loopback_hosts_and_clients(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+    """DNS rebinding or a local proxy must not reach every user's data when no credential is asked (item 2)."""
+    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=scripted())
+    app = create_app(services=services, ui=False)
+    local = TestClient(app, base_url="http://127.0.0.1:7860", client=("127.0.0.1", 50000))
+    assert local.get("/v1/users/local-user/export").status_code == 200
+    assert TestClient(app, base_url="http://localhost:7860", client=("::1", 50000)).get("/healthz").status_code == 200
+    rebound = TestClient(app, base_url="http://attacker.example:7860", client=("127.0.0.1", 50000))
+    r = rebound.get("/v1/users/local-user/export")
+    assert r.status_code in {400, 403} and "loopback" in r.json()["detail"]
+    proxied = TestClient(app, base_url="http://127.0.0.1:7860", client=("203.0.113.7", 50000))
+    assert proxied.get("/v1/users/local-user/export").status_code == 403
+    assert proxied.get("/metrics").status_code == 403
+
+
+class FailsMidway(ScriptedModel):
+    """Streams one sentence, then the backend dies."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001, ANN202
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        yield ChatGenerationChunk(message=AIMessageChunk(content="Westerns are great. "))
+        raise ConnectionError("backend went away")
+
+
+def test_a_stream_that_fails_midway_ends_with_an_error_event(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+    """Item 15: the client learns the turn failed instead of reading a cut-off stream."""
+    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=FailsMidway(messages=iter([])))
+    client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT, raise_server_exceptions=False)
+    with client.stream("POST", "/v1/chat/stream", json={"user_id": "midway", "message": "I love westerns"}) as response:
+        assert response.status_code == 200
+        events = [json.loads(line) for line in response.iter_lines() if line]
+    assert events and events[-1]["type"] == "error", events
+    assert "ConnectionError" in events[-1]["message"] and "backend went away" not in events[-1]["message"]

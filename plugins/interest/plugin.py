@@ -40,6 +40,10 @@ COLD_START_SIGNALS = 3
 MENTION_NEUTRAL = 0.3  # |polarity| below this: a title was mentioned, not judged
 
 
+# The most recommendations one call returns: ranking cost grows with k, and no reply shows more.
+MAX_K = 100
+
+
 class CatalogNotReadyError(InterestBotError):
     """The catalog (or its classifier heads) has not been ingested into this data dir."""
 
@@ -369,7 +373,8 @@ class InterestPlugin:
 
     # -- recommend -----------------------------------------------------------------------------------
     def recommend(self, user_id: str, k: int = 5, exclude: Sequence[str] = ()) -> list[Recommendation]:
-        """Ranked, explained recommendations for the user from this plugin's catalog."""
+        """Ranked, explained recommendations for the user from this plugin's catalog (at most MAX_K)."""
+        k = max(0, min(int(k), MAX_K))
         with self._stage("recommend"), single_threaded_blas():
             profile = self.memory.profile(user_id)
             recommender = self._recommender_for(user_id)

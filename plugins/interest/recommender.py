@@ -132,6 +132,24 @@ def _category_score(c: Any) -> float:
     return float(c) if isinstance(c, (int, float)) else float(_get(c, "score", default=0.0))
 
 
+def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: float) -> list[int]:
+    """Maximal marginal relevance over a pool in score order: k passes of O(pool) each (ties go to the earlier)."""
+    rows = np.asarray(pool, dtype=np.int64)
+    s = score[rows].astype(np.float64)
+    rel = (s - s.min()) / max(float(s.max() - s.min()), 1e-9)
+    pooled = E[rows]
+    sim_max = np.zeros(len(rows))
+    alive = np.ones(len(rows), dtype=bool)
+    chosen: list[int] = []
+    for _ in range(min(k, len(rows))):
+        value = np.where(alive, lam * rel - (1 - lam) * sim_max, -np.inf)
+        best = int(np.argmax(value))  # the first maximum: the earliest in score order
+        chosen.append(int(rows[best]))
+        alive[best] = False
+        sim_max = np.maximum(sim_max, (pooled @ pooled[best]).astype(np.float64))
+    return chosen
+
+
 class Recommender:
     """Ranks a catalog for one profile; reads counts from the in-process mirror (no SQL on the hot path)."""
 
@@ -297,21 +315,7 @@ class Recommender:
         ranked = cand[np.lexsort((self._arrays()["qid_rank"][cand], -score[cand]))][:pool_n]
         if lam >= 1.0 or not E.size:
             return ranked[:k].tolist()
-        pool = ranked.tolist()
-        s = score[ranked]
-        span = max(float(s.max() - s.min()), 1e-9)
-        rel = {r: (score[r] - s.min()) / span for r in pool}
-        chosen: list[int] = []
-        sim_max = {r: 0.0 for r in pool}
-        while pool and len(chosen) < k:
-            best = max(pool, key=lambda r: (lam * rel[r] - (1 - lam) * sim_max[r], -pool.index(r)))
-            chosen.append(best)
-            pool.remove(best)
-            if pool:
-                sims = E[pool] @ E[best]
-                for r, v in zip(pool, sims):
-                    sim_max[r] = max(sim_max[r], float(v))
-        return chosen
+        return mmr_order(score, E, ranked.tolist(), k, lam)
 
     def _explain(
         self, r: int, score: float, parts: dict, popw: float, liked: list[str], clusters: list[Any], best_cluster: np.ndarray, cat_scores: dict, bad: bool, mentions: int

@@ -31,3 +31,14 @@ def test_content_reason_without_stored_text(prepared_data_dir: Path, encoder) ->
         assert not any("because you said" in r for r in reasons)
     finally:
         plugin.close()
+
+
+def test_a_huge_k_is_capped_by_the_facade_and_ranks_in_linear_passes(plugin) -> None:  # noqa: ANN001
+    """Item 14: recommend(k=10**9) used to rank in O(k * pool^2); the facade caps k, the diversity step is O(k * pool)."""
+    from interest_bot.plugins.interest.plugin import MAX_K
+
+    plugin.observe("huge-k", "I love westerns and film noir")
+    recs = plugin.recommend("huge-k", k=10**9)
+    assert len(recs) == MAX_K
+    assert len({r.item_id for r in recs}) == MAX_K
+    assert [r.item_id for r in recs[:5]] == [r.item_id for r in plugin.recommend("huge-k", k=5)]

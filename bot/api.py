@@ -28,7 +28,7 @@ class ChatRequest(_Strict):
     """One user message for the agent."""
 
     user_id: StrictStr = Field(pattern=USER_ID_PATTERN, description="whose memory to use")
-    message: StrictStr = Field(min_length=1, max_length=4000)
+    message: StrictStr = Field(min_length=1, description="at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)")
     catalog: StrictStr | None = Field(default=None, description="an ingested catalog; default: the server's")
     thread: StrictStr = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -37,7 +37,7 @@ class ObserveRequest(_Strict):
     """A message from a bot that brings its own LLM: capture interests only."""
 
     user_id: StrictStr = Field(pattern=USER_ID_PATTERN)
-    message: StrictStr = Field(min_length=1, max_length=4000)
+    message: StrictStr = Field(min_length=1, description="at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)")
     catalog: StrictStr | None = None
     # What the bot showed right before this message: a reply such as "seen it" or "not that one" is feedback on these.
     shown: list[StrictStr] | None = Field(default=None, max_length=50)

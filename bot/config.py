@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from interest_bot.plugins.interest.config import PluginConfig
+from interest_bot.plugins.interest.config import DEFAULT_MAX_MESSAGE_CHARS, PluginConfig
 
 
 class Settings(BaseSettings):
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     max_new_tokens: int = 96
-    max_message_chars: int = 4000
+    max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=16)
     # Optional bearer key for /v1 (empty = no key; the server then binds loopback by default).
     api_key: str = Field(default="", repr=False)
     # Who may call /v1 (bot/auth.py): none (loopback only), service (IBOT_API_KEY), user (tokens signed with IBOT_AUTH_SECRET).

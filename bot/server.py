@@ -41,6 +41,7 @@ def _mount_ui(app: FastAPI, services: Services) -> None:
         forget_user=forget_user,
         export_user=export_user,
         history=services.conversations,
+        max_message_chars=services.settings.max_message_chars,
     )
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import gradio as gr
 
 from . import identity
+from interest_bot.plugins.interest.config import DEFAULT_MAX_MESSAGE_CHARS
+
 from .cards import CONVERSATION_JS, new_turn, render_conversation
 from .plots import LOADING, PLOT_JS, render_explain, render_plot, render_signals
 
@@ -33,7 +35,6 @@ HERE = Path(__file__).resolve().parent
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
 HEAD = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 STORAGE_KEY = "interest-bot-identity"
-MAX_MESSAGE_CHARS = 4000
 STREAM_INTERVAL = 0.05  # seconds between streamed re-renders
 EXPORT_DIR = Path(tempfile.gettempdir()) / "interest-bot-exports"
 EXPORT_TTL = 600  # seconds an export file is kept on disk
@@ -80,7 +81,7 @@ def build_ui(
     forget_user: Callable[[str], Any] | None = None,
     export_user: Callable[[str], dict[str, Any]] | None = None,
     history: Callable[[str], list[dict[str, str]]] | None = None,
-    max_message_chars: int = MAX_MESSAGE_CHARS,
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
 ) -> gr.Blocks:
     """The Blocks app. `auth` only tells the handlers to use the login name; pass the pairs to `mount_ui`.
 

@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# The one default for how long a chat message may be (API, UI and classifier read it from the config).
+DEFAULT_MAX_MESSAGE_CHARS = 4000
+
 Device = Literal["auto", "cpu", "cuda"]
 Quantization = Literal["auto", "int8", "4bit", "none"]
 
@@ -28,7 +31,7 @@ class PluginConfig(BaseModel):
     store_text: bool = True
     short_half_life_days: float = 1.0
     long_half_life_days: float = 90.0
-    max_message_chars: int = 4000
+    max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=16)
     # Clauses below this preference ("hello, how are you?") are analyzed but not remembered.
     min_preference: float = 0.5
     # Clause embeddings kept in an LRU cache (0 = off) and concurrent encoder calls batched together.

@@ -163,6 +163,7 @@ class InterestPlugin:
             )
         catalog = Catalog(client, config.catalog)
         classifier = InterestClassifier.load(heads, encoder)
+        classifier.max_chars = config.max_message_chars  # one limit: what the API and UI accept is read whole
         recommender = Recommender(catalog, counts, recommender_config)
         plugin = cls(config, client, catalog, classifier, memory, counts, recommender)
         plugin.warm_up()

@@ -69,7 +69,7 @@ REJECTED: list[tuple[str, str, str, dict[str, Any], int, str]] = [
     ("blank message", "POST", "/v1/observe", {"json": {"user_id": "eve", "message": " \n\t "}}, 422, "empty"),
     ("1 MB message", "POST", "/v1/observe", {"json": {"user_id": "eve", "message": MB}}, 413, "larger"),
     ("1 MB chat message", "POST", "/v1/chat", {"json": {"user_id": "eve", "message": MB}}, 413, "larger"),
-    ("message over the cap", "POST", "/v1/observe", {"json": {"user_id": "eve", "message": "x" * 4001}}, 422, "4000"),
+    ("message over the cap", "POST", "/v1/observe", {"json": {"user_id": "eve", "message": "x" * 4001}}, 413, "4000"),
     ("invalid JSON", "POST", "/v1/observe", {"content": b'{"user_id": "eve", "message": ', "headers": {"content-type": J}}, 422, "JSON"),
     ("JSON list body", "POST", "/v1/observe", {"json": ["eve", "hi"]}, 422, "body"),
     ("message is a number", "POST", "/v1/observe", {"json": {"user_id": "eve", "message": 42}}, 422, "message"),

@@ -42,3 +42,28 @@ def test_a_huge_k_is_capped_by_the_facade_and_ranks_in_linear_passes(plugin) -> 
     assert len(recs) == MAX_K
     assert len({r.item_id for r in recs}) == MAX_K
     assert [r.item_id for r in recs[:5]] == [r.item_id for r in plugin.recommend("huge-k", k=5)]
+
+
+def test_one_message_limit_reaches_the_api_the_ui_and_the_classifier(prepared_data_dir: Path, encoder) -> None:  # noqa: ANN001
+    """Item 19: IBOT_MAX_MESSAGE_CHARS raises or lowers the limit everywhere, from one setting."""
+    from fastapi.testclient import TestClient
+
+    from interest_bot.bot.config import Settings
+    from interest_bot.bot.server import create_app
+    from interest_bot.bot.services import Services
+
+    settings = Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu", max_message_chars=6000)
+    plugin = InterestPlugin.open(config=settings.plugin_config(), encoder=encoder)
+    try:
+        assert plugin.classifier.max_chars == 6000
+        # Twenty long small-talk sentences (under the 32-clause cap), then the taste, past 4,000 characters.
+        long = ("Yesterday we drove " + "very " * 40 + "slowly to the shop. ") * 20 + "Anyway, I love westerns."
+        assert 4000 < len(long) < 6000
+        client = TestClient(create_app(services=Services(settings, plugin=plugin), ui=False), base_url="http://127.0.0.1", client=("127.0.0.1", 1))
+        r = client.post("/v1/observe", json={"user_id": "long-talker", "message": long})
+        assert r.status_code == 200, r.text
+        assert any(s["top_category"] == "Western" for s in r.json()["signals"]), "the taste after 4,000 characters was read"
+        too_long = client.post("/v1/observe", json={"user_id": "long-talker", "message": "x " * 3100})
+        assert too_long.status_code == 413 and "6000" in too_long.json()["detail"]
+    finally:
+        plugin.close()

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+from interest_bot.memory.interests import UnknownInterestError
+
 log = logging.getLogger(__name__)
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
@@ -158,7 +160,10 @@ def create_api(services: Any) -> APIRouter:
     @router.delete("/users/{user_id}/interests/{interest}", summary="Forget one interest (a category or an event id)")
     def forget_interest(user_id: UserId, interest: Annotated[str, Path(min_length=1, max_length=200)], request: Request) -> dict[str, Any]:
         uid = user(request, user_id)
-        services.plugin.forget_interest(uid, interest)
+        try:
+            services.plugin.forget_interest(uid, interest)
+        except UnknownInterestError as exc:
+            raise HTTPException(404, str(exc)) from exc
         return {"user_id": uid, "forgotten": interest}
 
     return router
@@ -230,10 +235,21 @@ def install_error_handlers(app: FastAPI, services: Any) -> None:
     async def value_error(request: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)[:500]}, status_code=422)
 
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # Logged with its trace; the client gets JSON without the exception's text (it may hold user data).
+        log.error("unhandled error on %s", request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
     @app.middleware("http")
     async def timing(request: Request, call_next: Any) -> Any:
         started = time.perf_counter()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:
+            route = request.scope.get("route")
+            services.metrics.errors.labels(getattr(route, "path", "unmatched"), "500").inc()
+            raise
         route = request.scope.get("route")
         name = getattr(route, "path", "unmatched")
         services.metrics.request_seconds.labels(name).observe(time.perf_counter() - started)

@@ -46,7 +46,7 @@ def test_observe_profile_recommend_feedback_forget(api: TestClient) -> None:
     [
         ({"user_id": "bob", "message": ""}, 422),
         ({"user_id": "bob", "message": "   "}, 422),
-        ({"user_id": "bob", "message": "x" * 5000}, 422),
+        ({"user_id": "bob", "message": "x" * 5000}, 413),
         ({"user_id": "bob", "message": 42}, 422),
         ({"user_id": "../../etc/passwd", "message": "hi"}, 422),
         ({"user_id": "u" * 10_000, "message": "hi"}, 422),
@@ -103,3 +103,26 @@ def test_observe_with_shown_turns_a_reply_into_feedback_on_those_items(api: Test
         r = api.post("/v1/observe", json={"user_id": "sam2", "message": "seen it", **bad})
         assert r.status_code == 422, (bad, r.text)
     assert api.get("/v1/users/sam2/export").json()["events"] == []
+
+
+def test_forgetting_an_unknown_interest_is_a_json_404(api: TestClient) -> None:
+    """Hardening item 18: it was a plain-text 500."""
+    assert api.post("/v1/observe", json={"user_id": "fi", "message": "I adore westerns"}).status_code == 200
+    r = api.delete("/v1/users/fi/interests/NoSuchInterest")
+    assert r.status_code == 404 and "NoSuchInterest" in r.json()["detail"]
+    assert api.delete("/v1/users/fi/interests/Western").status_code == 200
+
+
+def test_an_unhandled_error_is_json_and_counted(plugin, prepared_data_dir: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Hardening item 18: unhandled 5xx were not counted in ibot_errors_total."""
+    services = Services(Settings(data_dir=prepared_data_dir, device="cpu"), plugin=plugin)
+    client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT, raise_server_exceptions=False)
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(plugin, "profile_dict", broken)
+    r = client.get("/v1/users/err/profile")
+    assert r.status_code == 500 and r.json()["detail"] == "internal error" and "fire" not in r.text
+    metrics = client.get("/metrics").text
+    assert 'ibot_errors_total{route="/v1/users/{user_id}/profile",status="500"} 1.0' in metrics

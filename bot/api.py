@@ -46,11 +46,11 @@ class ObserveRequest(_Strict):
 
 
 class FeedbackRequest(_Strict):
-    """A reaction to one recommended item: liked true/false, or seen (watched, no rating)."""
+    """A reaction to one recommended item: liked true (👍) / false (👎), or null for "seen it" (watched, no rating)."""
 
     item_id: StrictStr = Field(min_length=1, max_length=200)
     liked: StrictBool | None = None
-    seen: StrictBool = False
+    catalog: str | None = Field(None, description="the catalog the item belongs to (default: IBOT_CATALOG)")
 
 
 class ChatResponse(BaseModel):
@@ -138,7 +138,7 @@ def create_api(services: Any) -> APIRouter:
     def feedback(user_id: UserId, body: FeedbackRequest, request: Request) -> dict[str, Any]:
         uid = user(request, user_id)
         try:
-            event_ids = services.plugin.feedback(uid, body.item_id, liked=body.liked, seen=body.seen)
+            event_ids = plugin_for(body.catalog).feedback(uid, body.item_id, liked=body.liked)
         except KeyError as exc:
             raise HTTPException(404, f"unknown item {body.item_id!r}") from exc
         return {"user_id": uid, "event_ids": event_ids}

@@ -191,7 +191,7 @@ def build_ui(
         if position is None:  # not an item this reply showed: nothing to do
             return render_conversation(turns, scroll="keep"), turns, gr.skip(), gr.skip(), gr.skip()
         plugin = plugin_for(catalog)
-        plugin.feedback(uid, item, liked={"like": True, "dislike": False}.get(action), seen=action == "seen")
+        plugin.feedback(uid, item, liked={"like": True, "dislike": False}.get(action))  # "seen" is liked=None
         if action == "like":
             turn["recs"][position]["state"] = "liked"
         else:

@@ -342,7 +342,7 @@ class InterestPlugin:
     def _verb(signal: InterestSignal) -> str:
         return {1.0: "liked", -1.0: "disliked", 0.0: "watched"}[signal.polarity]
 
-    def feedback(self, user_id: str, item_id: str, liked: bool | None, seen: bool = False, ts: float | None = None) -> list[str]:
+    def feedback(self, user_id: str, item_id: str, liked: bool | None, ts: float | None = None) -> list[str]:
         """👍 (liked=True), 👎 (liked=False) or "seen it" (liked=None: watched, neutral) on one item; `ts` back-dates it."""
         validate_user_id(user_id)
         item = self._catalog_items([item_id])[self.catalog.unqualify(item_id)]

@@ -126,3 +126,14 @@ def test_an_unhandled_error_is_json_and_counted(plugin, prepared_data_dir: Path,
     assert r.status_code == 500 and r.json()["detail"] == "internal error" and "fire" not in r.text
     metrics = client.get("/metrics").text
     assert 'ibot_errors_total{route="/v1/users/{user_id}/profile",status="500"} 1.0' in metrics
+
+
+def test_feedback_takes_liked_and_a_catalog_not_a_dead_seen_flag(api: TestClient) -> None:
+    """Hardening item 18: `seen` was accepted and ignored (liked=None already means seen it), and feedback always
+    went to the default catalog."""
+    assert api.post("/v1/users/fb/feedback", json={"item_id": "50", "seen": True}).status_code == 422
+    assert api.post("/v1/users/fb/feedback", json={"item_id": "50", "liked": None}).status_code == 200
+    r = api.post("/v1/users/fb/feedback", json={"item_id": "50", "liked": True, "catalog": "nope"})
+    assert r.status_code == 404 and "unknown catalog" in r.json()["detail"]
+    r = api.post("/v1/users/fb/feedback", json={"item_id": "50", "liked": True, "catalog": "movielens-100k"})
+    assert r.status_code == 200 and r.json()["event_ids"]

@@ -64,7 +64,7 @@ def test_a_disliked_category_is_absent_from_the_top_k(plugin: InterestPlugin) ->
 def test_seen_rated_and_excluded_items_never_appear(plugin: InterestPlugin) -> None:
     plugin.feedback("dee", q("50"), liked=True)
     plugin.feedback("dee", q("100"), liked=False)
-    plugin.feedback("dee", q("181"), liked=None, seen=True)
+    plugin.feedback("dee", q("181"), liked=None)
     plugin.observe("dee", "I just watched Fargo, loved it")
     shown = ids(plugin.recommend("dee", k=60, exclude=[q("172")]))
     assert len(shown) == 60

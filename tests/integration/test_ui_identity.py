@@ -64,7 +64,7 @@ class FakePlugin:
         gone = {f["item_id"] for f in self._user(user_id)["feedback"]}
         return [r for r in ITEMS if r.item_id not in gone][:k]
 
-    def feedback(self, user_id: str, item_id: str, liked: bool | None, seen: bool = False) -> list[str]:
+    def feedback(self, user_id: str, item_id: str, liked: bool | None) -> list[str]:
         self.calls.append(("feedback", user_id))
         user = self._user(user_id)
         user["feedback"].append({"item_id": item_id, "liked": liked, "seen": seen})

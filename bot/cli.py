@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import typer
@@ -127,6 +128,8 @@ def token(
 
 def main() -> None:
     """Console-script entry point."""
+    # Files this process creates (SQLite and its WAL, Chroma segments, exports) are owner-only from the start.
+    os.umask(0o077)
     app()
 
 

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .private import FILE_MODE, make_private
+
 LOCK_NAME = ".interest-bot.lock"
 
 # flock locks belong to an open file description: a second open() + flock() in the
@@ -77,10 +79,10 @@ def acquire(data_dir: Path) -> DataDirLock:
         held = _held.get(data_dir)
         if held is not None and held.fd >= 0:
             return held
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(data_dir)
         path = data_dir / LOCK_NAME
         # O_CLOEXEC (Python's default) keeps exec'd children from inheriting the lock.
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -273,3 +273,22 @@ def test_a_stream_that_fails_midway_ends_with_an_error_event(plugin, prepared_da
         events = [json.loads(line) for line in response.iter_lines() if line]
     assert events and events[-1]["type"] == "error", events
     assert "ConnectionError" in events[-1]["message"] and "backend went away" not in events[-1]["message"]
+
+
+def test_the_data_dir_is_owner_only(running_server: str, prepared_data_dir: Path) -> None:
+    """Item 5: the data dir and everything in it are 0700 / 0600 (they were 0755 / 0644, the lock file too)."""
+    import stat
+
+    with httpx.Client(base_url=running_server, timeout=300) as http:
+        assert http.post("/v1/chat", json={"user_id": "modes", "message": "I love westerns"}).status_code == 200
+        assert http.get("/").status_code == 200  # the UI's secret exists by now
+    loose = []
+    for path in [prepared_data_dir, *prepared_data_dir.rglob("*")]:
+        if path.is_symlink() or "models" in path.relative_to(prepared_data_dir).parts[:1]:
+            continue  # the shared prepared chat model is linked in by the test fixture
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        want = 0o700 if path.is_dir() else 0o600
+        if mode != want:
+            loose.append(f"{path.relative_to(prepared_data_dir)}: {oct(mode)}")
+    assert not loose, loose[:20]
+    assert (prepared_data_dir / "conversations.sqlite").exists() and (prepared_data_dir / "ui_secret").exists()

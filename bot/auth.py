@@ -183,6 +183,13 @@ def check_serve_settings(settings: Any, host: str | None = None) -> AuthMode:
             f"refusing to listen on {host!r} without authentication: IBOT_AUTH=none serves loopback only. "
             "Use --host 127.0.0.1, or set IBOT_AUTH=service with IBOT_API_KEY, or IBOT_AUTH=user with IBOT_AUTH_SECRET."
         )
+    ui_open = settings.serve_ui and not settings.ui_auth and not settings.ui_public
+    if not is_loopback(host) and ui_open:
+        raise AuthConfigError(
+            f"refusing to serve the chat UI on {host!r} to anyone who asks: the API needs a credential, the UI would "
+            "not. Set IBOT_UI_AUTH=user:password, or IBOT_UI_PUBLIC=true to open it on purpose (each browser is then "
+            "limited to IBOT_UI_TURNS_PER_MINUTE), or IBOT_SERVE_UI=false to serve the API only."
+        )
     return mode
 
 

@@ -69,7 +69,7 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"interest-bot serving on http://{settings.host}:{settings.port}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings, ui=settings.serve_ui), host=settings.host, port=settings.port, log_level="info")
 
 
 @app.command()

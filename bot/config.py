@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     reply_style: Literal["auto", "short", "free"] = "auto"
     # Browser logins for the UI, `user:pass,user2:pass2`; empty = each browser gets its own signed identity.
     ui_auth: str = Field(default="", repr=False)
+    # Off loopback under service/user auth the UI needs IBOT_UI_AUTH, or IBOT_UI_PUBLIC=true (anyone may chat,
+    # each browser identity limited to IBOT_UI_TURNS_PER_MINUTE), or IBOT_SERVE_UI=false (the API only).
+    ui_public: bool = False
+    ui_turns_per_minute: int = Field(default=20, ge=1)
+    serve_ui: bool = True
 
     @field_validator("chat_backend")
     @classmethod

@@ -42,6 +42,7 @@ def _mount_ui(app: FastAPI, services: Services) -> None:
         export_user=export_user,
         history=services.conversations,
         max_message_chars=services.settings.max_message_chars,
+        turns_per_minute=services.settings.ui_turns_per_minute if services.settings.ui_public else None,
     )
 
 

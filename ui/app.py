@@ -27,6 +27,7 @@ from . import identity
 from interest_bot.plugins.interest.config import DEFAULT_MAX_MESSAGE_CHARS
 
 from .cards import CONVERSATION_JS, new_turn, render_conversation
+from .ratelimit import TurnLimit
 from .plots import LOADING, PLOT_JS, render_explain, render_plot, render_signals
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def build_ui(
     export_user: Callable[[str], dict[str, Any]] | None = None,
     history: Callable[[str], list[dict[str, str]]] | None = None,
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+    turns_per_minute: int | None = None,
 ) -> gr.Blocks:
     """The Blocks app. `auth` only tells the handlers to use the login name; pass the pairs to `mount_ui`.
 
@@ -89,6 +91,7 @@ def build_ui(
     also cover conversations); `history` (optional) restores the user's past messages on reload.
     """
     auth_enabled = bool(identity.parse_auth(auth) if isinstance(auth, str) else auth)
+    limit = TurnLimit(turns_per_minute) if turns_per_minute else None
 
     def who(token: Any, request: gr.Request | None) -> str | None:
         return identity.resolve(secret, token, request, auth_enabled)
@@ -156,6 +159,10 @@ def build_ui(
             return
         if len(message) > max_message_chars:
             turn.update(pending=False, error=f"That message is longer than {max_message_chars} characters; please shorten it.")
+            yield gr.skip(), render_conversation(turns), turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        if limit is not None and not limit.allow(uid):
+            turn.update(pending=False, error="Too many messages from this browser in the last minute; please wait a little.")
             yield gr.skip(), render_conversation(turns), turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         yield "", render_conversation(turns), turns, gr.skip(), gr.skip(), gr.update(visible=False), message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import time
@@ -108,7 +109,7 @@ def test_modes_and_settings_checks() -> None:
     for host in ["0.0.0.0", "::", "192.168.1.10", "example.com", ""]:
         with pytest.raises(AuthConfigError, match="loopback"):
             check_serve_settings(Settings(_env_file=None, host=host))
-    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", auth="user", auth_secret=SECRET)) == "user"
+    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", auth="user", auth_secret=SECRET, ui_auth="ann:pw-1234")) == "user"
     assert not is_loopback("0.0.0.0") and is_loopback("127.0.0.1")
 
 
@@ -159,3 +160,17 @@ def test_app_refuses_to_build_without_credential(tmp_path: Path) -> None:
         create_app(Settings(_env_file=None, data_dir=tmp_path, auth="service"), ui=False)
     with pytest.raises(AuthConfigError):
         create_app(Settings(_env_file=None, data_dir=tmp_path, auth="user"), ui=False)
+
+
+def test_an_open_ui_off_loopback_needs_the_operator_to_say_so() -> None:
+    """Hardening item 1: under service or user auth, `/` and `/gradio_api/*` asked for nothing."""
+    key = {"auth": "service", "api_key": "k" * 32}
+    with pytest.raises(AuthConfigError, match="IBOT_UI_PUBLIC"):
+        check_serve_settings(Settings(_env_file=None, host="0.0.0.0", **key))
+    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", ui_auth="ann:pw-1234", **key)) == "service"
+    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", ui_public=True, **key)) == "service"
+    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", serve_ui=False, **key)) == "service"
+    assert check_serve_settings(Settings(_env_file=None, host="127.0.0.1", **key)) == "service"  # loopback: as before
+    out = subprocess.run([str(CLI), "serve", "--host", "0.0.0.0", "--port", "9"], env={**os.environ, "IBOT_AUTH": "service", "IBOT_API_KEY": "k" * 32},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "IBOT_UI_PUBLIC" in out.stderr

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from typing import Annotated, Any, Iterator
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
@@ -17,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from interest_bot.memory.interests import UnknownInterestError
 
 log = logging.getLogger(__name__)
+CHAT_RETRY_AFTER_S = 5
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
 UserId = Annotated[str, Path(pattern=USER_ID_PATTERN, description="user id: 1-128 of A-Z a-z 0-9 _ . @ : -")]
@@ -61,6 +65,17 @@ class ChatResponse(BaseModel):
     signals: list[dict[str, Any]]
 
 
+def _once(action: Callable[[], object]) -> Callable[[], None]:
+    """A callable that runs `action` the first time it is called and does nothing after."""
+    done = threading.Lock()
+
+    def run() -> None:
+        if done.acquire(blocking=False):
+            action()
+
+    return run
+
+
 def _check_text(text: str, limit: int) -> str:
     if not text.strip():
         raise HTTPException(422, "message is empty")
@@ -74,6 +89,15 @@ def create_api(services: Any) -> APIRouter:
     services.check_auth()  # refuse to build an API whose auth mode lacks its key or secret
     router = APIRouter(prefix="/v1", dependencies=[Depends(services.authorize)])
     limit = services.settings.max_message_chars
+    chat_slots = threading.BoundedSemaphore(services.settings.chat_queue)
+
+    def admit_chat() -> None:
+        if not chat_slots.acquire(blocking=False):
+            raise HTTPException(
+                429,
+                f"busy: {services.settings.chat_queue} chats are already in progress here; retry shortly",
+                headers={"Retry-After": str(CHAT_RETRY_AFTER_S)},
+            )
 
     def plugin_for(catalog: str | None) -> Any:
         try:
@@ -89,7 +113,11 @@ def create_api(services: Any) -> APIRouter:
         uid = user(request, body.user_id)
         _check_text(body.message, limit)
         chat_service = services.chat_for(plugin_for(body.catalog))
-        turn = chat_service.reply(uid, body.message, body.thread)
+        admit_chat()
+        try:
+            turn = chat_service.reply(uid, body.message, body.thread)
+        finally:
+            chat_slots.release()
         return ChatResponse(reply=turn.reply, recommendations=turn.recommendations, signals=turn.signals)
 
     @router.post("/chat/stream", summary="One chat turn, streamed as NDJSON events (token…, done)")
@@ -97,6 +125,8 @@ def create_api(services: Any) -> APIRouter:
         uid = user(request, body.user_id)
         _check_text(body.message, limit)
         chat_service = services.chat_for(plugin_for(body.catalog))
+        admit_chat()
+        release = _once(chat_slots.release)
 
         def events() -> Iterator[bytes]:
             try:
@@ -106,8 +136,11 @@ def create_api(services: Any) -> APIRouter:
                 log.exception("chat stream failed")
                 services.metrics.errors.labels(route="/v1/chat/stream", status="stream_error").inc()
                 yield (json.dumps({"type": "error", "message": f"the reply failed ({type(exc).__name__}); please try again"}) + "\n").encode()
+            finally:
+                release()  # also when the client went away and the stream was closed
 
-        return StreamingResponse(events(), media_type="application/x-ndjson")
+        # The background task covers a stream that never started (the client left before the first byte).
+        return StreamingResponse(events(), media_type="application/x-ndjson", background=BackgroundTask(release))
 
     @router.post("/observe", summary="Capture interests from a message (no LLM)")
     def observe(body: ObserveRequest, request: Request) -> dict[str, Any]:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     max_new_tokens: int = 96
+    # Chat requests one process admits at once (running or waiting for the model); more get 429 + Retry-After,
+    # so slow generations never hold every worker thread. An OpenAI-compatible backend times out after this.
+    chat_queue: int = Field(default=8, ge=1)
+    openai_timeout_s: float = Field(default=60.0, gt=0)
     max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=16)
     # Optional bearer key for /v1 (empty = no key; the server then binds loopback by default).
     api_key: str = Field(default="", repr=False)

@@ -117,6 +117,7 @@ def load_chat_model(settings: Settings) -> BaseChatModel:
             api_key=settings.openai_api_key or "not-needed",
             stream_usage=True,
             max_completion_tokens=settings.max_new_tokens,
+            timeout=settings.openai_timeout_s,
         )
     from .local_llm import LocalChatModel
 

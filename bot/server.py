@@ -61,13 +61,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app, services)
     app.include_router(create_api(services))
 
+    # Both run on the event loop, not in the worker threads that chats occupy: they answer while chats queue.
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
     @app.get("/metrics", tags=["ops"])
-    def metrics() -> Response:
+    async def metrics() -> Response:
         """Prometheus metrics."""
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 

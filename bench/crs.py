@@ -46,12 +46,16 @@ DIALOGUE_CONFIG = RecommenderConfig(
 )
 
 
+# Code read only when ranking or linking titles, never when ingesting the catalog or training the heads.
+RANKING_CODE = ("recommender.py", "plugin.py", "scoring.py", "talk.py", "reactions.py", "titles.py", "uptake.py")
+
+
 def _template_key(items: list[Any]) -> str:
     """Cache key of the ingested catalog + heads: the items and the code and data the classifier heads are trained from."""
     h = hashlib.sha256(json.dumps([dataclasses.asdict(i) for i in items], sort_keys=True).encode())
     code = ROOT / "plugins" / "interest"
     for path in sorted(code.glob("*.py")) + sorted((code / "data").glob("*")):
-        if path.is_file() and path.name not in ("recommender.py", "plugin.py", "scoring.py", "talk.py", "reactions.py"):
+        if path.is_file() and path.name not in RANKING_CODE:
             h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:16]
 

@@ -14,6 +14,12 @@ _COMMON = set(
     "air rain fire ice blue red white black dead live free run hope grace sabrina heavy kicking screaming nixon "
     "casino copycat othello persuasion powder vampire wings eye eyes bed boys girls angels heaven hell king queen".split()
 )
+# Words that open sentences all the time ("Yes I have", "Loved it", "It was fun"): capitalised there, they are no title.
+_OPENERS = set(
+    "yes yeah yep no nope ok okay sure hi hello hey oh well so and but or then also just maybe may might i it they he she we "
+    "you a an d this that there here what why how when thanks thank great good nice cool awesome wow love loved like liked "
+    "enjoyed watched seen saw super fun definitely absolutely honestly actually".split()
+)
 _CUES = re.compile(
     r"\b(watch(ed|ing)?|saw|seen|see|movie|film|show|read|lov(e|ed|es|ing)|lik(e|ed|es)|hat(e|ed|es)|enjoy(ed)?|rewatch(ed)?|favou?rite|tired of|"
     r"fan of|stand|classic|masterpiece|overrated|underrated|best|worst|great|boring)\b",
@@ -86,10 +92,15 @@ class TitleIndex:
                 strength = self._strength(variant)
                 after = words[i + n : i + n + 1]
                 dated = [r for r in rows if after and self._years[r] is not None and str(self._years[r]) == after[0]]
+                year = after[0] if after and re.fullmatch(r"(19|20)\d\d", after[0]) else None
+                # "Black Panther (2018)" is not The Black Panther (1921): same-named items dated otherwise step aside.
+                fits = [r for r in rows if year is None or self._years[r] is None or abs(int(self._years[r]) - int(year)) <= 1]
+                if not fits and variant.split()[0] in _ARTICLES and " ".join(variant.split()[1:]) in self._by_variant:
+                    continue  # "the Black Panther (2018)": the span without its article may name the film
                 # "Heat (1995)": a title followed by its own year is a mention, however common its words.
-                if not dated and strength < 2 and not (strength == 1 and rows[0] in self._popular and self._cued(words, i, n)) and not self._strong_evidence(raw, variant, words, i, n, need_cue=strength == 0):
+                if not dated and strength < 2 and not (strength == 1 and rows[0] in self._popular and self._cued(words, i, n)) and not self._strong_evidence(raw, variant, words, i, n, strength == 0, year is not None):
                     continue
-                row = dated[0] if dated else self._pick(rows, after)
+                row = dated[0] if dated else self._pick(fits or rows, after)
                 found.append((i, self._ids[row]))
                 for j in range(i, i + n):
                     used[j] = True
@@ -104,11 +115,13 @@ class TitleIndex:
         """A viewing or taste word within four words of the mention."""
         return _CUES.search(" ".join(words[max(0, i - 4) : i + n + 4])) is not None
 
-    def _strong_evidence(self, raw: str, variant: str, words: list[str], i: int, n: int, need_cue: bool) -> bool:
+    def _strong_evidence(self, raw: str, variant: str, words: list[str], i: int, n: int, need_cue: bool, year_after: bool = False) -> bool:
         """A weak title counts only when written capitalised (or quoted), and for the weakest next to a viewing cue."""
         pat = r"[\"'“‘]%s[\"'”’]" % re.escape(variant)
         quoted = re.search(pat, raw, re.I) is not None
-        cap = re.search(r"\b%s\b" % r"\W+".join(w.capitalize() for w in variant.split()), raw) is not None
+        # Every sentence starts with a capital: there "Yes", "It" or "Loved" say nothing, unless a year follows.
+        lead = r"(?<![.!?]\s)(?<!^)" if variant in _OPENERS | _COMMON and not year_after else ""
+        cap = re.search(r"%s\b%s\b" % (lead, r"\W+".join(w.capitalize() for w in variant.split())), raw.strip()) is not None
         window = " ".join(words[max(0, i - 4) : i + n + 4])
         return (quoted or cap) and (not need_cue or _CUES.search(window) is not None)
 

@@ -70,3 +70,16 @@ def test_common_word_title_needs_strong_evidence(index) -> None:  # noqa: ANN001
 
 def test_variants_move_and_drop_leading_articles() -> None:
     assert {"godfather", "the godfather"} <= set(title_variants("Godfather, The (1972)"))
+
+
+def test_sentence_start_capital_is_no_evidence_for_a_one_word_title() -> None:
+    ti = TitleIndex(["1", "2"], ["Yes", "Enchanted"], [2004, 2007])
+    assert ti.link("Yes I have seen it, great movie") == []
+    assert ti.link("I watched Enchanted and loved it") == ["2"]
+    assert ti.link("Yes (2004) was a great movie") == ["1"]  # a year after it makes it a title again
+
+
+def test_written_year_steers_away_from_same_named_items_of_another_year() -> None:
+    ti = TitleIndex(["old", "new"], ["The Black Panther", "Black Panther"], [1921, None], [5.0, 1.0])
+    assert ti.link("i just watched Black Panther (2018) and loved it") == ["new"]
+    assert ti.link("have you seen the Black Panther (2018)?") == ["new"]

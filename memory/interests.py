@@ -636,6 +636,16 @@ class InterestMemory:
         rows.sort(key=lambda t: t[1])
         return rows
 
+    def accepted_items(self) -> list[tuple[str, str]]:
+        """(user_id, item_id) of every liked feedback event (accepted suggestions), oldest first: fills the uptake index."""
+        rows = []
+        for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):
+            m = _unpack(rec["metadata"])
+            if m.get("source") == "feedback" and float(m.get("polarity", 0.0)) > 0:
+                rows.append((float(m["ts"]), str(m["user_id"]), str(m["item_id"])))
+        rows.sort(key=lambda t: t[0])
+        return [(user, item) for _, user, item in rows]
+
     def item_events(self) -> Iterable[tuple[str, str, float, str, bool]]:
         """Every item event as (user_id, item_id, ts, event_id, positive): feed to CountStore.rebuild / catch_up."""
         for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):

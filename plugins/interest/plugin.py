@@ -33,6 +33,7 @@ from .encoder import Encoder, load_encoder
 from .errors import InterestBotError
 from .reactions import read_reaction
 from .talk import TalkIndex
+from .uptake import UptakeIndex
 from .recommender import Recommendation, Recommender, RecommenderConfig
 
 Listener = Callable[..., None]
@@ -106,6 +107,9 @@ class InterestPlugin:
         self.recommender = recommender
         self.talk = TalkIndex(classifier.encoder.dim)
         self.talk.add_many(memory.chat_embeddings())
+        self.uptake = UptakeIndex(recommender.config.uptake_half_life)
+        if recommender.config.uptake:  # read the log only when the blend uses it
+            self.uptake.add_many(memory.accepted_items())
         self._listeners: list[Listener] = []
         self._ab: tuple[Any, dict[str, Recommender]] | None = None
         self._user_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -310,6 +314,7 @@ class InterestPlugin:
             self.memory.record(user_id, tastes)
         now = time.time()
         self.talk.add_many((user_id, s.timestamp or now, s.embedding) for s in tastes if s.source == "chat" and s.embedding is not None)
+        self.uptake.add_many((user_id, s.item_id) for s in tastes if s.source == "feedback" and s.polarity > 0 and s.item_id)
         self._emit("signals", count=len(tastes), source="chat")
         return tastes
 
@@ -351,6 +356,7 @@ class InterestPlugin:
             ids = self.memory.record(user_id, [signal])
         if liked:
             self.counts.mark_click(user_id, signal.item_id, ts)
+            self.uptake.add_many([(user_id, signal.item_id)])
         self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
         return ids
 
@@ -369,6 +375,7 @@ class InterestPlugin:
         for (user_id, _, liked, ts), (_, signal) in zip(events, signals):
             if liked:
                 self.counts.mark_click(user_id, signal.item_id, ts)
+                self.uptake.add_many([(user_id, signal.item_id)])
             self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
         return ids
 
@@ -379,7 +386,8 @@ class InterestPlugin:
         with self._stage("recommend"), single_threaded_blas():
             profile = self.memory.profile(user_id)
             recommender = self._recommender_for(user_id)
-            return recommender.recommend(profile, k=k, exclude=exclude, talk_votes=self._talk_votes(user_id, recommender.config))
+            uptake = self.uptake.weights(self.catalog.items().qids) if recommender.config.uptake else None
+            return recommender.recommend(profile, k=k, exclude=exclude, talk_votes=self._talk_votes(user_id, recommender.config), uptake=uptake)
 
     def _talk_votes(self, user_id: str, cfg: RecommenderConfig) -> dict[str, float]:
         """What users whose chat was nearest to this user's latest chat took up next (qualified id -> vote)."""
@@ -452,6 +460,7 @@ class InterestPlugin:
         with self._user_lock(user_id):
             self.memory.forget(user_id)
             self.talk.remove_user(user_id)
+            self.uptake.remove_user(user_id)
 
     def forget_interest(self, user_id: str, interest: str) -> None:
         """Drop one category (or one event) from the user's memory."""

@@ -63,6 +63,10 @@ class RecommenderConfig:
     neighbour_k: int = 50
     neighbour_power: float = 4.0
     neighbour_next: int = 3
+    # "What users here took up lately": accepted suggestions, each halving after `uptake_half_life` newer ones
+    # (plugins/interest/uptake.py). 0 = off.
+    uptake: float = 0.0
+    uptake_half_life: float = 100.0
 
 
 PLACEHOLDER_TITLES = frozenset({"", "unknown", "untitled", "n a", "na", "none", "null", "tbd", "title"})
@@ -200,10 +204,13 @@ class Recommender:
 
     # ----- ranking ---------------------------------------------------------------------------
 
-    def recommend(self, profile: Any, k: int = 10, exclude: Iterable[str] = (), talk_votes: Mapping[str, float] | None = None) -> list[Recommendation]:
+    def recommend(
+        self, profile: Any, k: int = 10, exclude: Iterable[str] = (), talk_votes: Mapping[str, float] | None = None, uptake: np.ndarray | None = None
+    ) -> list[Recommendation]:
         """The top k items for this profile, excluding seen/rated/mentioned items and `exclude`.
 
-        `talk_votes` (qualified item id -> vote) are what users who talked like this one went on to take up."""
+        `talk_votes` (qualified item id -> vote) are what users who talked like this one went on to take up;
+        `uptake` (per catalog row, top 1) how much users here took each item up lately."""
         cfg = self.config
         c = self._arrays()
         arrays = c["arrays"]
@@ -259,6 +266,8 @@ class Recommender:
                 talk = talk / talk.max()
                 score = score + cfg.neighbours * talk
         parts["talk"] = talk
+        parts["uptake"] = uptake if cfg.uptake and uptake is not None else np.zeros(n)
+        score = score + cfg.uptake * parts["uptake"]
 
         # Thin evidence (nothing liked yet): an item's support (ratings + mentions) weighs in, so a dislike-only
         # profile is not answered with one-rating items.
@@ -343,6 +352,8 @@ class Recommender:
                     reasons.append(f"close to your interest in {top}")
         if parts.get("talk") is not None and parts["talk"][r] >= 0.5:
             reasons.append("people who talked like you went on to pick this")
+        if parts["uptake"][r] >= 0.5:
+            reasons.append("among the suggestions people here took up lately")
         good = sorted((c for c in arrays.categories[r] if cat_scores.get(c, 0) > 0), key=lambda c: (-cat_scores[c], c))
         if good and parts["category"][r] > 0:
             reasons.append(f"matches your interest in {good[0]}")

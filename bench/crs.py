@@ -31,18 +31,24 @@ from interest_bot.plugins.interest.scoring import SequentialConfig
 CATALOG = "redial"
 ROOT = Path(__file__).resolve().parents[1]
 
-# Chosen on the first 30% of rows only (`--first30` runs, Recall@10 there): neighbours 0.1 / live 0.05 0.147;
-# 0.3 / 0.1 0.155; 0.6 / 0.2 0.158 (kept); + category 0.3 and content 0.05 0.143; sequential source_norm 0 0.150.
+# Chosen on the first 30% of rows only (`--first30` runs, Recall@10 there). Earlier: neighbours 0.1 / live 0.05 0.147;
+# 0.3 / 0.1 0.155; 0.6 / 0.2 0.158; + category 0.3 and content 0.05 0.143; sequential source_norm 0 0.150.
+# Then: collaborative scaled to its best item, source_norm 0.5, backward 1.0 (co-mentions are symmetric), live 0.3 0.163;
+# recent popularity of accepted suggestions instead (uptake 0.3, live 0) 0.175; with the year-aware title linking 0.180;
+# talk 0.2 0.176, 0 0.173, 1.0 0.174; uptake 0.5 0.181; category 0.3 0.175; dislike_penalty 0.5 0.181;
+# recency_decay 1.0 0.181 (kept: 0.1814).
 DIALOGUE_CONFIG = RecommenderConfig(
     collaborative=1.0,
     content=0.0,
     category=0.1,
     popularity=0.0,
-    live_popularity=0.2,
+    live_popularity=0.0,
     neighbours=0.6,
-    collab_norm="none",
+    uptake=0.5,
+    uptake_half_life=100.0,
+    collab_norm="max",
     mmr_lambda=1.0,
-    sequential=SequentialConfig(recent=20, recency_decay=0.8, backward=0.5, source_norm=1.0, target_norm=0.0),
+    sequential=SequentialConfig(recent=20, recency_decay=1.0, backward=1.0, source_norm=0.5, target_norm=0.0),
 )
 
 

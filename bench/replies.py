@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from .common import finish, results_dir, write_result
 from .reply_scoring import ReplyScorer, own_words
@@ -145,8 +147,8 @@ def previous_replier(plugin: Any, model: Any) -> tuple[Replier, Callable[[str], 
 def run_conversations(conversations: list[Conversation], replier: Replier, fell_back: Callable[[str], bool], tag: str) -> list[ReplyRecord]:
     """Play every conversation through one system; each conversation is a new user."""
     records = []
-    for conv in conversations:
-        user_id = f"{tag}-{conv.cid}"
+    for conv in tqdm(conversations, desc=f"replies: {tag}", unit="conversation"):
+        user_id = re.sub(r"[^A-Za-z0-9_.@:-]+", "-", f"{tag}-{conv.cid}")  # a valid user id whatever the model name
         for i, turn in enumerate(conv.turns):
             started, first, done = time.perf_counter(), None, None
             for event in replier(user_id, turn.user):
@@ -292,13 +294,14 @@ def main() -> None:
     result["previous_examples"] = _examples(previous)
     result["models"] = {model.model_name: {k: result[k] for k in score(shipped, conversations, scorer)} | {"reply_style": settings.resolved_reply_style}}
     if not args.smoke:
+        sample = write_audit_sample(shipped, conversations)
+        write_result("replies", result | {"auditor_invented_rate": auditor_rate(sample, AUDIT_LABELS), "partial": True})
         for name, path in candidate_models(settings.models_dir).items():
             candidate_settings = Settings(data_dir=data_dir, chat_backend=f"hf:{path}", reply_style="short")
             candidate = load_chat_model(candidate_settings)
             records = run_conversations(conversations, *shipped_replier(candidate_settings, plugin, candidate), tag=f"cand-{name}")
             result["models"][name] = score(records, conversations, scorer) | {"reply_style": "short", "examples": _examples(records, 3)}
             del candidate
-        sample = write_audit_sample(shipped, conversations)
         result["auditor_invented_rate"] = auditor_rate(sample, AUDIT_LABELS)
     else:
         result["auditor_invented_rate"] = None

@@ -115,7 +115,8 @@ def create_api(services: Any) -> APIRouter:
         chat_service = services.chat_for(plugin_for(body.catalog))
         admit_chat()
         try:
-            turn = chat_service.reply(uid, body.message, body.thread)
+            with services.turn_lock(uid):
+                turn = chat_service.reply(uid, body.message, body.thread)
         finally:
             chat_slots.release()
         return ChatResponse(reply=turn.reply, recommendations=turn.recommendations, signals=turn.signals)
@@ -126,7 +127,9 @@ def create_api(services: Any) -> APIRouter:
         _check_text(body.message, limit)
         chat_service = services.chat_for(plugin_for(body.catalog))
         admit_chat()
-        release = _once(chat_slots.release)
+        turn_lock = services.turn_lock(uid)
+        turn_lock.acquire()
+        release = _once(lambda: (turn_lock.release(), chat_slots.release()))
 
         def events() -> Iterator[bytes]:
             try:
@@ -186,8 +189,7 @@ def create_api(services: Any) -> APIRouter:
     @router.delete("/users/{user_id}", summary="Forget a user: memory, counts contribution, conversations")
     def forget(user_id: UserId, request: Request) -> dict[str, Any]:
         uid = user(request, user_id)
-        services.plugin.forget(uid)
-        threads = services.forget_conversations(uid)
+        threads = services.forget_user(uid)
         return {"user_id": uid, "forgotten": True, "threads_deleted": threads}
 
     @router.delete("/users/{user_id}/interests/{interest}", summary="Forget one interest (a category or an event id)")

@@ -20,11 +20,11 @@ def _mount_ui(app: FastAPI, services: Services) -> None:
     from interest_bot.ui.identity import load_or_create_secret
 
     def chat_stream(user_id: str, message: str, catalog: str | None) -> Iterator[dict[str, Any]]:
-        yield from services.chat_for(services.plugin_for(catalog)).stream(user_id, message)
+        with services.turn_lock(user_id):
+            yield from services.chat_for(services.plugin_for(catalog)).stream(user_id, message)
 
     def forget_user(user_id: str) -> None:
-        services.plugin.forget(user_id)
-        services.forget_conversations(user_id)
+        services.forget_user(user_id)
 
     def export_user(user_id: str) -> dict[str, Any]:
         data = services.plugin.export(user_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import zlib
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -16,6 +17,9 @@ from .metrics import Metrics
 
 class CatalogMissingError(RuntimeError):
     """The configured catalog has not been ingested yet."""
+
+
+TURN_LOCK_STRIPES = 256
 
 
 class Services:
@@ -30,6 +34,9 @@ class Services:
         self._model = chat_model
         self._checkpointer: Any | None = None
         self._lock = threading.RLock()
+        # One turn at a time per user, and forget waits for it: striped, so memory stays bounded however many
+        # users come (two users sharing a stripe only queue, as they would behind the one model anyway).
+        self._turn_locks = [threading.Lock() for _ in range(TURN_LOCK_STRIPES)]
         self.metrics.registry.register(_ClickThroughCollector(self))
         if plugin is not None:
             self._compose(plugin)
@@ -98,6 +105,16 @@ class Services:
         if self._checkpointer is None and not (self.settings.data_dir / "conversations.sqlite").exists():
             return []
         return self.chat_for(self.plugin).history(user_id)
+
+    def turn_lock(self, user_id: str) -> threading.Lock:
+        """The lock a chat turn of this user holds from start to finish, and forget takes before deleting."""
+        return self._turn_locks[zlib.crc32(user_id.encode("utf-8")) % TURN_LOCK_STRIPES]
+
+    def forget_user(self, user_id: str) -> int:
+        """Forget the user's memory and conversations once no turn of theirs is in flight; returns threads deleted."""
+        with self.turn_lock(user_id):
+            self.plugin.forget(user_id)
+            return self.forget_conversations(user_id)
 
     def forget_conversations(self, user_id: str) -> int:
         """Delete the user's conversation threads."""

@@ -1,0 +1,51 @@
+"""Forget and a chat in flight for the same user (hardening issue, item 10): forget waits for the turn, so nothing
+the turn writes (its checkpoint, its impressions) outlives the forget."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+from interest_bot.bot.config import Settings
+from interest_bot.bot.server import create_app
+from interest_bot.bot.services import Services
+
+IN_MODEL = threading.Event()
+RELEASE = threading.Event()
+
+
+class HeldModel(GenericFakeChatModel):
+    """Waits inside generation until the test lets it finish."""
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> "HeldModel":
+        return self
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001, ANN202
+        IN_MODEL.set()
+        RELEASE.wait(120)
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_forget_during_a_chat_leaves_nothing_behind(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=HeldModel(messages=itertools.repeat("Noted.")))
+    client = TestClient(create_app(services=services, ui=False), base_url="http://127.0.0.1", client=("127.0.0.1", 1))
+    results: dict[str, Any] = {}
+    chat = threading.Thread(target=lambda: results.setdefault("chat", client.post("/v1/chat", json={"user_id": "racer", "message": "I love westerns"})))
+    chat.start()
+    assert IN_MODEL.wait(120)
+    forget = threading.Thread(target=lambda: results.setdefault("forget", client.delete("/v1/users/racer")))
+    forget.start()
+    time.sleep(1.0)  # give forget every chance to run ahead of the turn (it must not)
+    RELEASE.set()
+    chat.join(120)
+    forget.join(120)
+    assert results["chat"].status_code == 200 and results["forget"].status_code == 200
+    export = client.get("/v1/users/racer/export").json()
+    assert export["events"] == [] and export["conversations"] == [], export
+    assert plugin.counts.latest_impressions("racer") == []  # the turn's cards were not counted after the forget

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,6 +44,7 @@ MENTION_NEUTRAL = 0.3  # |polarity| below this: a title was mentioned, not judge
 
 # The most recommendations one call returns: ranking cost grows with k, and no reply shows more.
 MAX_K = 100
+USER_LOCK_STRIPES = 256
 
 
 class CatalogNotReadyError(InterestBotError):
@@ -112,8 +114,8 @@ class InterestPlugin:
             self.uptake.add_many(memory.accepted_items())
         self._listeners: list[Listener] = []
         self._ab: tuple[Any, dict[str, Recommender]] | None = None
-        self._user_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
-        self._locks_guard = threading.Lock()
+        # Striped per-user locks: memory stays bounded however many user ids arrive; users sharing a stripe only queue.
+        self._user_locks = [threading.Lock() for _ in range(USER_LOCK_STRIPES)]
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -214,9 +216,7 @@ class InterestPlugin:
 
     @contextmanager
     def _user_lock(self, user_id: str) -> Iterator[None]:
-        with self._locks_guard:
-            lock = self._user_locks[user_id]
-        with lock:
+        with self._user_locks[zlib.crc32(user_id.encode("utf-8")) % USER_LOCK_STRIPES]:
             yield
 
     # -- capture -------------------------------------------------------------------------------------

@@ -67,3 +67,10 @@ def test_one_message_limit_reaches_the_api_the_ui_and_the_classifier(prepared_da
         assert too_long.status_code == 413 and "6000" in too_long.json()["detail"]
     finally:
         plugin.close()
+
+
+def test_per_user_locks_stay_bounded_over_many_users(plugin) -> None:  # noqa: ANN001
+    """Item 13: a lock was kept for every user id ever seen (a request for an unknown id created one)."""
+    for i in range(3000):
+        plugin.feedback(f"passer-{i}", "50", liked=None)
+    assert len(plugin._user_locks) <= 256

@@ -93,7 +93,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Everything that shapes an ingested catalog: a change to any of these re-ingests the test template.
 _TEMPLATE_INPUTS = [
     "memory/catalog.py", "memory/sources.py", "memory/counts.py", "memory/chroma.py",
-    "plugins/interest/encoder.py", "plugins/interest/classifier.py", "plugins/interest/heads.py",
+    "plugins/interest/encoder.py", "plugins/interest/onnx_int8.py", "plugins/interest/per_token_int8.py",
+    "plugins/interest/classifier.py", "plugins/interest/heads.py",
     "plugins/interest/polarity_data.py", "plugins/interest/text.py", "plugins/interest/lexicon.py", "plugins/interest/comparison.py",
     "bot/cli_catalog.py",
 ]

@@ -216,6 +216,7 @@ class InterestPlugin:
 
     @contextmanager
     def _user_lock(self, user_id: str) -> Iterator[None]:
+        validate_user_id(user_id)  # a bad id is a clear InvalidUserIdError before any lock or write
         with self._user_locks[zlib.crc32(user_id.encode("utf-8")) % USER_LOCK_STRIPES]:
             yield
 

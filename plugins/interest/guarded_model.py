@@ -34,6 +34,7 @@ class _Filter:
         self.fallback = fallback
         self.raw = ""
         self.tool_calls = False
+        self.finished_naturally = False
 
     def chunks(self, chunk: BaseMessage) -> list[ChatGenerationChunk]:
         """Guarded chunks for one inner chunk (tool-call chunks pass through untouched)."""
@@ -41,6 +42,8 @@ class _Filter:
         if isinstance(chunk, AIMessageChunk) and chunk.tool_call_chunks:
             self.tool_calls = True
             out.append(ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunk.tool_call_chunks)))
+        if chunk.response_metadata.get("finish_reason") == "stop":
+            self.finished_naturally = True  # the backend says the model ended its reply here (not the token limit)
         text = chunk.text
         if text:
             self.raw += text
@@ -49,7 +52,7 @@ class _Filter:
 
     def finish(self) -> list[ChatGenerationChunk]:
         """The rest of the reply, the fallback if nothing passed, and what the guard did (in response_metadata)."""
-        out = [ChatGenerationChunk(message=AIMessageChunk(content=piece)) for piece in self.stream.finish()]
+        out = [ChatGenerationChunk(message=AIMessageChunk(content=piece)) for piece in self.stream.finish(self.finished_naturally)]
         fallback = not self.stream.kept and not self.tool_calls
         if fallback:
             out.append(ChatGenerationChunk(message=AIMessageChunk(content=self.fallback)))

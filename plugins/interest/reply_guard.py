@@ -185,11 +185,14 @@ class GuardedStream:
         sentences, self._buffer = split_sentences(self._buffer + text)
         return self._emit(sentences)
 
-    def finish(self) -> list[str]:
-        """The model stopped: an unfinished last sentence (token limit) is dropped, never shown cut."""
+    def finish(self, complete: bool = False) -> list[str]:
+        """The model stopped: an unfinished last sentence (token limit) is dropped, never shown cut. `complete` says
+        the model itself ended there (a backend's finish_reason "stop"): its last words then stand, with a full stop."""
         rest, self._buffer = self._buffer.strip(), ""
         if rest and _TERMINAL.search(rest):
             return self._emit([rest])
+        if rest and complete:
+            return self._emit([rest + "."])
         if rest and not self.done:
             self.dropped.append((rest, "unfinished"))
         return []

@@ -104,3 +104,12 @@ def test_unlabelled_request_is_named_and_genre_words_are_not() -> None:
     brief = ReplyBrief(likes=("Crime",), unlabelled=("heist",), going_by=("Crime",))
     assert brief.going_by_line() == "I don't have heist tagged in this catalog, so these picks go by Crime."
     assert "heist" in brief.reading() and brief.fallback().startswith("Noted: you like Crime")
+
+
+def test_a_reply_the_backend_ended_without_a_full_stop_stands() -> None:
+    stream = GuardedStream(_guard(), max_sentences=3)
+    stream.feed("Westerns are great. Thanks for telling me")
+    assert stream.finish(complete=True) == [" Thanks for telling me."]
+    cut = GuardedStream(_guard(), max_sentences=3)
+    cut.feed("Westerns are great. Thanks for telling me")
+    assert cut.finish() == [] and cut.dropped == [("Thanks for telling me", "unfinished")]

@@ -73,6 +73,13 @@ def _replies(data: dict) -> list[str]:
         out.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
     audit = data.get("auditor_invented_rate")
     out.append(f"| blind auditor: sampled replies naming an invented title | {_fmt(audit)} | | " + "| " * (len(names) - 1) + "0 |")
+    subset = data.get("models_subset") or {}
+    models = [m for m in subset if m != "conversations"]
+    if models:
+        out += ["", f"Candidate chat models on the first {subset['conversations']} conversations (the same script, guarded, short style):", ""]
+        out += ["| measure | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+        for label, key, _target in REPLY_ROWS:
+            out.append(f"| {label} | " + " | ".join(_fmt(subset[m].get(key)) for m in models) + " |")
     return out + [""]
 
 

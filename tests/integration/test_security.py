@@ -173,7 +173,7 @@ def test_no_text_or_key_in_info_logs(prepared_data_dir: Path, port: int, tmp_pat
         with httpx.Client(base_url=server.url, timeout=120) as http:
             r = http.post("/v1/observe", json={"user_id": "logger", "message": f"I love {marker} westerns"}, headers=auth)
             assert r.status_code == 200, r.text
-            assert http.post("/v1/observe", json={"user_id": "logger", "message": f"{marker} " * 2000}, headers=auth).status_code == 422
+            assert http.post("/v1/observe", json={"user_id": "logger", "message": f"{marker} " * 2000}, headers=auth).status_code == 413
             assert http.post("/v1/observe", json={"user_id": f"bad/{marker}", "message": marker}, headers=auth).status_code == 422
             assert http.post("/v1/observe", content=f'{{"user_id": "logger", "message": "{marker}'.encode(), headers={**auth, "content-type": "application/json"}).status_code == 422
             assert http.post("/v1/observe", json={"user_id": "logger", "message": marker}, headers={"Authorization": f"Bearer {KEY}-{marker}"}).status_code == 401

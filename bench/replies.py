@@ -246,6 +246,34 @@ def candidate_models(models_dir: Path) -> dict[str, Path]:
     return installed_candidates(models_dir)
 
 
+def _candidates_into_result(n: int) -> None:
+    """Candidate models on the first n conversations, added to the existing replies.json with the shipped model's
+    figures on the same n conversations beside them (a slow candidate need not hold up the whole run)."""
+    from interest_bot.bot.config import Settings
+    from interest_bot.bot.models import load_chat_model
+    from interest_bot.plugins.interest.plugin import InterestPlugin
+
+    from .datadir import fresh_data_dir
+
+    path = results_dir() / "replies.json"
+    result = json.loads(path.read_text())
+    conversations = load_conversations()[:n]
+    data_dir = fresh_data_dir("ibot-replies-")
+    settings = Settings(data_dir=data_dir)
+    plugin = InterestPlugin.open(config=settings.plugin_config())
+    scorer = ReplyScorer.for_catalog(plugin)
+    shipped = run_conversations(conversations, *shipped_replier(settings, plugin, load_chat_model(settings)), tag="shipped-subset")
+    result["models_subset"] = {"conversations": n, result["model"]: score(shipped, conversations, scorer)}
+    for name, model_path in candidate_models(settings.models_dir).items():
+        candidate_settings = Settings(data_dir=data_dir, chat_backend=f"hf:{model_path}", reply_style="short")
+        records = run_conversations(conversations, *shipped_replier(candidate_settings, plugin, load_chat_model(candidate_settings)), tag=f"cand-{name}")
+        result["models_subset"][name] = score(records, conversations, scorer) | {"examples": _examples(records, 3)}
+    plugin.close()
+    shutil.rmtree(data_dir.parent, ignore_errors=True)
+    result.pop("partial", None)
+    write_result("replies", {k: v for k, v in result.items() if k != "machine"} | {"machine": result.get("machine")})
+
+
 def main() -> None:
     """Run the benchmark and write bench/results/replies.json."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -254,7 +282,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N conversations")
     parser.add_argument("--dev", type=Path, help="score a development set of the same form instead (printed, not written)")
     parser.add_argument("--shipped-only", action="store_true", help="only the shipped system (for development runs)")
+    parser.add_argument(
+        "--candidates", type=int, metavar="N", help="run only the candidate models, on the first N conversations, into replies.json"
+    )
     args = parser.parse_args()
+    if args.candidates:
+        _candidates_into_result(args.candidates)
+        return
     if args.audit:
         path = results_dir() / "replies.json"
         result = json.loads(path.read_text())

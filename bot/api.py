@@ -142,8 +142,18 @@ def create_api(services: Any) -> APIRouter:
             finally:
                 release()  # also when the client went away and the stream was closed
 
-        # The background task covers a stream that never started (the client left before the first byte).
-        return StreamingResponse(events(), media_type="application/x-ndjson", background=BackgroundTask(release))
+        stream = events()
+
+        def close_then_release() -> None:
+            try:
+                stream.close()  # a client that left: end the turn here (it runs its cleanup) before its locks are freed
+            except ValueError:
+                pass  # still inside a step in another thread: its finally frees them when the generator is finalized
+            else:
+                release()
+
+        # Runs after the response, or when the client went away (even before the first byte).
+        return StreamingResponse(stream, media_type="application/x-ndjson", background=BackgroundTask(close_then_release))
 
     @router.post("/observe", summary="Capture interests from a message (no LLM)")
     def observe(body: ObserveRequest, request: Request) -> dict[str, Any]:

@@ -135,8 +135,10 @@ class ReplyGuard:
         if self.link is not None and set(self.link(sentence)) - self._ids:
             return "invented title"
         for run in name_runs(sentence):
+            # The whole run must have been shown or typed; single words pass only as vocabulary ("Sci-Fi", "Western"):
+            # "The Last Night" is not allowed because "Last" and "Night" each appear in some card title.
             capitalised = [w for w in run if w[:1].isupper() and w.lower() not in _CONNECTORS]
-            if not self._is_allowed(" ".join(run)) and not all(self._is_allowed(w) for w in capitalised):
+            if not self._is_allowed(" ".join(run)) and not all(fold(w) in self._vocab for w in capitalised):
                 return "name"
         return None
 
@@ -157,7 +159,8 @@ class GuardedStream:
         if self.done:
             return None
         grams = four_grams(sentence)
-        if fold(sentence) in {fold(k) for k in self.kept} or any(self._grams[g] for g in grams):
+        repeats_itself = any(n > 1 for n in Counter(grams).values())  # "great pick, great pick, great pick"
+        if repeats_itself or fold(sentence) in {fold(k) for k in self.kept} or any(self._grams[g] for g in grams):
             self.dropped.append((sentence, "loop"))
             self.done = True  # a small model that repeats itself once keeps doing so: stop decoding
             return None

@@ -131,7 +131,7 @@ class ReplyBrief:
         if self.dislikes:
             parts.append("dislikes " + ", ".join(clean_field(x, 40) for x in self.dislikes))
         if self.unlabelled:
-            going = ", ".join(self.going_by) or "their other tastes"
+            going = ", ".join(clean_field(x, 40) for x in self.going_by) or "their other tastes"
             parts.append(f"no '{clean_field(self.unlabelled[0], 30)}' label, going by {going}")
         return "; ".join(parts) or "nothing new"
 

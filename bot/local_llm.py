@@ -61,6 +61,11 @@ class LocalChatModel(BaseChatModel):
         """Create the generation lock."""
         self.lock = threading.Lock()
 
+    def drop_cache(self) -> None:
+        """Forget the last call's tokens and keys/values (they hold that conversation's words)."""
+        with self.lock:
+            self.prefix = None
+
     def _reusable_cache(self, input_ids: Any) -> Any:
         """A copy of the last call's cache, cut to the opening it shares with these ids (None when too short)."""
         if self.prefix is None:

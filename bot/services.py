@@ -12,6 +12,7 @@ from fastapi import HTTPException, Request
 
 from .auth import AuthConfigError, TokenError, TokenExpiredError, bearer_token, check_auth_settings, effective_mode, verify_token
 from .config import Settings
+from .local_llm import LocalChatModel
 from .metrics import Metrics
 
 
@@ -114,6 +115,8 @@ class Services:
         """Forget the user's memory and conversations once no turn of theirs is in flight; returns threads deleted."""
         with self.turn_lock(user_id):
             self.plugin.forget(user_id)
+            if isinstance(self._model, LocalChatModel):
+                self._model.drop_cache()  # the prompt cache may hold this user's last conversation
             return self.forget_conversations(user_id)
 
     def forget_conversations(self, user_id: str) -> int:

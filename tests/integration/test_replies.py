@@ -87,3 +87,13 @@ def test_closing_the_stream_stops_decoding(model) -> None:  # noqa: ANN001
     stream.close()
     generated = len(model.prefix[0]) - model._inputs(messages)["input_ids"].shape[1]
     assert generated < model.max_new_tokens
+
+
+def test_forget_drops_the_prompt_cache_that_holds_the_last_conversation(plugin, prepared_data_dir: Path, model) -> None:  # noqa: ANN001
+    from interest_bot.bot.services import Services
+
+    services = Services(Settings(data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=model)
+    services.chat_for(plugin).reply("cached-user", "I love westerns")
+    assert model.prefix is not None
+    services.forget_user("cached-user")
+    assert model.prefix is None

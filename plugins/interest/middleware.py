@@ -69,10 +69,6 @@ def _strip_block(message: BaseMessage) -> BaseMessage:
     return AIMessage(content=message.text.split(f"**{BLOCK_TITLE}**")[0].strip(), id=message.id)
 
 
-def _text(message: BaseMessage) -> str:
-    return message.text
-
-
 class InterestMiddleware(AgentMiddleware):
     """Captures interests from every human turn and injects ranked recommendations into the reply."""
 
@@ -98,7 +94,7 @@ class InterestMiddleware(AgentMiddleware):
         if human.id and previous.get("message_id") == human.id:
             return None  # this human message was handled already (retry or resumed run)
         user_id = _user_id(runtime)
-        text = _text(human)
+        text = human.text
         before = self.plugin.interest_fingerprint(user_id)
         signals = self.plugin.observe(user_id, text)
         changed = self.plugin.interest_fingerprint(user_id) != before
@@ -168,7 +164,7 @@ class InterestMiddleware(AgentMiddleware):
     def _guard(self, state: dict[str, Any], brief: ReplyBrief) -> ReplyGuard:
         """The turn's guard: titles shown in this thread, the user's own lines and tool results may be repeated."""
         shown = state.get("interest_shown") or []
-        said = [_text(m) for m in state.get("messages", []) if isinstance(m, HumanMessage | ToolMessage)]
+        said = [m.text for m in state.get("messages", []) if isinstance(m, HumanMessage | ToolMessage)]
         allowed = [v for item in shown for v in [item["title"], *title_variants(item["title"])]]
         ids = {self.plugin.catalog.unqualify(item["item_id"]) for item in shown}
         ids |= {item for line in said for item in self.plugin.recommender.link_titles(line)}
@@ -190,7 +186,7 @@ class InterestMiddleware(AgentMiddleware):
         messages = [_strip_block(m) for m in request.messages]
         for i in range(len(messages) - 1, -1, -1):
             if isinstance(messages[i], HumanMessage):
-                messages[i] = HumanMessage(annotate(_text(messages[i]), brief, style), id=messages[i].id)
+                messages[i] = HumanMessage(annotate(messages[i].text, brief, style), id=messages[i].id)
                 break
         shots: list[BaseMessage] = [m for user, reply in examples(style) for m in (HumanMessage(user), AIMessage(reply))]
         guarded = GuardedChatModel(
@@ -223,7 +219,7 @@ class InterestMiddleware(AgentMiddleware):
         if not isinstance(last, AIMessage) or last.tool_calls:
             return None
         recs = [self.plugin.recommendation_from_dict(r) for r in turn["recommendations"]]
-        text = _text(last).rstrip()
+        text = last.text.rstrip()
         going_by = ReplyBrief.from_dict(turn["brief"]).going_by_line()
         block = (f"_{going_by}_\n\n" if going_by else "") + format_block(recs)
         reply = AIMessage(content=f"{text}\n\n{block}".strip(), id=last.id, response_metadata=last.response_metadata)

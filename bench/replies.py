@@ -3,6 +3,10 @@
     python -m bench.replies            # shipped, previous and every candidate model -> bench/results/replies.json
     python -m bench.replies --smoke    # a few conversations (make test)
     python -m bench.replies --audit    # fold the blind auditor's labels into replies.json
+    python -m bench.replies --shipped-only --set seen   # development: every reply on the seen set, printed
+
+Two frozen sets (bench/data/replies/README.md): the headline figures come from "blind", which nobody working on the
+pipeline has read; "seen" was read and tuned against and is reported beside it as `seen_set`.
 
 Scores are computed on the model's own words (the reply before the card block), by a detector written apart from
 the output guard (bench/reply_scoring.py). "Previous" is the landed behaviour this replaces: the old system prompt
@@ -30,7 +34,12 @@ from .common import finish, results_dir, write_result
 from .reply_scoring import ReplyScorer, own_words
 
 DATA = Path(__file__).parent / "data" / "replies"
-FROZEN = "2e944417368d1cdb48a81833202edd5202c8b5978aeea836ca73713781ae2b84"
+# Frozen sets by name: "blind" was committed unread before the pipeline was tuned and gives the headline figures;
+# "seen" (the first blind set) was run and read, then tuned against, and is reported beside it.
+SETS: dict[str, tuple[str, str]] = {
+    "blind": ("blind2.jsonl", "70647adf7ec45abe92306cfec2a4d5aeab4169ffdd74f311a4b3fa01dd5eb4ee"),
+    "seen": ("conversations.jsonl", "2e944417368d1cdb48a81833202edd5202c8b5978aeea836ca73713781ae2b84"),
+}
 AUDIT_SAMPLE = "replies_audit_sample.jsonl"
 AUDIT_LABELS = DATA / "audit_labels.jsonl"
 SMOKE_CONVERSATIONS = 3
@@ -74,12 +83,13 @@ class ReplyRecord:
     scores: dict[str, bool] = field(default_factory=dict)
 
 
-def load_conversations(path: Path | None = None) -> list[Conversation]:
-    """The frozen conversations (refuses a file whose hash changed), or another file of the same form (a dev set)."""
-    raw = (path or DATA / "conversations.jsonl").read_bytes()
+def load_conversations(name: str = "blind", path: Path | None = None) -> list[Conversation]:
+    """A frozen set by name (refuses a file whose hash changed), or another file of the same form (a dev set)."""
+    file, frozen = SETS[name]
+    raw = (path or DATA / file).read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    if path is None and digest != FROZEN:
-        raise ValueError(f"conversations.jsonl changed since it was frozen (sha256 {digest}, frozen {FROZEN})")
+    if path is None and digest != frozen:
+        raise ValueError(f"{file} changed since it was frozen (sha256 {digest}, frozen {frozen})")
     out = []
     for row in map(json.loads, raw.decode("utf-8").splitlines()):
         out.append(Conversation(row["conversation"], [Turn(t["user"], bool(t["taste"]), list(t["about"])) for t in row["turns"]]))
@@ -281,6 +291,7 @@ def main() -> None:
     parser.add_argument("--audit", action="store_true", help="fold the blind auditor's labels into replies.json")
     parser.add_argument("--limit", type=int, default=0, help="only the first N conversations")
     parser.add_argument("--dev", type=Path, help="score a development set of the same form instead (printed, not written)")
+    parser.add_argument("--set", choices=sorted(SETS), default="blind", help="the frozen set for --shipped-only runs")
     parser.add_argument("--shipped-only", action="store_true", help="only the shipped system (for development runs)")
     parser.add_argument(
         "--candidates", type=int, metavar="N", help="run only the candidate models, on the first N conversations, into replies.json"
@@ -302,9 +313,10 @@ def main() -> None:
 
     from .datadir import fresh_data_dir
 
-    conversations = load_conversations(args.dev)
+    conversations = load_conversations(args.set, args.dev)
     if args.smoke:
-        conversations = conversations[:SMOKE_CONVERSATIONS]
+        # the smoke run (make test) stays on the seen set, so tests never print the blind set's replies
+        conversations = load_conversations("seen")[:SMOKE_CONVERSATIONS]
     elif args.limit:
         conversations = conversations[: args.limit]
     data_dir = fresh_data_dir("ibot-replies-")
@@ -312,7 +324,8 @@ def main() -> None:
     plugin = InterestPlugin.open(config=settings.plugin_config())
     scorer = ReplyScorer.for_catalog(plugin)
     model = load_chat_model(settings)
-    result: dict[str, Any] = {"model": model.model_name, "conversations": len(conversations), "test_sha256": FROZEN}
+    set_name = "seen" if args.smoke else args.set
+    result: dict[str, Any] = {"model": model.model_name, "conversations": len(conversations), "set": set_name, "test_sha256": SETS[set_name][1]}
 
     shipped = run_conversations(conversations, *shipped_replier(settings, plugin, model), tag="shipped")
     result |= score(shipped, conversations, scorer)
@@ -337,6 +350,9 @@ def main() -> None:
             result["models"][name] = score(records, conversations, scorer) | {"reply_style": "short", "examples": _examples(records, 3)}
             del candidate
         result["auditor_invented_rate"] = auditor_rate(sample, AUDIT_LABELS)
+        seen = load_conversations("seen")
+        result["seen_set"] = score(run_conversations(seen, *shipped_replier(settings, plugin, model), tag="seen"), seen, scorer)
+        result["seen_set"] |= {"conversations": len(seen), "test_sha256": SETS["seen"][1]}
     else:
         result["auditor_invented_rate"] = None
     plugin.close()

@@ -167,11 +167,13 @@ class InterestMiddleware(AgentMiddleware):
         said = [m.text for m in state.get("messages", []) if isinstance(m, HumanMessage | ToolMessage)]
         allowed = [v for item in shown for v in [item["title"], *title_variants(item["title"])]]
         ids = {self.plugin.catalog.unqualify(item["item_id"]) for item in shown}
-        ids |= {item for line in said for item in self.plugin.recommender.link_titles(line)}
+        recommender = self.plugin.recommender
+        ids |= {item for line in said for item in [*recommender.link_titles(line), *recommender.mentioned_titles(line)]}
+        # The reply is checked strictly: any catalog title it contains, in any case, must have been shown or typed.
         return ReplyGuard(
             allowed_text=[*allowed, *said],
             allowed_ids=ids,
-            link=self.plugin.recommender.link_titles,
+            link=lambda sentence: [*recommender.link_titles(sentence), *recommender.mentioned_titles(sentence)],
             vocabulary=[*brief.vocabulary(), *self.plugin.classifier.categories],
         )
 

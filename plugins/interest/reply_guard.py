@@ -104,7 +104,8 @@ class ReplyGuard:
     # Text whose titles and names may be repeated: the cards shown in this conversation and the user's own lines.
     allowed_text: Sequence[str] = ()
     # Catalog item ids the reply may name (cards shown so far, titles the user typed), and a linker that finds
-    # catalog titles in a sentence; without one only quoted, dated, listed and name-like spans are checked.
+    # catalog titles in a sentence (in any case: TitleIndex.mentions); without one only quoted, dated, listed and
+    # name-like spans are checked.
     allowed_ids: Iterable[str] = ()
     link: Link | None = None
     # Capitalised words that are not names: the catalog's categories, the user's tastes as read.
@@ -118,16 +119,21 @@ class ReplyGuard:
         self._ids = set(self.allowed_ids)
         self._vocab = {fold(v) for v in self.vocabulary} | {w for v in self.vocabulary for w in fold(v).split()}
 
-    def _is_allowed(self, span: str) -> bool:
+    def _was_shown(self, span: str) -> bool:
+        """The span is part of a card title shown or of the user's own lines."""
         folded = fold(span)
-        return not folded or folded in self._vocab or re.search(rf"(?:^|\s){re.escape(folded)}(?:\s|$)", self._allowed) is not None
+        return not folded or re.search(rf"(?:^|\s){re.escape(folded)}(?:\s|$)", self._allowed) is not None
+
+    def _is_allowed(self, span: str) -> bool:
+        return fold(span) in self._vocab or self._was_shown(span)
 
     def problem(self, sentence: str) -> str | None:
         """Why this sentence must not be shown ("list", "invented title", "name"), or None when it may."""
         if _LIST_LINE.match(sentence) or _INLINE_ITEM.search(sentence) or sentence.count(";") >= 2:
             return "list"
         for match in _QUOTED.finditer(sentence):
-            if not self._is_allowed(next(g for g in match.groups() if g)):
+            # Quotes mark a title: a quoted genre ("Fantasy") reads as one too, so it must have been shown or typed.
+            if not self._was_shown(next(g for g in match.groups() if g)):
                 return "invented title"
         for match in _DATED.finditer(sentence):
             if not self._is_allowed(title_before(match.group(1))):

@@ -110,6 +110,21 @@ class TitleIndex:
                 out.append(item)
         return out
 
+    def mentions(self, text: str) -> list[str]:
+        """Item ids of every title of two or more words the text contains in any case ("to live"), without the
+        evidence `link` asks of a user's line: what a reply must not name unless it was shown or typed."""
+        words = _fold(text).split()
+        out: list[str] = []
+        for n in range(min(self._max_words, len(words)), 1, -1):
+            for i in range(len(words) - n + 1):
+                variant = " ".join(words[i : i + n])
+                if variant.split()[0] in _ARTICLES and n == 2:
+                    continue  # "the game": an article and one word is a phrase, not a title, unless written as one
+                for row in self._by_variant.get(variant, ()):
+                    if self._ids[row] not in out:
+                        out.append(self._ids[row])
+        return out
+
     @staticmethod
     def _cued(words: list[str], i: int, n: int) -> bool:
         """A viewing or taste word within four words of the mention."""

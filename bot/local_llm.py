@@ -92,8 +92,14 @@ class LocalChatModel(BaseChatModel):
         return self
 
     def _inputs(self, messages: list[BaseMessage]) -> Any:
+        # A final assistant message is the start of the reply: the model continues it rather than answering it.
+        opened = bool(messages) and isinstance(messages[-1], AIMessage)
         return self.tokenizer.apply_chat_template(
-            to_chat_template(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+            to_chat_template(messages),
+            add_generation_prompt=not opened,
+            continue_final_message=opened,
+            return_tensors="pt",
+            return_dict=True,
         ).to(self.hf_model.device)
 
     def _generate_kwargs(self, inputs: Any) -> dict[str, Any]:

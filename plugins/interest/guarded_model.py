@@ -12,7 +12,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel, agenerate_from_stream, generate_from_stream
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.tools import BaseTool
@@ -50,6 +50,11 @@ class _Filter:
             out += [ChatGenerationChunk(message=AIMessageChunk(content=piece)) for piece in self.stream.feed(text)]
         return out
 
+    def prime(self, opening: str) -> list[ChatGenerationChunk]:
+        """Start the reply with words the model is asked to continue (they pass the guard like its own)."""
+        self.raw += opening
+        return [ChatGenerationChunk(message=AIMessageChunk(content=piece)) for piece in self.stream.feed(opening)]
+
     def finish(self) -> list[ChatGenerationChunk]:
         """The rest of the reply, the fallback if nothing passed, and what the guard did (in response_metadata)."""
         out = [ChatGenerationChunk(message=AIMessageChunk(content=piece)) for piece in self.stream.finish(self.finished_naturally)]
@@ -70,6 +75,9 @@ class GuardedChatModel(BaseChatModel):
     guard: ReplyGuard
     max_sentences: int = 2
     fallback: str = "Here are a few picks you might enjoy."
+    # The reply's first words, given to the inner model as the start of its message to continue (a backend that
+    # continues a final assistant message, such as LocalChatModel); empty for none.
+    opening: str = ""
     bound_tools: Sequence[Any] = ()
     tool_kwargs: dict[str, Any] = {}
 
@@ -87,6 +95,12 @@ class GuardedChatModel(BaseChatModel):
     def _filter(self) -> _Filter:
         return _Filter(self.guard, self.max_sentences, self.fallback)
 
+    def _primed(self, messages: list[BaseMessage], filt: _Filter) -> tuple[list[BaseMessage], list[ChatGenerationChunk]]:
+        """The messages with the opening as an unfinished assistant message, and what the opening releases."""
+        if not self.opening:
+            return messages, []
+        return [*messages, AIMessage(content=self.opening)], filt.prime(self.opening)
+
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -96,6 +110,8 @@ class GuardedChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         """Stream guarded sentences; stop the inner model once the reply is complete or starts to loop."""
         filt = self._filter()
+        messages, released = self._primed(messages, filt)
+        yield from released
         inner = self._runnable().stream(messages, _INNER_CONFIG, stop=stop, **kwargs)
         try:
             for chunk in inner:
@@ -122,6 +138,9 @@ class GuardedChatModel(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         """Async variant of _stream."""
         filt = self._filter()
+        messages, released = self._primed(messages, filt)
+        for out in released:
+            yield out
         inner = self._runnable().astream(messages, _INNER_CONFIG, stop=stop, **kwargs)
         try:
             async for chunk in inner:

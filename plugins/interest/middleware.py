@@ -17,11 +17,25 @@ from typing_extensions import NotRequired
 from .guarded_model import GuardedChatModel
 from .intent import asks_for_recommendations, opts_out
 from .reply_guard import ReplyGuard
-from .reply_prompt import MAX_SENTENCES, Card, ReplyBrief, ReplyStyle, annotate, examples, system_prompt, unlabelled_terms
+from .reply_prompt import (
+    MAX_SENTENCES,
+    Card,
+    ReplyBrief,
+    ReplyStyle,
+    annotate,
+    examples,
+    said_as,
+    system_prompt,
+    title_as_said,
+    unlabelled_terms,
+)
 from .titles import title_variants
 
 Policy = Literal["every_turn", "on_change", "on_request"]
 BLOCK_TITLE = "Recommended for you"
+# A category read without the user's own word for it is said back by name only when the reading is this sure
+# ("Anything with John Wayne" -> westerns); weaker guesses ("help me find a movie" -> Children's) are not voiced.
+SURE_PREFERENCE = 0.9
 
 
 @dataclass
@@ -125,18 +139,24 @@ class InterestMiddleware(AgentMiddleware):
         """What the model is told this turn: the reading of the message, the profile, the cards."""
         likes: list[str] = []
         dislikes: list[str] = []
+        said: dict[bool, dict[str, str]] = {True: {}, False: {}}  # polarity -> {name: the user's words for it}
         for signal in signals:
             name = self._signal_name(signal)
-            if name and signal.polarity > 0 and name not in likes:
-                likes.append(name)
-            elif name and signal.polarity < 0 and name not in dislikes:
-                dislikes.append(name)
+            if not name or signal.polarity == 0:
+                continue
+            (likes if signal.polarity > 0 else dislikes).append(name)
+            sure = signal.preference >= SURE_PREFERENCE
+            words = title_as_said(name) if signal.item_id else said_as(name, signal.text or text, sure)
+            if words and name not in said[signal.polarity > 0]:
+                said[signal.polarity > 0][name] = words
         known_likes, known_dislikes = self.plugin.top_interests(user_id)
         unlabelled = unlabelled_terms(text, self.plugin.classifier.categories)
         going_by = [c for signal in signals if signal.polarity > 0 and signal.item_id is None for c in [signal.top_category] if c]
         return ReplyBrief(
-            likes=tuple(likes),
-            dislikes=tuple(dislikes),
+            likes=tuple(dict.fromkeys(likes)),
+            dislikes=tuple(dict.fromkeys(dislikes)),
+            said_likes=tuple(dict.fromkeys(said[True].values())),
+            said_dislikes=tuple(dict.fromkeys(said[False].values())),
             known_likes=tuple(known_likes),
             known_dislikes=tuple(known_dislikes),
             cards=tuple(Card(rec.title, tuple(rec.categories)) for rec in recs),
@@ -196,6 +216,8 @@ class InterestMiddleware(AgentMiddleware):
             guard=self._guard(dict(request.state), brief),
             max_sentences=MAX_SENTENCES[style],
             fallback=brief.fallback(),
+            # A tiny model is started on the user's own words for their taste, so its reply answers them.
+            opening=brief.opening() if style == "short" else "",
         )
         return request.override(
             model=guarded,

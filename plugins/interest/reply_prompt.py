@@ -34,11 +34,11 @@ _FREE_RULES = (
 # Worked examples for the short style: a like, a dislike, no taste, a taste the catalog has no label for.
 _SHOTS: tuple[tuple[str, str], ...] = (
     ("[Noted: likes Sci-Fi] I really dig space adventures", "Space adventures it is! The sci-fi picks below should suit you."),
-    ("[Noted: dislikes Horror] anything too gory is not my thing", "Got it, nothing too gory. The picks below steer clear of horror."),
+    ("[Noted: dislikes Horror] anything too gory is not my thing", "Nothing gory, got it. The picks below steer clear of horror."),
     ("[Noted: nothing new] thanks a lot", "You're welcome! Tell me what else you like and I'll find more."),
     (
         "[Noted: likes Crime; no 'caper' label, going by Crime] got any caper movies?",
-        "I don't have capers tagged, so I went by crime films for you.",
+        "Caper films are fun! I don't have capers tagged, so I went by crime films for you.",
     ),
 )
 # Everyday words for the catalog's genres, so "scary movies" is not reported as a label the catalog lacks.
@@ -54,6 +54,30 @@ _GENRE_WORDS = {
     "very", "too", "just", "also", "recommend", "suggest", "want", "need", "love", "hate", "more", "less", "own",
     "your", "you", "our", "their", "his", "her", "this", "that", "what", "which", "those", "these", "other", "same",
 }
+# How people name each catalog genre in chat, and the plain phrase a reply uses when they named it some other way.
+# The reply opens with the user's own word for the taste ("Space adventures", "No gore"), so it answers them.
+_TASTE_WORDS: dict[str, tuple[str, str]] = {
+    "Action": (r"action|explosions?|car chases?|fight(?:s|ing)?|martial arts|kung fu", "action"),
+    "Adventure": (r"adventures?|treasure|quests?|indiana jones", "adventures"),
+    "Animation": (r"animat(?:ed|ion)|cartoons?|anime|pixar|disney", "animation"),
+    "Children's": (r"kids?|children'?s?|famil(?:y|ies)|little ones|grandkids?|grandson|granddaughter", "family films"),
+    "Comedy": (r"comed(?:y|ies)|funny|laughs?|hilarious|silly|daft|romcoms?|rom-coms?", "comedies"),
+    "Crime": (r"crime|gangsters?|mob|mafia|heists?|detectives?|cops?", "crime films"),
+    "Documentary": (r"documentar(?:y|ies)|docs?|nature films?|true stor(?:y|ies)|real events", "documentaries"),
+    "Drama": (r"dramas?|tear-?jerkers?|serious|emotional|moving", "dramas"),
+    "Fantasy": (r"fantasy|magic|wizards?|dragons?|fairy tales?", "fantasy"),
+    "Film-Noir": (r"film noir|noir", "film noir"),
+    "Horror": (r"horror|scary|scares?|gor(?:e|y|ier)|slashers?|zombies?|ghosts?|creepy|spooky", "horror"),
+    "Musical": (r"musicals?|singing|song and dance|dancing", "musicals"),
+    "Mystery": (r"myster(?:y|ies)|whodunn?its?|puzzles?", "mysteries"),
+    "Romance": (r"romance|romantic|romcoms?|rom-coms?|love stor(?:y|ies)", "romance"),
+    "Sci-Fi": (r"sci-?fi|sci fi|science fiction|space|aliens?|robots?|time travel|future", "sci-fi"),
+    "Thriller": (r"thrillers?|suspense(?:ful)?|tense|edge of (?:my|your) seat", "thrillers"),
+    "War": (r"war|battles?|soldiers?|wwii|ww2", "war films"),
+    "Western": (r"westerns?|cowboys?|wild west", "westerns"),
+}
+# Words above that describe rather than name: a reply opens "Something scary" / "Nothing gory", not "Scary".
+_DESCRIBING = {"funny", "hilarious", "silly", "daft", "romantic", "serious", "emotional", "moving", "tense", "scary", "gory", "gorier", "creepy", "spooky", "suspenseful", "animated"}
 _ASKED_TERM = re.compile(r"\b([a-z][a-z'-]{2,}(?:\s+[a-z][a-z'-]{2,})?)\s+(?:movies?|films?|flicks?|ones|stuff|pictures)\b", re.I)
 
 
@@ -84,6 +108,21 @@ def unlabelled_terms(text: str, categories: Iterable[str]) -> list[str]:
     return out
 
 
+def said_as(category: str, text: str, sure: bool = False) -> str | None:
+    """The user's own word for a category they named ("space" for Sci-Fi); the category's plain name when the
+    reading is `sure` but the words are not in the list above; None otherwise (a guess is not said back)."""
+    pattern, plain = _TASTE_WORDS.get(category, ("", clean_field(category, 30).lower()))
+    match = re.search(rf"\b(?:{pattern})\b", text, re.I) if pattern else None
+    return match.group(0).lower() if match else plain if sure else None
+
+
+def title_as_said(title: str) -> str:
+    """A catalog title as people say it: without its year, "Usual Suspects, The" as "The Usual Suspects"."""
+    bare = re.sub(r"\s*\(\d{4}\)\s*$", "", title.strip())
+    moved = re.match(r"^(.*),\s*(The|A|An)$", bare)
+    return clean_field(f"{moved.group(2)} {moved.group(1)}" if moved else bare, 60)
+
+
 @dataclass(frozen=True)
 class Card:
     """One recommendation card as the model may talk about it."""
@@ -111,6 +150,9 @@ class ReplyBrief:
     unlabelled: tuple[str, ...] = ()
     going_by: tuple[str, ...] = ()
     new_user: bool = False
+    # This turn's likes and dislikes in the user's own words ("space", "The Shining"), for the reply's opening.
+    said_likes: tuple[str, ...] = ()
+    said_dislikes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (kept in the agent's checkpointed state)."""
@@ -156,9 +198,29 @@ class ReplyBrief:
             return "Here are a few picks you might enjoy."
         return "Tell me a film or a genre you enjoy and I'll find more like it."
 
+    def opening(self) -> str:
+        """The first words of a short reply, in the user's words (the model writes the rest): "Westerns", "No gore"."""
+        if self.unlabelled:
+            return _capital(clean_field(self.unlabelled[0], 30)) + " films"
+        if self.said_likes:
+            return _framed(self.said_likes[:2], "Something", "")
+        if self.said_dislikes:
+            return _framed(self.said_dislikes[:2], "Nothing", "No")
+        return ""
+
     def vocabulary(self) -> list[str]:
         """Words the reply may capitalise without naming anything: the tastes and categories in play."""
         return [*self.likes, *self.dislikes, *self.known_likes, *self.known_dislikes, *self.going_by, *(c for card in self.cards for c in card.categories)]
+
+
+def _framed(words: Sequence[str], describing: str, naming: str) -> str:
+    """ "Something scary", "Nothing gory", "Westerns and space", "No horror": the opening for these words."""
+    frame = describing if words[0].lower() in _DESCRIBING else naming
+    return _capital(f"{frame} {_join(words)}".strip())
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _join(items: Sequence[str]) -> str:

@@ -111,10 +111,16 @@ class TitleIndex:
         return out
 
     def mentions(self, text: str) -> list[str]:
-        """Item ids of every title of two or more words the text contains in any case ("to live"), without the
-        evidence `link` asks of a user's line: what a reply must not name unless it was shown or typed."""
+        """Item ids of every title of two or more words the text contains in any case ("to live") and of one-word
+        titles written capitalised, without the evidence `link` asks of a user's line: what a reply must not name
+        unless it was shown or typed."""
         words = _fold(text).split()
         out: list[str] = []
+        # One-word titles only where written capitalised past the sentence's first word ("Happy Friday!").
+        for token in re.findall(r"[\w'’-]+", text)[1:]:
+            folded = _fold(token)
+            if token[:1].isupper() and len(folded) >= 4 and " " not in folded:
+                out += [self._ids[row] for row in self._by_variant.get(folded, ()) if self._ids[row] not in out]
         for n in range(min(self._max_words, len(words)), 1, -1):
             for i in range(len(words) - n + 1):
                 variant = " ".join(words[i : i + n])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from bench.reply_scoring import ReplyScorer, own_words
@@ -97,3 +97,11 @@ def test_forget_drops_the_prompt_cache_that_holds_the_last_conversation(plugin, 
     assert model.prefix is not None
     services.forget_user("cached-user")
     assert model.prefix is None
+
+
+def test_the_local_model_continues_a_started_reply(model) -> None:  # noqa: ANN001
+    messages = [SystemMessage("You are a friendly movie assistant."), HumanMessage("I love westerns"), AIMessage("Westerns")]
+    prompt = model.tokenizer.decode(model._inputs(messages)["input_ids"][0])
+    assert prompt.rstrip().endswith("assistant\nWesterns")  # the reply is open, not closed and followed by a new turn
+    continuation = model.invoke(messages).text
+    assert continuation and "<|im" not in continuation

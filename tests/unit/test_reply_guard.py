@@ -7,7 +7,7 @@ from langchain_core.messages import HumanMessage
 
 from interest_bot.plugins.interest.guarded_model import GuardedChatModel
 from interest_bot.plugins.interest.reply_guard import GuardedStream, ReplyGuard, guard_text
-from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, unlabelled_terms
+from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, said_as, title_as_said, unlabelled_terms
 from interest_bot.plugins.interest.titles import TitleIndex
 
 CARDS = ["Unforgiven (1992)", "Tombstone (1993)", "Good, The Bad and The Ugly, The (1966)", "the good the bad and the ugly"]
@@ -148,3 +148,41 @@ def test_a_lowercase_catalog_title_in_a_reply_is_checked_too() -> None:
     out = guard_text("The rest of us will continue to live our lives. Unforgiven is long.", guard, max_sentences=5)
     assert out.kept == ["Unforgiven is long."]
     assert index.mentions("we all want to live") == ["7"] and index.link("we all want to live") == []
+
+
+def test_a_capitalised_one_word_title_in_a_reply_is_checked() -> None:
+    # bench.replies (dev set): "Happy Friday!" names the catalog's Friday (1995), never shown
+    index = TitleIndex(["5", "8"], ["Friday (1995)", "Unforgiven (1992)"])
+    guard = ReplyGuard(allowed_text=["Hey there! Happy Saturday."], allowed_ids={"8"}, link=index.mentions, vocabulary=CATEGORIES)
+    out = guard_text("Happy Friday! Enjoy your weekend. Friday is a good day. Watch Unforgiven tonight.", guard, max_sentences=5)
+    assert out.kept == ["Enjoy your weekend.", "Friday is a good day.", "Watch Unforgiven tonight."]
+
+
+def test_the_opening_is_the_users_own_words_for_their_taste() -> None:
+    assert said_as("Sci-Fi", "im into sci fi, like space stuff") == "sci fi"
+    assert said_as("Horror", "anything too gory is not my thing") == "gory"
+    assert said_as("Children's", "can you help me find a movie") is None  # a guess is not said back
+    assert said_as("Western", "anything with John Wayne", sure=True) == "westerns"
+    assert ReplyBrief(likes=("Sci-Fi",), said_likes=("space",)).opening() == "Space"
+    assert ReplyBrief(dislikes=("Horror",), said_dislikes=("gory",)).opening() == "Nothing gory"
+    assert ReplyBrief(dislikes=("Horror",), said_dislikes=("horror",)).opening() == "No horror"
+    assert ReplyBrief(likes=("Alien (1979)",), said_likes=("Alien", "Blade Runner")).opening() == "Alien and Blade Runner"
+    assert ReplyBrief(likes=("Crime",), unlabelled=("heist",)).opening() == "Heist films"
+    assert ReplyBrief().opening() == ""
+    assert title_as_said("Usual Suspects, The (1995)") == "The Usual Suspects"
+
+
+def test_the_guarded_model_continues_its_opening_and_checks_it_with_the_rest() -> None:
+    seen: list[list[str]] = []
+
+    class Recording(GenericFakeChatModel):
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001, ANN202
+            seen.append([m.type for m in messages])
+            yield from super()._stream(messages, stop, run_manager, **kwargs)
+
+    inner = Recording(messages=iter([" are a fine pick. The cards below are all westerns.", " Uncharted; The Lost; The Last Night."]))
+    model = GuardedChatModel(inner=inner, guard=_guard(), max_sentences=2, opening="Westerns", fallback="Noted.")
+    reply = model.invoke([HumanMessage("I love westerns")])
+    assert reply.text == "Westerns are a fine pick. The cards below are all westerns."
+    assert seen[-1] == ["human", "ai"]  # the opening goes to the inner model as the start of its message
+    assert model.invoke([HumanMessage("I love westerns")]).text == "Noted."  # an opening is no pass for a list

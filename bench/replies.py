@@ -326,6 +326,8 @@ def main() -> None:
     model = load_chat_model(settings)
     set_name = "seen" if args.smoke else args.set
     result: dict[str, Any] = {"model": model.model_name, "conversations": len(conversations), "set": set_name, "test_sha256": SETS[set_name][1]}
+    if args.dev:
+        result |= {"set": str(args.dev), "test_sha256": None}
 
     shipped = run_conversations(conversations, *shipped_replier(settings, plugin, model), tag="shipped")
     result |= score(shipped, conversations, scorer)

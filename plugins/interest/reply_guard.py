@@ -53,7 +53,8 @@ def split_sentences(text: str) -> tuple[list[str], str]:
 
 
 def name_runs(sentence: str) -> list[list[str]]:
-    """Runs of two or more capitalised words not opening a sentence ("James Cameron", "The Last Night")."""
+    """Runs of two or more capitalised words not opening a sentence ("James Cameron", "The Last Night"), or opening
+    it after an article ("The Fire")."""
     tokens = _TOKEN.findall(sentence)
     runs: list[list[str]] = []
     run: list[str] = []
@@ -67,7 +68,9 @@ def name_runs(sentence: str) -> list[list[str]]:
 
     for i, token in enumerate(tokens):
         opens = i == 0 or tokens[i - 1] in {".", "!", "?", ":", "\"", "“"}
-        if token[:1].isupper() and not opens and token.lower() not in _NOT_NAMES:
+        # "The Fire - a classic western": an opening article before a capitalised word starts a title-like run.
+        titled = opens and token in {"The", "A", "An"} and i + 1 < len(tokens) and tokens[i + 1][:1].isupper()
+        if titled or (token[:1].isupper() and not opens and token.lower() not in _NOT_NAMES):
             run.append(token)
         elif run and token.lower() in _CONNECTORS:
             run.append(token)

@@ -186,3 +186,12 @@ def test_the_guarded_model_continues_its_opening_and_checks_it_with_the_rest() -
     assert reply.text == "Westerns are a fine pick. The cards below are all westerns."
     assert seen[-1] == ["human", "ai"]  # the opening goes to the inner model as the start of its message
     assert model.invoke([HumanMessage("I love westerns")]).text == "Noted."  # an opening is no pass for a list
+
+
+def test_a_made_up_the_title_opening_a_sentence_is_a_name() -> None:
+    # the blind auditor's find: "The Fire - A classic western with a dark side." for "the good the bad and the ugly was fire"
+    guard = _guard("but the good the bad and the ugly was fire 🔥")
+    assert guard.problem("The Fire - A classic western with a dark side.") == "name"
+    assert guard.problem("The good, the bad and the ugly is a classic.") is None  # typed by the user
+    assert guard.problem("The West was wild.") == "name"
+    assert guard.problem("The Western picks are below.") is None  # vocabulary, not a title

@@ -293,6 +293,7 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, help="score a development set of the same form instead (printed, not written)")
     parser.add_argument("--set", choices=sorted(SETS), default="blind", help="the frozen set for --shipped-only runs")
     parser.add_argument("--shipped-only", action="store_true", help="only the shipped system (for development runs)")
+    parser.add_argument("--skip-candidates", action="store_true", help="leave the candidate models to a --candidates run")
     parser.add_argument(
         "--candidates", type=int, metavar="N", help="run only the candidate models, on the first N conversations, into replies.json"
     )
@@ -329,23 +330,27 @@ def main() -> None:
     if args.dev:
         result |= {"set": str(args.dev), "test_sha256": None}
 
+    if args.shipped_only or args.dev:
+        shipped = run_conversations(conversations, *shipped_replier(settings, plugin, model), tag="shipped")
+        result |= score(shipped, conversations, scorer)
+        for rec in shipped:
+            print(json.dumps({"user": rec.user, "reply": own_words(rec.reply), "scores": rec.scores, "s": round(rec.seconds, 2)}, ensure_ascii=False))
+        print(json.dumps(result, sort_keys=True))
+        return
+    # The previous behaviour first, then the shipped one, back to back on the same machine state.
+    previous_model = model.model_copy(update={"max_new_tokens": 96, "no_repeat_ngram_size": 0, "prefix": None})
+    previous = run_conversations(conversations, *previous_replier(plugin, previous_model), tag="previous")
     shipped = run_conversations(conversations, *shipped_replier(settings, plugin, model), tag="shipped")
     result |= score(shipped, conversations, scorer)
     result["examples"] = _examples(shipped)
-    if args.shipped_only or args.dev:
-        for rec in shipped:
-            print(json.dumps({"user": rec.user, "reply": own_words(rec.reply), "scores": rec.scores, "s": round(rec.seconds, 2)}, ensure_ascii=False))
-        print(json.dumps({k: v for k, v in result.items() if k != "examples"}, sort_keys=True))
-        return
-    previous_model = model.model_copy(update={"max_new_tokens": 96, "no_repeat_ngram_size": 0, "prefix": None})
-    previous = run_conversations(conversations, *previous_replier(plugin, previous_model), tag="previous")
     result |= {f"previous_{k}": v for k, v in score(previous, conversations, scorer).items()}
     result["previous_examples"] = _examples(previous)
     result["models"] = {model.model_name: {k: result[k] for k in score(shipped, conversations, scorer)} | {"reply_style": settings.resolved_reply_style}}
     if not args.smoke:
         sample = write_audit_sample(shipped, conversations)
         write_result("replies", result | {"auditor_invented_rate": auditor_rate(sample, AUDIT_LABELS), "partial": True})
-        for name, path in candidate_models(settings.models_dir).items():
+        print(f"audit sample written: {sample}", flush=True)
+        for name, path in ({} if args.skip_candidates else candidate_models(settings.models_dir)).items():
             candidate_settings = Settings(data_dir=data_dir, chat_backend=f"hf:{path}", reply_style="short")
             candidate = load_chat_model(candidate_settings)
             records = run_conversations(conversations, *shipped_replier(candidate_settings, plugin, candidate), tag=f"cand-{name}")

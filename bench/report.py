@@ -60,19 +60,25 @@ def _replies(data: dict) -> list[str]:
         return []
     when = data.get("machine", {}).get("when", "?")
     names = list(data.get("models", {}))
-    head = ["measure", f"shipped ({data.get('model')}, guarded)", "previous (same model, unguarded)", *[f"candidate: {n}" for n in names[1:]], "target"]
+    seen = data.get("seen_set") or {}
+    head = [
+        "measure", f"shipped ({data.get('model')}, guarded)", "previous (same model, unguarded)", *[f"candidate: {n}" for n in names[1:]],
+        *(["shipped, on the set it was tuned against"] if seen else []), "target",
+    ]
     out = [
-        f"**Replies (`bench.replies`: {data.get('replies')} replies in {data.get('conversations')} blind-authored conversations, the real agent)** "
-        f"(measured {when}, {data.get('machine', {}).get('cpus', '?')} CPU cores)",
+        f"**Replies (`bench.replies`: {data.get('replies')} replies in {data.get('conversations')} conversations nobody working on the "
+        f"pipeline had read, the real agent)** (measured {when}, {data.get('machine', {}).get('cpus', '?')} CPU cores)",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]
     for label, key, target in REPLY_ROWS:
         cells = [_fmt(data.get(key)), _fmt(data.get(f"previous_{key}"))] + [_fmt(data["models"][n].get(key)) for n in names[1:]]
+        cells += [_fmt(seen.get(key))] if seen else []
         out.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
     audit = data.get("auditor_invented_rate")
-    out.append(f"| blind auditor: sampled replies naming an invented title | {_fmt(audit)} | | " + "| " * (len(names) - 1) + "0 |")
+    blanks = "| " * (len(names) - 1 + (1 if seen else 0))
+    out.append(f"| blind auditor: sampled replies naming an invented title | {_fmt(audit)} | | " + blanks + "0 |")
     subset = data.get("models_subset") or {}
     models = [m for m in subset if m != "conversations"]
     if models:

@@ -96,7 +96,9 @@ class InterestMiddleware(AgentMiddleware):
         self.k = k
         self.policy: Policy = policy
         self.tools = [plugin.recommend_tool()] if tools else []
-        # "short" for tiny local models (worked examples, two sentences); "free" for capable ones. Both are guarded.
+        # "short" for tiny local models (worked examples, two sentences, the reply started with the user's words:
+        # the backend must continue a final assistant message, as LocalChatModel does); "free" for capable ones.
+        # Both are guarded.
         self.reply_style: ReplyStyle = reply_style
 
     # -- once per turn: observe and rank ---------------------------------------------------------

@@ -12,6 +12,7 @@ from .api_models import HealthResponse, error_responses
 from .auth import effective_mode
 from .config import Settings
 from .loopback import LoopbackOnly
+from .methods import UndeclaredMethods
 from .services import Services
 
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Interest capture and explained recommendations for chatbots. All user routes are under /v1.",
     )
     app.state.services = services
+    app.add_middleware(UndeclaredMethods, routes=lambda: app.router.routes)
     loopback_only = effective_mode(settings) == "none"
     if loopback_only:
         app.add_middleware(LoopbackOnly)

@@ -33,6 +33,26 @@ def _spec(data_dir: Path, mode: str) -> dict[str, Any]:
     return TestClient(_app(data_dir, **MODES[mode]), **LOOPBACK).get("/openapi.json").json()
 
 
+def test_undeclared_methods_get_405_even_with_the_ui_mounted(tmp_path: Path) -> None:
+    """Found by the fuzzer: with the UI mounted at `/`, `TRACE /v1/chat` or `POST /healthz` got the UI's 404."""
+    client = TestClient(_app(tmp_path, ui=True), **LOOPBACK)
+    cases = [
+        ("TRACE", "/v1/chat", "POST"),
+        ("PUT", "/v1/observe", "POST"),
+        ("GET", "/v1/users/alice", "DELETE"),
+        ("PATCH", "/v1/users/alice/profile", "GET"),
+        ("POST", "/healthz", "GET"),
+        ("DELETE", "/metrics", "GET"),
+    ]
+    for method, path, allow in cases:
+        r = client.request(method, path)
+        assert r.status_code == 405, (method, path, r.status_code, r.text[:200])
+        assert r.headers["allow"] == allow
+        assert r.json()["detail"]
+    assert client.get("/healthz").json() == {"status": "ok"}  # declared methods still reach their routes
+    assert client.get("/").status_code == 200  # and everything else the UI
+
+
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_every_route_declares_its_response_model_and_error_statuses(tmp_path: Path, mode: str) -> None:
     """Found by the fuzzer: 404 (unknown catalog, item, interest) and 403 (another user's id) were undeclared."""

@@ -39,6 +39,16 @@ USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
 UserId = Annotated[str, Path(pattern=USER_ID_PATTERN, description="user id: 1-128 of A-Z a-z 0-9 _ . @ : -")]
 
 
+# The schema says what `_check_text` enforces: some character that is not whitespace. Only declared, not validated by
+# pydantic: its regex engine's \s is narrower than str.isspace ("\x1e"), and the server's check gives the clearer 422.
+_MESSAGE = Field(
+    min_length=1,
+    json_schema_extra={"pattern": r"\S"},
+    description="not blank; at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)",
+    examples=["I love heist movies but can't stand romcoms"],
+)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,7 +57,7 @@ class ChatRequest(_Strict):
     """One user message for the agent."""
 
     user_id: StrictStr = Field(pattern=USER_ID_PATTERN, description="whose memory to use", examples=["alice"])
-    message: StrictStr = Field(min_length=1, description="at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)")
+    message: StrictStr = _MESSAGE
     catalog: StrictStr | None = Field(default=None, description="an ingested catalog; default: the server's")
     thread: StrictStr = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -56,7 +66,7 @@ class ObserveRequest(_Strict):
     """A message from a bot that brings its own LLM: capture interests only."""
 
     user_id: StrictStr = Field(pattern=USER_ID_PATTERN, examples=["alice"])
-    message: StrictStr = Field(min_length=1, description="at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)")
+    message: StrictStr = _MESSAGE
     catalog: StrictStr | None = None
     # What the bot showed right before this message: a reply such as "seen it" or "not that one" is feedback on these.
     shown: list[StrictStr] | None = Field(default=None, max_length=50)

@@ -3,6 +3,7 @@ found, pinned one test per finding, plus the declarations that make its conforma
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ MODES = {
     "service": {"auth": "service", "api_key": "k" * 32},
     "user": {"auth": "user", "auth_secret": "s" * 40},
 }
+# Blank by Python's str.isspace (what the server checks), including characters JSON Schema's \s does not cover.
+BLANKS = ["\x1e", " \t\n", "\u3000", "\x85", "\x1c\x1d"]
 
 
 def _app(data_dir: Path, ui: bool = False, **settings: Any) -> FastAPI:
@@ -51,6 +54,19 @@ def test_undeclared_methods_get_405_even_with_the_ui_mounted(tmp_path: Path) -> 
         assert r.json()["detail"]
     assert client.get("/healthz").json() == {"status": "ok"}  # declared methods still reach their routes
     assert client.get("/").status_code == 200  # and everything else the UI
+
+
+def test_a_message_the_server_calls_empty_is_invalid_by_its_schema(tmp_path: Path) -> None:
+    """Found by the fuzzer: the schema accepted any non-empty message, the server answered 422 to "\\x1e"."""
+    client = TestClient(_app(tmp_path), **LOOPBACK)
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for model in ("ChatRequest", "ObserveRequest"):
+        pattern = schemas[model]["properties"]["message"]["pattern"]
+        assert all(re.search(pattern, blank) is None for blank in BLANKS), model
+        assert re.search(pattern, "I love westerns")
+    for blank in BLANKS:
+        r = client.post("/v1/observe", json={"user_id": "blank", "message": blank})
+        assert r.status_code == 422 and r.json()["detail"], (blank, r.status_code, r.text)
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
@@ -143,21 +145,32 @@ def _credential_for(mode: str) -> type:
     return Credential
 
 
+class ErrorBodyFailure(Failure):
+    """A 4xx whose body is not JSON, or has no message."""
+
+    kind_title = "4xx body is not JSON with a message"
+
+
+def _has_message(body: Any) -> bool:
+    """True for `{"detail": "<words>"}` or `{"detail": [{"msg": "<words>", ...}, ...]}`."""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return bool(detail.strip())
+    return isinstance(detail, list) and bool(detail) and all(isinstance(d, dict) and str(d.get("msg", "")).strip() for d in detail)
+
+
 def error_bodies_are_json_with_a_message(ctx: Any, response: Any, case: Case) -> bool | None:
     """A 4xx answer is a JSON object whose `detail` says what was wrong (a string, or validation issues with a msg)."""
     if not 400 <= response.status_code < 500:
         return None
     content_type = response.headers.get("content-type", [""])
     content_type = content_type[0] if isinstance(content_type, list) else content_type
-    if not content_type.startswith("application/json"):
-        raise Failure(operation=case.operation.label, title="4xx body is not JSON", message=f"{response.status_code} with {content_type!r}", code="error_not_json")
-    body = response.json()
-    detail = body.get("detail") if isinstance(body, dict) else None
-    ok = (isinstance(detail, str) and detail.strip()) or (
-        isinstance(detail, list) and detail and all(isinstance(d, dict) and str(d.get("msg", "")).strip() for d in detail)
-    )
-    if not ok:
-        raise Failure(operation=case.operation.label, title="4xx body has no message", message=f"{response.status_code}: {response.text[:300]}", code="error_no_message")
+    try:
+        body = response.json() if content_type.startswith("application/json") else None
+    except ValueError:
+        body = None
+    if not _has_message(body):
+        raise ErrorBodyFailure(operation=case.operation.label, message=f"{response.status_code} ({content_type}): {response.text[:300]}")
     return None
 
 
@@ -184,6 +197,20 @@ def _fuzz_test(mode: str) -> Any:
 test_fuzz_auth_none = _fuzz_test("none")
 test_fuzz_auth_service = _fuzz_test("service")
 test_fuzz_auth_user = _fuzz_test("user")
+
+
+def test_the_error_body_check_fails_what_it_should() -> None:
+    """Our check is not vacuous: plain text, JSON without a message and an empty detail fail; FastAPI's shapes pass."""
+    case = SimpleNamespace(operation=SimpleNamespace(label="GET /x"))
+
+    def response(status: int, text: str, content_type: str = "application/json") -> SimpleNamespace:
+        return SimpleNamespace(status_code=status, text=text, headers={"content-type": [content_type]}, json=lambda: json.loads(text))
+
+    for bad in [response(404, "Not Found", "text/plain"), response(400, "{}"), response(422, '{"detail": []}'), response(405, '{"detail": " "}')]:
+        with pytest.raises(ErrorBodyFailure):
+            error_bodies_are_json_with_a_message(None, bad, case)
+    for good in [response(404, '{"detail": "unknown item"}'), response(422, '{"detail": [{"loc": ["body"], "msg": "bad", "type": "x"}]}'), response(200, "ok", "text/plain")]:
+        assert error_bodies_are_json_with_a_message(None, good, case) is None
 
 
 @pytest.mark.parametrize("mode", MODES)

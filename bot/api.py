@@ -15,15 +15,38 @@ from fastapi.exceptions import RequestValidationError
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from interest_bot.memory.interests import UnknownInterestError
+
+from .api_models import (
+    ChatResponse,
+    ExportResponse,
+    FeedbackResponse,
+    ForgetInterestResponse,
+    ForgetResponse,
+    ObserveResponse,
+    ProfileResponse,
+    RecommendationsResponse,
+    error_responses,
+)
 
 log = logging.getLogger(__name__)
 CHAT_RETRY_AFTER_S = 5
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
 UserId = Annotated[str, Path(pattern=USER_ID_PATTERN, description="user id: 1-128 of A-Z a-z 0-9 _ . @ : -")]
+
+
+# The schema says what `_check_text` enforces: some character that is not whitespace. Only declared, not validated by
+# pydantic: its regex engine's \s is narrower than str.isspace ("\x1e"), and the server's check gives the clearer 422.
+_MESSAGE = Field(
+    min_length=1,
+    json_schema_extra={"pattern": r"\S"},
+    description="not blank; at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)",
+    examples=["I love heist movies but can't stand romcoms"],
+)
 
 
 class _Strict(BaseModel):
@@ -33,8 +56,8 @@ class _Strict(BaseModel):
 class ChatRequest(_Strict):
     """One user message for the agent."""
 
-    user_id: StrictStr = Field(pattern=USER_ID_PATTERN, description="whose memory to use")
-    message: StrictStr = Field(min_length=1, description="at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)")
+    user_id: StrictStr = Field(pattern=USER_ID_PATTERN, description="whose memory to use", examples=["alice"])
+    message: StrictStr = _MESSAGE
     catalog: StrictStr | None = Field(default=None, description="an ingested catalog; default: the server's")
     thread: StrictStr = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -42,8 +65,8 @@ class ChatRequest(_Strict):
 class ObserveRequest(_Strict):
     """A message from a bot that brings its own LLM: capture interests only."""
 
-    user_id: StrictStr = Field(pattern=USER_ID_PATTERN)
-    message: StrictStr = Field(min_length=1, description="at most IBOT_MAX_MESSAGE_CHARS characters (413 beyond)")
+    user_id: StrictStr = Field(pattern=USER_ID_PATTERN, examples=["alice"])
+    message: StrictStr = _MESSAGE
     catalog: StrictStr | None = None
     # What the bot showed right before this message: a reply such as "seen it" or "not that one" is feedback on these.
     shown: list[StrictStr] | None = Field(default=None, max_length=50)
@@ -52,17 +75,9 @@ class ObserveRequest(_Strict):
 class FeedbackRequest(_Strict):
     """A reaction to one recommended item: liked true (👍) / false (👎), or null for "seen it" (watched, no rating)."""
 
-    item_id: StrictStr = Field(min_length=1, max_length=200)
+    item_id: StrictStr = Field(min_length=1, max_length=200, examples=["50", "movielens-100k:50"])
     liked: StrictBool | None = None
     catalog: str | None = Field(None, description="the catalog the item belongs to (default: IBOT_CATALOG)")
-
-
-class ChatResponse(BaseModel):
-    """The reply, the recommendations it carries and the signals the turn produced."""
-
-    reply: str
-    recommendations: list[dict[str, Any]]
-    signals: list[dict[str, Any]]
 
 
 def _once(action: Callable[[], object]) -> Callable[[], None]:
@@ -84,10 +99,28 @@ def _check_text(text: str, limit: int) -> str:
     return text
 
 
+def _common_errors(mode: str) -> tuple[int, ...]:
+    """The error statuses any /v1 route may answer in this auth mode."""
+    auth = {"none": (403,), "service": (401,), "user": (401, 403)}[mode]
+    return (400, *auth, 413, 422, 500)
+
+
+def _auth_dependencies(services: Any, mode: str) -> list[Any]:
+    """The /v1 credential check; under service and user it also declares the bearer scheme in the OpenAPI schema."""
+    if mode == "none":
+        return [Depends(services.authorize)]
+    scheme = HTTPBearer(auto_error=False, description="IBOT_API_KEY" if mode == "service" else "a user token (`interest-bot token USER`)")
+
+    def authorize(request: Request, _: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:
+        services.authorize(request)  # reads the header itself: the scheme is here for the schema
+
+    return [Depends(authorize)]
+
+
 def create_api(services: Any) -> APIRouter:
     """The /v1 routes over the services the server composed (plugin, chat, settings, metrics, auth)."""
-    services.check_auth()  # refuse to build an API whose auth mode lacks its key or secret
-    router = APIRouter(prefix="/v1", dependencies=[Depends(services.authorize)])
+    mode = services.check_auth()  # refuse to build an API whose auth mode lacks its key or secret
+    router = APIRouter(prefix="/v1", dependencies=_auth_dependencies(services, mode), responses=error_responses(*_common_errors(mode)))
     limit = services.settings.max_message_chars
     chat_slots = threading.BoundedSemaphore(services.settings.chat_queue)
 
@@ -108,7 +141,7 @@ def create_api(services: Any) -> APIRouter:
     def user(request: Request, user_id: str) -> str:
         return services.resolve_user(request, user_id)
 
-    @router.post("/chat", response_model=ChatResponse, summary="One chat turn through the agent")
+    @router.post("/chat", response_model=ChatResponse, summary="One chat turn through the agent", responses=error_responses(404, 429))
     def chat(body: ChatRequest, request: Request) -> ChatResponse:
         uid = user(request, body.user_id)
         _check_text(body.message, limit)
@@ -121,7 +154,12 @@ def create_api(services: Any) -> APIRouter:
             chat_slots.release()
         return ChatResponse(reply=turn.reply, recommendations=turn.recommendations, signals=turn.signals)
 
-    @router.post("/chat/stream", summary="One chat turn, streamed as NDJSON events (token…, done)")
+    @router.post(
+        "/chat/stream",
+        summary="One chat turn, streamed as NDJSON events (token…, done)",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}, "description": "one JSON event a line"}, **error_responses(404, 429)},
+    )
     def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
         uid = user(request, body.user_id)
         _check_text(body.message, limit)
@@ -155,61 +193,58 @@ def create_api(services: Any) -> APIRouter:
         # Runs after the response, or when the client went away (even before the first byte).
         return StreamingResponse(stream, media_type="application/x-ndjson", background=BackgroundTask(close_then_release))
 
-    @router.post("/observe", summary="Capture interests from a message (no LLM)")
-    def observe(body: ObserveRequest, request: Request) -> dict[str, Any]:
+    @router.post("/observe", summary="Capture interests from a message (no LLM)", responses=error_responses(404))
+    def observe(body: ObserveRequest, request: Request) -> ObserveResponse:
         uid = user(request, body.user_id)
         _check_text(body.message, limit)
         plugin = plugin_for(body.catalog)
         signals = plugin.observe(uid, body.message, shown=body.shown)
-        return {"user_id": uid, "signals": [plugin.signal_to_dict(s) for s in signals], "event_ids": [s.event_id for s in signals if getattr(s, "event_id", None)]}
+        return ObserveResponse(user_id=uid, signals=[plugin.signal_to_dict(s) for s in signals], event_ids=[s.event_id for s in signals if getattr(s, "event_id", None)])
 
     @router.get("/users/{user_id}/profile", summary="What was learned about a user")
-    def profile(user_id: UserId, request: Request) -> dict[str, Any]:
-        return services.plugin.profile_dict(user(request, user_id))
+    def profile(user_id: UserId, request: Request) -> ProfileResponse:
+        return ProfileResponse(**services.plugin.profile_dict(user(request, user_id)))
 
-    @router.get("/users/{user_id}/recommendations", summary="Ranked, explained recommendations")
+    @router.get("/users/{user_id}/recommendations", summary="Ranked, explained recommendations", responses=error_responses(404))
     def recommendations(
         user_id: UserId,
         request: Request,
         k: int = Query(5, ge=1, le=50),
         catalog: str | None = Query(None),
-    ) -> dict[str, Any]:
+    ) -> RecommendationsResponse:
         uid = user(request, user_id)
         plugin = plugin_for(catalog)
         recs = plugin.recommend(uid, k=k)
         plugin.record_impressions(uid, recs)
-        return {"user_id": uid, "recommendations": [r.to_dict() for r in recs], "hint": plugin.cold_start_hint(uid)}
+        return RecommendationsResponse(user_id=uid, recommendations=[r.to_dict() for r in recs], hint=plugin.cold_start_hint(uid))
 
-    @router.post("/users/{user_id}/feedback", summary="👍 / 👎 / seen on an item")
-    def feedback(user_id: UserId, body: FeedbackRequest, request: Request) -> dict[str, Any]:
+    @router.post("/users/{user_id}/feedback", summary="👍 / 👎 / seen on an item", responses=error_responses(404))
+    def feedback(user_id: UserId, body: FeedbackRequest, request: Request) -> FeedbackResponse:
         uid = user(request, user_id)
         try:
             event_ids = plugin_for(body.catalog).feedback(uid, body.item_id, liked=body.liked)
         except KeyError as exc:
             raise HTTPException(404, f"unknown item {body.item_id!r}") from exc
-        return {"user_id": uid, "event_ids": event_ids}
+        return FeedbackResponse(user_id=uid, event_ids=event_ids)
 
     @router.get("/users/{user_id}/export", summary="Everything stored about a user, as JSON")
-    def export(user_id: UserId, request: Request) -> dict[str, Any]:
+    def export(user_id: UserId, request: Request) -> ExportResponse:
         uid = user(request, user_id)
-        data = services.plugin.export(uid)
-        data["conversations"] = services.conversations(uid)
-        return data
+        return ExportResponse(**services.plugin.export(uid), conversations=services.conversations(uid))
 
     @router.delete("/users/{user_id}", summary="Forget a user: memory, counts contribution, conversations")
-    def forget(user_id: UserId, request: Request) -> dict[str, Any]:
+    def forget(user_id: UserId, request: Request) -> ForgetResponse:
         uid = user(request, user_id)
-        threads = services.forget_user(uid)
-        return {"user_id": uid, "forgotten": True, "threads_deleted": threads}
+        return ForgetResponse(user_id=uid, forgotten=True, threads_deleted=services.forget_user(uid))
 
-    @router.delete("/users/{user_id}/interests/{interest}", summary="Forget one interest (a category or an event id)")
-    def forget_interest(user_id: UserId, interest: Annotated[str, Path(min_length=1, max_length=200)], request: Request) -> dict[str, Any]:
+    @router.delete("/users/{user_id}/interests/{interest}", summary="Forget one interest (a category or an event id)", responses=error_responses(404))
+    def forget_interest(user_id: UserId, interest: Annotated[str, Path(min_length=1, max_length=200)], request: Request) -> ForgetInterestResponse:
         uid = user(request, user_id)
         try:
             services.plugin.forget_interest(uid, interest)
         except UnknownInterestError as exc:
             raise HTTPException(404, str(exc)) from exc
-        return {"user_id": uid, "forgotten": interest}
+        return ForgetInterestResponse(user_id=uid, forgotten=interest)
 
     return router
 

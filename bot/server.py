@@ -8,9 +8,11 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from .api import create_api, install_error_handlers
+from .api_models import HealthResponse, error_responses
 from .auth import effective_mode
 from .config import Settings
 from .loopback import LoopbackOnly
+from .methods import UndeclaredMethods
 from .services import Services
 
 
@@ -56,18 +58,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Interest capture and explained recommendations for chatbots. All user routes are under /v1.",
     )
     app.state.services = services
-    if effective_mode(settings) == "none":
+    app.add_middleware(UndeclaredMethods, routes=lambda: app.router.routes)
+    loopback_only = effective_mode(settings) == "none"
+    if loopback_only:
         app.add_middleware(LoopbackOnly)
+    ops_errors = error_responses(403) if loopback_only else {}
     install_error_handlers(app, services)
     app.include_router(create_api(services))
 
     # Both run on the event loop, not in the worker threads that chats occupy: they answer while chats queue.
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
+    @app.get("/healthz", tags=["ops"], responses=ops_errors)
+    async def healthz() -> HealthResponse:
         """Liveness: the process answers."""
-        return {"status": "ok"}
+        return HealthResponse(status="ok")
 
-    @app.get("/metrics", tags=["ops"])
+    # A bare Response class: the 200 is declared as text/plain, while the errors stay JSON in the schema.
+    text = {200: {"description": "the text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response, responses={**text, **ops_errors})
     async def metrics() -> Response:
         """Prometheus metrics."""
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")

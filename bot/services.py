@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from .auth import AuthConfigError, TokenError, TokenExpiredError, bearer_token, check_auth_settings, effective_mode, verify_token
+from .auth import AuthConfigError, TokenError, TokenExpiredError, bearer_token, check_auth_settings, effective_mode, issued_before, token_claims
 from .config import Settings
 from .local_llm import LocalChatModel
 from .metrics import Metrics
@@ -154,11 +154,15 @@ class Services:
         if not credential:
             raise HTTPException(401, "missing bearer token: send `Authorization: Bearer <user token>`", headers=challenge)
         try:
-            request.state.ibot_user = verify_token(self.settings.auth_secret, credential)
+            claims = token_claims(self.settings.auth_secret, credential)
         except TokenExpiredError:
             raise HTTPException(401, "the user token has expired", headers=challenge) from None
         except (TokenError, AuthConfigError):
             raise HTTPException(401, "invalid user token", headers=challenge) from None
+        # Read from the SQL store on every request: a forget on another replica revokes here at once.
+        if issued_before(claims, self.plugin.forgotten_at(claims["sub"])):
+            raise HTTPException(401, "the user was forgotten after this token was issued: get a new token", headers=challenge)
+        request.state.ibot_user = claims["sub"]
 
     def resolve_user(self, request: Request, user_id: str) -> str:
         """The user a request acts for: the caller's id under none/service, and only the token's own id under user."""

@@ -39,6 +39,8 @@ STORAGE_KEY = "interest-bot-identity"
 STREAM_INTERVAL = 0.05  # seconds between streamed re-renders
 EXPORT_DIR = Path(tempfile.gettempdir()) / "interest-bot-exports"
 EXPORT_TTL = 600  # seconds an export file is kept on disk
+# The UI takes no files, but Gradio's upload route is always there: cap what anyone can store through it.
+MAX_UPLOAD_BYTES = 1024 * 1024
 
 STARTERS = {
     "movies": ["I love sci-fi", "Something funny, please", "Thrillers yes, horror no", "A classic from the 70s"],
@@ -349,7 +351,13 @@ def build_ui(
 def launch_options(auth: Any = None) -> dict[str, Any]:
     """What `mount_gradio_app` / `launch` need besides the Blocks (Gradio 6 takes CSS and head there)."""
     pairs = identity.parse_auth(auth) if isinstance(auth, str) else auth
-    options: dict[str, Any] = {"css": CSS, "head": HEAD, "footer_links": [], "theme": gr.themes.Soft(primary_hue="indigo")}
+    options: dict[str, Any] = {
+        "css": CSS,
+        "head": HEAD,
+        "footer_links": [],
+        "theme": gr.themes.Soft(primary_hue="indigo"),
+        "max_file_size": MAX_UPLOAD_BYTES,
+    }
     if pairs:
         options["auth"] = pairs
         options["auth_message"] = "Sign in to interest-bot."

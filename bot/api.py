@@ -255,7 +255,7 @@ def body_limit(max_message_chars: int) -> int:
 
 
 class BodyLimitMiddleware:
-    """413 for a /v1 request body over the limit, by Content-Length or while it streams in (never buffered whole)."""
+    """413 for a request body under `prefix` over the limit, by Content-Length or while it streams in (never buffered whole)."""
 
     def __init__(self, app: Any, limit: int, prefix: str = "/v1") -> None:
         self.app, self.limit, self.prefix = app, limit, prefix
@@ -271,17 +271,36 @@ class BodyLimitMiddleware:
             await (too_big if length.isdigit() else JSONResponse({"detail": "bad Content-Length"}, status_code=400))(scope, receive, send)
             return
         seen = 0
+        refused = started = False
 
         async def limited_receive() -> dict:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:  # a chunked body with no Content-Length: stop reading it
-                    raise HTTPException(413, f"request body is larger than {self.limit} bytes")
+                if seen > self.limit:  # a chunked body with no Content-Length: stop reading it and answer here
+                    refused = True
+                    if not started:
+                        await too_big(scope, receive, send)
+                    return {"type": "http.disconnect"}  # the app stops reading as if the client had left
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: dict) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer: whatever the app makes of the cut-off body is dropped
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            # Raising inside receive would reach the app wrapped in task groups (a 500); an app that fails on the
+            # cut-off body after the 413 went out has nothing left to tell the client.
+            if not refused:
+                raise
 
 
 def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -16,9 +16,15 @@
       token = issue_token(secret, "alice", ttl=3600)   # send as `Authorization: Bearer <token>`
 
 Token format: `ibt1.<payload>.<signature>`, both parts base64url without padding; the
-payload is JSON `{"sub": user_id, "iat": issued, "exp": expires}` (seconds since the epoch);
-the signature is HMAC-SHA256 over `ibt1.<payload>` with a key derived from the secret (so
-the secret itself is never used directly as a MAC key for anything else).
+payload is JSON `{"sub": user_id, "iat": issued, "exp": expires, "ep": epoch}` (`iat`, `exp`
+in seconds since the epoch; `ep` the issue time in milliseconds); the signature is HMAC-SHA256
+over `ibt1.<payload>` with a key derived from the secret (so the secret itself is never used
+directly as a MAC key for anything else).
+
+Revocation: forgetting a user (`DELETE /v1/users/{id}`, "Forget me", `interest-bot memory forget`)
+stores when it happened (memory/forget_log.py); a token whose `ep` is at or before that moment no
+longer proves the user (401), one issued afterwards does. Issuers need to know nothing about it.
+A token without `ep` (issued before this claim existed) counts from the start of its `iat` second.
 """
 
 from __future__ import annotations
@@ -60,6 +66,10 @@ class TokenExpiredError(TokenError):
     """A user token whose expiry has passed."""
 
 
+class TokenRevokedError(TokenError):
+    """A user token issued before its user was forgotten."""
+
+
 # -- tokens ------------------------------------------------------------------------------------------------
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -96,8 +106,10 @@ def issue_token(secret: str | bytes, user_id: str, ttl: float | int | timedelta 
     """A signed token that proves `user_id` until `now + ttl` (seconds, or a timedelta)."""
     validate_user_id(user_id)
     key = _key(secret)
-    issued = int(time.time() if now is None else now)
-    payload = _b64(json.dumps({"sub": user_id, "iat": issued, "exp": issued + _ttl_seconds(ttl)}, separators=(",", ":")).encode())
+    moment = time.time() if now is None else now
+    issued = int(moment)
+    claims = {"sub": user_id, "iat": issued, "exp": issued + _ttl_seconds(ttl), "ep": int(moment * 1000)}
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{TOKEN_VERSION}.{payload}"
     return f"{signing_input}.{_sign(key, signing_input)}"
 
@@ -126,6 +138,19 @@ def token_claims(secret: str | bytes, token: str, *, now: float | None = None) -
     if (time.time() if now is None else now) >= claims["exp"]:
         raise TokenExpiredError("token has expired")
     return claims
+
+
+def issued_before(claims: dict[str, Any], forgotten_at: float | None) -> bool:
+    """True when a token with these claims was issued at or before the user's last forget (it is then revoked)."""
+    if forgotten_at is None:
+        return False
+    epoch = claims.get("ep")
+    if isinstance(epoch, int) and not isinstance(epoch, bool):
+        return epoch / 1000 <= forgotten_at
+    issued = claims.get("iat")
+    if isinstance(issued, bool) or not isinstance(issued, (int, float)):
+        return True  # nothing shows it was issued after the forget: refuse it
+    return issued <= forgotten_at  # whole seconds: a token of the forget's own second is refused too
 
 
 def verify_token(secret: str | bytes, token: str, *, now: float | None = None) -> str:

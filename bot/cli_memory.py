@@ -45,6 +45,7 @@ def _fail(msg: str, code: int = 1) -> None:
 def _memory() -> Iterator[InterestMemory]:
     """Open the interest memory the running configuration points at, with clear errors."""
     from interest_bot.memory.counts import CountStore
+    from interest_bot.memory.forget_log import ForgetLog
 
     data_dir, chroma_url, sql_url, store_text = _settings()
     try:
@@ -58,14 +59,17 @@ def _memory() -> Iterator[InterestMemory]:
         outbox = embedded_outbox(data_dir, chroma_url)
     except ChromaDataError as exc:
         _fail(str(exc), 2)
-    counts = CountStore.open(sql_url or Path(data_dir) / "counts.sqlite")
+    location = sql_url or Path(data_dir) / "counts.sqlite"
+    counts = CountStore.open(location)
+    forget_log = ForgetLog.open(location)  # a forget here revokes the user's tokens and browser identity too
     # Embedded: this process holds the data dir, so it is the only writer and replays a crashed server's outbox.
-    mem = InterestMemory(client, counts, store_text=store_text, shared=bool(chroma_url), outbox=outbox)
+    mem = InterestMemory(client, counts, store_text=store_text, shared=bool(chroma_url), outbox=outbox, forget_log=forget_log)
     try:
         yield mem
     finally:
         mem.close()
         counts.close()
+        forget_log.close()
 
 
 def _uid(user: str) -> str:

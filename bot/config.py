@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     ui_public: bool = False
     ui_turns_per_minute: int = Field(default=20, ge=1)
     serve_ui: bool = True
+    # /metrics and the API docs (/docs, /redoc, /openapi.json) follow the auth mode: under service and user they take
+    # the bearer key IBOT_API_KEY (a user's token does not open them). These open them to anyone, on purpose.
+    metrics_public: bool = False
+    docs_public: bool = False
 
     @field_validator("chat_backend")
     @classmethod

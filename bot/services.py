@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from .auth import AuthConfigError, TokenError, TokenExpiredError, bearer_token, check_auth_settings, effective_mode, verify_token
+from .auth import AuthConfigError, TokenError, TokenExpiredError, bearer_token, check_auth_settings, effective_mode, issued_before, token_claims
 from .config import Settings
 from .local_llm import LocalChatModel
 from .metrics import Metrics
@@ -144,21 +144,37 @@ class Services:
         credential = bearer_token(request.headers.get("authorization"))
         challenge = {"WWW-Authenticate": "Bearer"}
         if mode == "service":
-            key = self.settings.api_key
-            if not key:  # check_auth refuses this at start; never serve open by accident
+            if not self.settings.api_key:  # check_auth refuses this at start; never serve open by accident
                 raise HTTPException(503, "the server has no API key configured (IBOT_API_KEY)")
-            given = hashlib.sha256(credential.encode("utf-8", "surrogateescape")).digest()
-            if not credential or not hmac.compare_digest(given, hashlib.sha256(key.encode()).digest()):
+            if not self.is_api_key(credential):
                 raise HTTPException(401, "missing or wrong bearer key", headers=challenge)
             return
         if not credential:
             raise HTTPException(401, "missing bearer token: send `Authorization: Bearer <user token>`", headers=challenge)
         try:
-            request.state.ibot_user = verify_token(self.settings.auth_secret, credential)
+            claims = token_claims(self.settings.auth_secret, credential)
         except TokenExpiredError:
             raise HTTPException(401, "the user token has expired", headers=challenge) from None
         except (TokenError, AuthConfigError):
             raise HTTPException(401, "invalid user token", headers=challenge) from None
+        # Read from the SQL store on every request: a forget on another replica revokes here at once.
+        if issued_before(claims, self.plugin.forgotten_at(claims["sub"])):
+            raise HTTPException(401, "the user was forgotten after this token was issued: get a new token", headers=challenge)
+        request.state.ibot_user = claims["sub"]
+
+    def is_api_key(self, credential: str) -> bool:
+        """True when `credential` is IBOT_API_KEY (never when no key is set); compared in constant time."""
+        key = self.settings.api_key
+        given = hashlib.sha256(credential.encode("utf-8", "surrogateescape")).digest()
+        return bool(key and credential) and hmac.compare_digest(given, hashlib.sha256(key.encode()).digest())
+
+    def authorize_ops(self, authorization: str | None, public: bool, setting: str) -> None:
+        """Guard an operator route (/metrics, the API docs): open under `none` or when `setting` opened it, else the API key."""
+        if public or self.auth_mode == "none":
+            return  # under none, LoopbackOnly already keeps everyone but this machine out
+        if not self.is_api_key(bearer_token(authorization)):
+            how = "send `Authorization: Bearer <IBOT_API_KEY>`" if self.settings.api_key else "set IBOT_API_KEY and send it as a bearer key"
+            raise HTTPException(401, f"this route is for the operator: {how}, or set {setting}=true to open it", headers={"WWW-Authenticate": "Bearer"})
 
     def resolve_user(self, request: Request, user_id: str) -> str:
         """The user a request acts for: the caller's id under none/service, and only the token's own id under user."""

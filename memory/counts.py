@@ -62,15 +62,15 @@ _SCHEMA_SQLITE = [
 ]
 
 
-def _pg_schema() -> list[str]:
+def _pg_schema(schema: Sequence[str] = _SCHEMA_SQLITE) -> list[str]:
     """The same schema in Postgres spelling."""
-    return [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION") for s in _SCHEMA_SQLITE]
+    return [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION") for s in schema]
 
 
 class _Db:
     """A thin connection wrapper that hides the SQLite/Postgres differences we rely on."""
 
-    def __init__(self, url_or_path: str | Path):
+    def __init__(self, url_or_path: str | Path, schema: Sequence[str] = _SCHEMA_SQLITE, synchronous: str = "NORMAL"):
         s = str(url_or_path)
         self.pg = s.startswith(("postgresql://", "postgres://"))
         if self.pg:
@@ -81,13 +81,12 @@ class _Db:
 
             # Autocommit outside explicit transactions: a read never leaves the session idle in a transaction.
             self.conn = psycopg.connect(s, autocommit=True)
-            schema = _pg_schema()
+            schema = _pg_schema(schema)
         else:
             path = Path(s.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
             # WAL + NORMAL: a committed write survives a process kill; readers never block the writer.
-            self.conn = open_wal(path, synchronous="NORMAL")
-            schema = _SCHEMA_SQLITE
+            self.conn = open_wal(path, synchronous=synchronous)
         with self.tx():
             for stmt in schema:
                 self.execute(stmt)

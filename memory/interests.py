@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .chroma import get_collection
+from .forget_log import ForgetLog
 from .outbox import Outbox, PendingEvent
 from .profile import EventView, Profile, ProfileState
 from .signals import InterestSignal
@@ -156,8 +157,11 @@ class InterestMemory:
         write_behind: bool = True,
         shared: bool = True,
         outbox: Outbox | None = None,
+        forget_log: ForgetLog | None = None,
     ) -> None:
-        """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record()."""
+        """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record().
+
+        `forget_log` (optional) notes when each user is forgotten, so the app can refuse credentials issued before."""
         if outbox is not None and shared:
             raise ValueError("an outbox needs sole ownership of Chroma (shared=False): other processes would not see its events")
         self.client = client
@@ -174,6 +178,7 @@ class InterestMemory:
         self._profiles = get_collection(client, PROFILES_COLLECTION)
         self._writer = uuid.uuid4().hex[:12]  # names this process's profile writes
         self.outbox = outbox
+        self.forget_log = forget_log
         self._drain_lock = threading.Lock()
         self._pending_since: float | None = None  # monotonic time of the oldest undrained outbox write
         self._puts = 0  # outbox writes so far: a drain that saw none arrive meanwhile may clear _pending_since
@@ -675,6 +680,9 @@ class InterestMemory:
     def forget(self, user_id: str) -> dict[str, int]:
         """Delete the user's events, profile records and counts contribution; verify nothing is left."""
         uid = validate_user_id(user_id)
+        if self.forget_log is not None:
+            # First, and durably: should a deletion below fail, the user's old credentials are refused all the same.
+            self.forget_log.record(uid)
         with self._lock(uid):
             self._dirty.discard(uid)
             self._states.pop(uid, None)
@@ -695,6 +703,10 @@ class InterestMemory:
             if left:
                 raise ForgetIncompleteError(f"forget({uid!r}): {left} record(s) still stored after deletion")
             return {"events": n_events, "profile_records": n_profile, "count_events": n_counts}
+
+    def forgotten_at(self, user_id: str) -> float | None:
+        """When the user was last forgotten (None if never, or when no forget log is kept)."""
+        return self.forget_log.forgotten_at(user_id) if self.forget_log is not None else None
 
     def forget_interest(self, user_id: str, category_or_event_id: str) -> dict[str, Any]:
         """Forget one event (by id) or one category (score to 0, events whose top category it is deleted)."""

@@ -39,6 +39,8 @@ STORAGE_KEY = "interest-bot-identity"
 STREAM_INTERVAL = 0.05  # seconds between streamed re-renders
 EXPORT_DIR = Path(tempfile.gettempdir()) / "interest-bot-exports"
 EXPORT_TTL = 600  # seconds an export file is kept on disk
+# The UI takes no files, but Gradio's upload route is always there: cap what anyone can store through it.
+MAX_UPLOAD_BYTES = 1024 * 1024
 
 STARTERS = {
     "movies": ["I love sci-fi", "Something funny, please", "Thrillers yes, horror no", "A classic from the 70s"],
@@ -84,17 +86,19 @@ def build_ui(
     history: Callable[[str], list[dict[str, str]]] | None = None,
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
     turns_per_minute: int | None = None,
+    forgotten_at: Callable[[str], float | None] | None = None,
 ) -> gr.Blocks:
     """The Blocks app. `auth` only tells the handlers to use the login name; pass the pairs to `mount_ui`.
 
     `forget_user` / `export_user` default to the plugin's (the server passes versions that
-    also cover conversations); `history` (optional) restores the user's past messages on reload.
+    also cover conversations); `history` (optional) restores the user's past messages on reload;
+    `forgotten_at` (optional: the plugin's) revokes browser identities whose user was forgotten.
     """
     auth_enabled = bool(identity.parse_auth(auth) if isinstance(auth, str) else auth)
     limit = TurnLimit(turns_per_minute) if turns_per_minute else None
 
     def who(token: Any, request: gr.Request | None) -> str | None:
-        return identity.resolve(secret, token, request, auth_enabled)
+        return identity.resolve(secret, token, request, auth_enabled, forgotten_at)
 
     def default_catalog() -> str | None:
         try:
@@ -123,8 +127,8 @@ def build_ui(
 
     # -- handlers --------------------------------------------------------------------------------------
     def on_load(token: Any, catalog: str | None, request: gr.Request):
-        if not auth_enabled and identity.verify(secret, token) is None:
-            token = identity.issue(secret)  # no token, or a forged/foreign one: a fresh identity
+        if not auth_enabled and who(token, request) is None:
+            token = identity.issue(secret)  # no token, a forged/foreign one, or a forgotten one: a fresh identity
         uid = who(token, request)
         choices = catalog_choices()
         catalog = catalog if catalog in choices else (default_catalog() or (choices[0] if choices else None))
@@ -260,8 +264,10 @@ def build_ui(
             else:
                 plugin_for(catalog).forget(uid)
             gr.Info("Done: I forgot everything about you.", duration=4)
-        plot, signals, chips = panel(uid, catalog, [])
-        return [], render_conversation([]), plot, signals, chips, gr.update(visible=False), gr.update(value=None, visible=False), ""
+            if not auth_enabled:
+                token = identity.issue(secret)  # the forgotten identity is revoked: carry on under a new one
+        plot, signals, chips = panel(who(token, request), catalog, [])
+        return token, [], render_conversation([]), plot, signals, chips, gr.update(visible=False), gr.update(value=None, visible=False), ""
 
     # -- layout ----------------------------------------------------------------------------------------
     with gr.Blocks(title="interest-bot", fill_width=True, delete_cache=(900, 1800)) as demo:
@@ -333,7 +339,7 @@ def build_ui(
         confirm_btn.click(
             forget_me,
             inputs=[token, current_catalog],
-            outputs=[turns, conv, plot, signals, chips_row, confirm_box, export_file, last_message],
+            outputs=[token, turns, conv, plot, signals, chips_row, confirm_box, export_file, last_message],
             api_name="forget_me",
         )
         picker.change(lambda c: c, inputs=picker, outputs=current_catalog, api_visibility="private").then(
@@ -345,7 +351,13 @@ def build_ui(
 def launch_options(auth: Any = None) -> dict[str, Any]:
     """What `mount_gradio_app` / `launch` need besides the Blocks (Gradio 6 takes CSS and head there)."""
     pairs = identity.parse_auth(auth) if isinstance(auth, str) else auth
-    options: dict[str, Any] = {"css": CSS, "head": HEAD, "footer_links": [], "theme": gr.themes.Soft(primary_hue="indigo")}
+    options: dict[str, Any] = {
+        "css": CSS,
+        "head": HEAD,
+        "footer_links": [],
+        "theme": gr.themes.Soft(primary_hue="indigo"),
+        "max_file_size": MAX_UPLOAD_BYTES,
+    }
     if pairs:
         options["auth"] = pairs
         options["auth_message"] = "Sign in to interest-bot."

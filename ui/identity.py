@@ -3,8 +3,10 @@
 The browser stores `{"uid": ..., "sig": HMAC(secret, uid)}` (a `gr.BrowserState`). Every
 handler derives the user id from that token and verifies the signature first, so a client
 cannot name another user's id: a forged, altered or foreign token gives no identity at all
-(the page then issues a fresh one). With `IBOT_UI_AUTH` set, the Gradio login name is the
-user id and the browser token is ignored.
+(the page then issues a fresh one). A browser identity that was forgotten is never accepted
+again: ids are random, so a forgotten browser simply gets a new one. With `IBOT_UI_AUTH` set,
+the Gradio login name is the user id and the browser token is ignored (a login stays valid
+after a forget: the password is the credential).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +46,21 @@ def verify(secret: bytes, token: Any) -> str | None:
     return uid
 
 
-def resolve(secret: bytes, token: Any, request: Any = None, auth_enabled: bool = False) -> str | None:
-    """The user a request acts for: the login name under auth, else the verified browser token."""
+def resolve(
+    secret: bytes,
+    token: Any,
+    request: Any = None,
+    auth_enabled: bool = False,
+    forgotten_at: Callable[[str], float | None] | None = None,
+) -> str | None:
+    """The user a request acts for: the login name under auth, else the verified browser token if never forgotten."""
     if auth_enabled:
         name = getattr(request, "username", None) if request is not None else None
         return login_user_id(name) if name else None
-    return verify(secret, token)
+    uid = verify(secret, token)
+    if uid is not None and forgotten_at is not None and forgotten_at(uid) is not None:
+        return None  # revoked by a forget: whoever still holds the token acts for nobody
+    return uid
 
 
 def login_user_id(name: str) -> str:

@@ -23,6 +23,7 @@ import numpy as np
 from interest_bot.memory.catalog import Catalog, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
+from interest_bot.memory.forget_log import ForgetLog
 from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
@@ -148,6 +149,7 @@ class InterestPlugin:
             dim=encoder.dim,
             shared=bool(config.chroma_url),
             outbox=embedded_outbox(config.data_dir, config.chroma_url),
+            forget_log=ForgetLog.open(counts_location(config)),
         )
         return cls._for_catalog(config, client, encoder, memory, counts, recommender_config)
 
@@ -463,6 +465,10 @@ class InterestPlugin:
             self.talk.remove_user(user_id)
             self.uptake.remove_user(user_id)
 
+    def forgotten_at(self, user_id: str) -> float | None:
+        """When the user was last forgotten (None if never): credentials issued before that no longer prove them."""
+        return self.memory.forgotten_at(user_id)
+
     def forget_interest(self, user_id: str, interest: str) -> None:
         """Drop one category (or one event) from the user's memory."""
         with self._user_lock(user_id):
@@ -516,9 +522,11 @@ class InterestPlugin:
         return recommend_tool(self)
 
     def close(self) -> None:
-        """Flush pending profile writes and release the count store."""
+        """Flush pending profile writes and release the count store and the forget log."""
         self.memory.close()
         self.counts.close()
+        if self.memory.forget_log is not None:
+            self.memory.forget_log.close()
 
 
 def recommendation_to_dict(rec: Recommendation) -> dict[str, Any]:

@@ -266,15 +266,20 @@ def test_real_server_bad_bytes_and_ui_endpoints(running_server: str) -> None:
         healthy()
         assert all(e["text"] == "I love westerns" for e in events(uid))
         assert http.delete(f"/v1/users/{uid}").status_code == 200 and events(uid) == []
+        # The forget revoked that identity: the page load hands out a fresh one, used from here on.
+        assert "no identity" in str(chat("I love westerns")[1])
+        token = ui.predict(token, None, api_name="/identify")[0]
+        assert token["uid"] != uid
+        uid = token["uid"]
         # HTML and script payloads are rendered as text; the model's reply cannot inject markup either.
-        out = chat(HTML)
+        out = chat(HTML, tok=token)
         conversation = str(out[1])
         assert "<script>alert" not in conversation and "onerror=alert(1)>" not in conversation
         assert "&lt;script&gt;" in conversation
         healthy()
         stored = [e["text"] for e in events(uid)]
         assert any("westerns" in t for t in stored)  # handled: the taste in the HTML message was still learned
-        out = chat(CTRL)
+        out = chat(CTRL, tok=token)
         assert "film noir" in str(out[1]) and "<script" not in str(out[1])  # shown as escaped text, turn completed
         healthy()
         assert not any("\x00" in e["text"] for e in events(uid))

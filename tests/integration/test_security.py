@@ -90,7 +90,7 @@ def stored(plugin, user: str) -> tuple[int, list[str]]:  # noqa: ANN001
 
 def test_every_v1_route_is_covered(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
     client, _ = app_for(plugin, prepared_data_dir, auth="service", api_key=KEY)
-    paths = client.get("/openapi.json").json()["paths"]
+    paths = client.get("/openapi.json", headers={"Authorization": f"Bearer {KEY}"}).json()["paths"]
     found = {(method.upper(), path) for path, ops in paths.items() if path.startswith("/v1") for method in ops}
     assert found == ROUTE_TEMPLATES, "a /v1 route was added or removed: cover it in routes() and ROUTE_TEMPLATES"
     assert len(routes("x")) == len(ROUTE_TEMPLATES)
@@ -117,7 +117,8 @@ def test_service_mode_every_route(plugin, prepared_data_dir: Path) -> None:  # n
             if path == "/v1/chat/stream":
                 assert '"type": "done"' in r.text
     assert stored(plugin, "carol")[0] == 0  # its last call forgot carol
-    assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200  # ops routes stay open
+    assert client.get("/healthz").status_code == 200  # liveness stays open; /metrics takes the key (item 3)
+    assert client.get("/metrics").status_code == 401 and client.get("/metrics", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
 
 
 def test_user_mode_tokens_bind_the_user(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001

@@ -148,7 +148,7 @@ class InterestMiddleware(AgentMiddleware):
                 continue
             (likes if signal.polarity > 0 else dislikes).append(name)
             sure = signal.preference >= SURE_PREFERENCE
-            words = title_as_said(name) if signal.item_id else said_as(name, signal.text or text, sure)
+            words = title_as_said(name, text) if signal.item_id else said_as(name, signal.text or text, sure)
             if words and name not in said[signal.polarity > 0]:
                 said[signal.polarity > 0][name] = words
         known_likes, known_dislikes = self.plugin.top_interests(user_id)

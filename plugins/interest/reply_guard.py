@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) before whitespace, or at a line break.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s)|\n+")
+# A list number ("1. Twelve Monkeys") ends no sentence: the item stays on its line, where the list check sees it.
+_BOUNDARY = re.compile(r"(?<=[.!?…])(?<!\s\d\.)(?<!\s\d\d\.)(?<!^\d\.)(?<!^\d\d\.)[\"'”’)\]]*(?=\s)|\n+", re.M)
 # "… Uncharted 2." : the number of the next item of a list written on one line.
 _INLINE_ITEM = re.compile(r"(?:^|\s)\d{1,2}[.)]$")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -132,8 +133,8 @@ class ReplyGuard:
 
     def problem(self, sentence: str) -> str | None:
         """Why this sentence must not be shown ("list", "invented title", "name"), or None when it may."""
-        if _LIST_LINE.match(sentence) or _INLINE_ITEM.search(sentence) or sentence.count(";") >= 2:
-            return "list"
+        if _LIST_LINE.match(sentence) or _INLINE_ITEM.search(sentence) or sentence.count(";") >= 2 or sentence.rstrip().endswith(":"):
+            return "list"  # a line ending in a colon introduces the list that follows it
         for match in _QUOTED.finditer(sentence):
             # Quotes mark a title: a quoted genre ("Fantasy") reads as one too, so it must have been shown or typed.
             if not self._was_shown(next(g for g in match.groups() if g)):
@@ -146,8 +147,10 @@ class ReplyGuard:
         for run in name_runs(sentence):
             # The whole run must have been shown or typed; single words pass only as vocabulary ("Sci-Fi", "Western"):
             # "The Last Night" is not allowed because "Last" and "Night" each appear in some card title.
+            # A run opened by an article ("The War Film") reads as a title even when its words are genre words.
             capitalised = [w for w in run if w[:1].isupper() and w.lower() not in _CONNECTORS]
-            if not self._is_allowed(" ".join(run)) and not all(fold(w) in self._vocab for w in capitalised):
+            titled = run[0] in {"The", "A", "An"}
+            if not self._is_allowed(" ".join(run)) and (titled or not all(fold(w) in self._vocab for w in capitalised)):
                 return "name"
         return None
 

@@ -76,8 +76,20 @@ _TASTE_WORDS: dict[str, tuple[str, str]] = {
     "War": (r"war|battles?|soldiers?|wwii|ww2", "war films"),
     "Western": (r"westerns?|cowboys?|wild west", "westerns"),
 }
+# Moods people ask for by name: said back as they wrote them, before any genre read from the same words.
+_MOODS = re.compile(
+    r"\b(feel[- ]?good|uplifting|cozy|cosy|light[- ]?hearted|heart-?warming|warm|sweet|sad|depressing|heavy|dark|gritty|"
+    r"violent|bloody|crude|political|slow|long|cheesy|weepies?|tear-?jerkers?|absurd|quirky|clever|twisty|twist endings?)\b",
+    re.I,
+)
 # Words above that describe rather than name: a reply opens "Something scary" / "Nothing gory", not "Scary".
-_DESCRIBING = {"funny", "hilarious", "silly", "daft", "romantic", "serious", "emotional", "moving", "tense", "scary", "gory", "gorier", "creepy", "spooky", "suspenseful", "animated"}
+_DESCRIBING = {
+    "funny", "hilarious", "silly", "daft", "romantic", "serious", "emotional", "moving", "tense", "scary", "gory", "gorier",
+    "creepy", "spooky", "suspenseful", "animated", "feel good", "feel-good", "feelgood", "uplifting", "cozy", "cosy",
+    "lighthearted", "light-hearted", "light hearted", "heartwarming", "heart-warming", "warm", "sweet", "sad", "depressing",
+    "heavy", "dark", "gritty", "violent", "bloody", "crude", "political", "slow", "long", "cheesy", "absurd", "quirky",
+    "clever", "twisty",
+}
 _ASKED_TERM = re.compile(r"\b([a-z][a-z'-]{2,}(?:\s+[a-z][a-z'-]{2,})?)\s+(?:movies?|films?|flicks?|ones|stuff|pictures)\b", re.I)
 
 
@@ -109,18 +121,26 @@ def unlabelled_terms(text: str, categories: Iterable[str]) -> list[str]:
 
 
 def said_as(category: str, text: str, sure: bool = False) -> str | None:
-    """The user's own word for a category they named ("space" for Sci-Fi); the category's plain name when the
-    reading is `sure` but the words are not in the list above; None otherwise (a guess is not said back)."""
+    """The user's own word for a taste read as this category: a mood they named ("feel good"), a word for the
+    category ("space" for Sci-Fi), the category's plain name when the reading is `sure`; else None (a guess is not
+    said back)."""
+    mood = _MOODS.search(text)
+    if mood:
+        return mood.group(0).lower()
     pattern, plain = _TASTE_WORDS.get(category, ("", clean_field(category, 30).lower()))
     match = re.search(rf"\b(?:{pattern})\b", text, re.I) if pattern else None
     return match.group(0).lower() if match else plain if sure else None
 
 
-def title_as_said(title: str) -> str:
-    """A catalog title as people say it: without its year, "Usual Suspects, The" as "The Usual Suspects"."""
+def title_as_said(title: str, text: str = "") -> str:
+    """A catalog title as the user wrote it in `text` ("lion king"), else without its year and leading article
+    ("Usual Suspects, The (1995)" -> "Usual Suspects"): never a form the user did not type."""
     bare = re.sub(r"\s*\(\d{4}\)\s*$", "", title.strip())
-    moved = re.match(r"^(.*),\s*(The|A|An)$", bare)
-    return clean_field(f"{moved.group(2)} {moved.group(1)}" if moved else bare, 60)
+    bare = re.sub(r",\s*(?:The|A|An)$", "", bare)
+    bare = re.sub(r"^(?:The|A|An)\s+", "", bare)
+    words = re.findall(r"[^\W_]+", bare)
+    match = re.search(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", text, re.I) if words else None
+    return clean_field(match.group(0) if match else bare, 60)
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,10 @@ def test_the_opening_is_the_users_own_words_for_their_taste() -> None:
     assert ReplyBrief(likes=("Alien (1979)",), said_likes=("Alien", "Blade Runner")).opening() == "Alien and Blade Runner"
     assert ReplyBrief(likes=("Crime",), unlabelled=("heist",)).opening() == "Heist films"
     assert ReplyBrief().opening() == ""
-    assert title_as_said("Usual Suspects, The (1995)") == "The Usual Suspects"
+    assert title_as_said("Usual Suspects, The (1995)") == "Usual Suspects"
+    assert title_as_said("Lion King, The (1994)", "last week we watched Lion King again") == "Lion King"
+    assert said_as("Comedy", "had a rough day, need smth feel good") == "feel good"
+    assert ReplyBrief(dislikes=("Drama",), said_dislikes=("sad",)).opening() == "Nothing sad"
 
 
 def test_the_guarded_model_continues_its_opening_and_checks_it_with_the_rest() -> None:
@@ -194,4 +197,18 @@ def test_a_made_up_the_title_opening_a_sentence_is_a_name() -> None:
     assert guard.problem("The Fire - A classic western with a dark side.") == "name"
     assert guard.problem("The good, the bad and the ugly is a classic.") is None  # typed by the user
     assert guard.problem("The West was wild.") == "name"
-    assert guard.problem("The Western picks are below.") is None  # vocabulary, not a title
+    assert guard.problem("Western picks are below.") is None  # vocabulary, not a title
+    assert guard.problem("The Western picks are below.") == "name"  # an article makes a run a title: not shown
+
+
+def test_a_line_that_introduces_a_list_is_dropped_with_it() -> None:
+    # bench.replies (seen set): "That's a great title. Here's a revised version:" then a list the guard removed
+    out = guard_text("That's a great title. Here's a revised version:\n1. Twelve Monkeys\n2. Brazil", _guard(), max_sentences=5)
+    assert out.kept == ["That's a great title."]
+
+
+def test_a_made_up_article_run_inside_a_sentence_is_a_name_even_in_genre_words() -> None:
+    # bench.replies (seen set): "No war and The War Film has always been a favorite" ("War", "Film" are genre words)
+    guard = ReplyGuard(allowed_text=["films about the second world war"], vocabulary=[*CATEGORIES, "War", "Film-Noir"])
+    assert guard.problem("No war and The War Film has always been a favorite.") == "name"
+    assert guard.problem("War films and Film-Noir picks are below.") is None

@@ -24,6 +24,7 @@ from .reply_prompt import (
     ReplyStyle,
     annotate,
     examples,
+    mood_asked,
     said_as,
     system_prompt,
     title_as_said,
@@ -36,6 +37,8 @@ BLOCK_TITLE = "Recommended for you"
 # A category read without the user's own word for it is said back by name only when the reading is this sure
 # ("Anything with John Wayne" -> westerns); weaker guesses ("help me find a movie" -> Children's) are not voiced.
 SURE_PREFERENCE = 0.9
+SURE_POLARITY = 0.6
+SAID_POLARITY = 0.3
 
 
 @dataclass
@@ -147,10 +150,13 @@ class InterestMiddleware(AgentMiddleware):
             if not name or signal.polarity == 0:
                 continue
             (likes if signal.polarity > 0 else dislikes).append(name)
-            sure = signal.preference >= SURE_PREFERENCE
+            if abs(signal.polarity) < SAID_POLARITY:
+                continue  # too weak a reading to say back either way
+            sure = signal.preference >= SURE_PREFERENCE and abs(signal.polarity) >= SURE_POLARITY
             words = title_as_said(name, text) if signal.item_id else said_as(name, signal.text or text, sure)
             if words and name not in said[signal.polarity > 0]:
                 said[signal.polarity > 0][name] = words
+        typed = self._typed_titles(text)
         known_likes, known_dislikes = self.plugin.top_interests(user_id)
         unlabelled = unlabelled_terms(text, self.plugin.classifier.categories)
         going_by = [c for signal in signals if signal.polarity > 0 and signal.item_id is None for c in [signal.top_category] if c]
@@ -159,6 +165,8 @@ class InterestMiddleware(AgentMiddleware):
             dislikes=tuple(dict.fromkeys(dislikes)),
             said_likes=tuple(dict.fromkeys(said[True].values())),
             said_dislikes=tuple(dict.fromkeys(said[False].values())),
+            said_titles=tuple(typed),
+            mood=mood_asked(text),
             known_likes=tuple(known_likes),
             known_dislikes=tuple(known_dislikes),
             cards=tuple(Card(rec.title, tuple(rec.categories)) for rec in recs),
@@ -166,6 +174,13 @@ class InterestMiddleware(AgentMiddleware):
             going_by=tuple(dict.fromkeys(going_by)),
             new_user=self.plugin.cold_start_hint(user_id) is not None,
         )
+
+    def _typed_titles(self, text: str) -> list[str]:
+        """Catalog titles named in the user's message, as they typed them (linked, or distinctive in any case)."""
+        recommender = self.plugin.recommender
+        ids = list(dict.fromkeys([*recommender.link_titles(text), *recommender.distinctive_titles(text)]))
+        items = self.plugin.catalog.get(ids) if ids else []
+        return list(dict.fromkeys(title_as_said(item.title, text) for item in items))
 
     def _signal_name(self, signal: Any) -> str | None:
         """How a signal is named to the model: the item's title, else the category read."""

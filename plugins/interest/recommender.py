@@ -197,6 +197,10 @@ class Recommender:
         """Raw item ids of every multi-word catalog title the text contains, in any case (for checking replies)."""
         return self._arrays()["titles"].mentions(text)
 
+    def distinctive_titles(self, text: str) -> list[str]:
+        """Raw item ids of titles the text names in any case whose words are not everyday ones ("pulp fiction")."""
+        return self._arrays()["titles"].distinctive(text)
+
     def popularity_weight(self, n_signals: int) -> float:
         """The cold-start prior's weight: full with no signals, halving every `popularity_half_signals`."""
         return self.config.popularity * 0.5 ** (max(n_signals, 0) / self.config.popularity_half_signals)

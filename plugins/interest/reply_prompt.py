@@ -111,6 +111,8 @@ def unlabelled_terms(text: str, categories: Iterable[str]) -> list[str]:
     known = {_stem(w) for c in categories for w in re.split(r"[\s/'-]+", c) if w} | {_stem(c) for c in categories}
     out: list[str] = []
     for match in _ASKED_TERM.finditer(text):
+        if _MOODS.search(match.group(0)):
+            continue  # "feel good film" asks for a mood, not for a kind the catalog lacks
         words = [w for w in match.group(1).lower().split() if w not in _GENRE_WORDS]
         if not words or any(_stem(w) in known or _stem(w)[:5] in {k[:5] for k in known if len(k) >= 5} for w in words):
             continue
@@ -132,10 +134,20 @@ def said_as(category: str, text: str, sure: bool = False) -> str | None:
     return match.group(0).lower() if match else plain if sure else None
 
 
+def mood_asked(text: str) -> str:
+    """ "+:feel good" for "need smth feel good", "-:sad" for "nothing sad pls"; empty when no mood is named."""
+    match = _MOODS.search(text)
+    if not match:
+        return ""
+    before = text[: match.start()].lower().split()[-3:]
+    negated = any(w in {"no", "not", "nothing", "never", "without", "less", "nothin"} or w.endswith("n't") for w in before)
+    return ("-:" if negated else "+:") + match.group(0).lower()
+
+
 def title_as_said(title: str, text: str = "") -> str:
     """A catalog title as the user wrote it in `text` ("lion king"), else without its year and leading article
     ("Usual Suspects, The (1995)" -> "Usual Suspects"): never a form the user did not type."""
-    bare = re.sub(r"\s*\(\d{4}\)\s*$", "", title.strip())
+    bare = re.sub(r"(?:\s*\([^)]*\))+\s*$", "", title.strip()) or title.strip()  # the year, an alternate title
     bare = re.sub(r",\s*(?:The|A|An)$", "", bare)
     bare = re.sub(r"^(?:The|A|An)\s+", "", bare)
     words = re.findall(r"[^\W_]+", bare)
@@ -173,6 +185,10 @@ class ReplyBrief:
     # This turn's likes and dislikes in the user's own words ("space", "The Shining"), for the reply's opening.
     said_likes: tuple[str, ...] = ()
     said_dislikes: tuple[str, ...] = ()
+    # Catalog titles the user typed in this message, as typed.
+    said_titles: tuple[str, ...] = ()
+    # A mood the user asked for or against in this message ("feel good", "not sad"), when nothing else was read.
+    mood: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (kept in the agent's checkpointed state)."""
@@ -222,10 +238,16 @@ class ReplyBrief:
         """The first words of a short reply, in the user's words (the model writes the rest): "Westerns", "No gore"."""
         if self.unlabelled:
             return _capital(clean_field(self.unlabelled[0], 30)) + " films"
+        liked_titles = [t for t in self.said_titles if t not in self.said_dislikes]
+        if liked_titles:
+            return _capital(_join(liked_titles[:2]))  # a film they named is what the reply is about
         if self.said_likes:
             return _framed(self.said_likes[:2], "Something", "")
         if self.said_dislikes:
             return _framed(self.said_dislikes[:2], "Nothing", "No")
+        if self.mood:
+            negated, word = self.mood.split(":", 1)
+            return ("Nothing " if negated == "-" else "Something ") + word
         return ""
 
     def vocabulary(self) -> list[str]:

@@ -14,6 +14,8 @@ _COMMON = set(
     "air rain fire ice blue red white black dead live free run hope grace sabrina heavy kicking screaming nixon "
     "casino copycat othello persuasion powder vampire wings eye eyes bed boys girls angels heaven hell king queen".split()
 )
+# Small words inside titles ("to live", "in love"): no evidence of a title on their own.
+_SMALL = set("to of in on at for and or with from by is it my me you your i we be".split())
 # Words that open sentences all the time ("Yes I have", "Loved it", "It was fun"): capitalised there, they are no title.
 _OPENERS = set(
     "yes yeah yep no nope ok okay sure hi hello hey oh well so and but or then also just maybe may might i it they he she we "
@@ -129,6 +131,20 @@ class TitleIndex:
                 for row in self._by_variant.get(variant, ()):
                     if self._ids[row] not in out:
                         out.append(self._ids[row])
+        return out
+
+    def distinctive(self, text: str) -> list[str]:
+        """Item ids of titles of two or more words named in any case, at least two of them unusual ("pulp fiction",
+        "dawn of the dead" but not "to live"): a user typing these names the film."""
+        words = _fold(text).split()
+        out: list[str] = []
+        for n in range(min(self._max_words, len(words)), 1, -1):
+            for i in range(len(words) - n + 1):
+                variant = " ".join(words[i : i + n])
+                unusual = [w for w in variant.split() if w not in _ARTICLES and w not in _COMMON and w not in _SMALL]
+                if len(unusual) < 2 and not (len(unusual) == 1 and n >= 3):
+                    continue
+                out += [self._ids[row] for row in self._by_variant.get(variant, ()) if self._ids[row] not in out]
         return out
 
     @staticmethod

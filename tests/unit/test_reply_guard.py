@@ -7,7 +7,7 @@ from langchain_core.messages import HumanMessage
 
 from interest_bot.plugins.interest.guarded_model import GuardedChatModel
 from interest_bot.plugins.interest.reply_guard import GuardedStream, ReplyGuard, guard_text
-from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, said_as, title_as_said, unlabelled_terms
+from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, mood_asked, said_as, title_as_said, unlabelled_terms
 from interest_bot.plugins.interest.titles import TitleIndex
 
 CARDS = ["Unforgiven (1992)", "Tombstone (1993)", "Good, The Bad and The Ugly, The (1966)", "the good the bad and the ugly"]
@@ -173,6 +173,11 @@ def test_the_opening_is_the_users_own_words_for_their_taste() -> None:
     assert title_as_said("Lion King, The (1994)", "last week we watched Lion King again") == "Lion King"
     assert said_as("Comedy", "had a rough day, need smth feel good") == "feel good"
     assert ReplyBrief(dislikes=("Drama",), said_dislikes=("sad",)).opening() == "Nothing sad"
+    assert ReplyBrief(mood=mood_asked("had a rough day, need smth feel good")).opening() == "Something feel good"
+    assert ReplyBrief(mood=mood_asked("nothing sad pls i cant rn")).opening() == "Nothing sad"
+    assert ReplyBrief(said_titles=("pulp fiction",), said_likes=("long",)).opening() == "Pulp fiction"
+    assert title_as_said("Ghost in the Shell (Kokaku kidotai) (1995)", "like akira or ghost in the shell") == "ghost in the shell"
+    assert unlabelled_terms("want some feel good film", CATEGORIES) == []
 
 
 def test_the_guarded_model_continues_its_opening_and_checks_it_with_the_rest() -> None:

@@ -518,7 +518,8 @@ async def shared_conversation(servers: list[Server], timeout_s: float) -> dict[s
         seen = []
         for s in servers:
             r = await client.get(f"{s.url}/v1/users/{user}/export")
-            seen.append(len([m for m in r.json().get("conversations", []) if m.get("role") == "user"]) if r.status_code == 200 else -1)
+            threads = r.json().get("conversations", []) if r.status_code == 200 else None  # [{"thread", "messages"}]
+            seen.append(-1 if threads is None else len([m for t in threads for m in t["messages"] if m.get("role") == "user"]))
     return {"shared_chat_statuses": statuses, "shared_conversation_user_turns_seen": seen}
 
 

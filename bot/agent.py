@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain.agents import create_agent
@@ -37,14 +38,32 @@ class TrimHistory(AgentMiddleware):
 
 def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
     """SQLite in the data dir, Postgres when IBOT_SQL_URL says so, memory only when text must not be stored."""
-    if not settings.store_text:
+    return open_checkpointer_at(settings.data_dir, settings.sql_url, settings.store_text)
+
+
+def is_postgres(sql_url: str) -> bool:
+    """True when IBOT_SQL_URL names a PostgreSQL database."""
+    return sql_url.startswith(("postgres://", "postgresql://"))
+
+
+def checkpoints_may_exist(data_dir: Path, sql_url: str, store_text: bool) -> bool:
+    """Whether a store any process could have written checkpoints to exists (without creating one)."""
+    if not store_text:
+        return False  # in-process only: nothing outlives the process that chatted
+    return is_postgres(sql_url) or (Path(data_dir) / "conversations.sqlite").exists()
+
+
+def open_checkpointer_at(data_dir: Path, sql_url: str, store_text: bool) -> BaseCheckpointSaver:
+    """open_checkpointer from the three settings it reads (the CLI has no full Settings to hand)."""
+    if not store_text:
         return InMemorySaver()
-    if settings.sql_url.startswith(("postgres://", "postgresql://")):
-        return _postgres_checkpointer(settings.sql_url)
+    if is_postgres(sql_url):
+        return _postgres_checkpointer(sql_url)
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(settings.data_dir / "conversations.sqlite", check_same_thread=False)
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(data_dir / "conversations.sqlite", check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     saver = SqliteSaver(conn)
     saver.setup()

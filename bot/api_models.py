@@ -99,6 +99,13 @@ class FeedbackResponse(BaseModel):
     event_ids: list[str]
 
 
+class ConversationThread(BaseModel):
+    """One conversation thread of the user and its messages, oldest first."""
+
+    thread: str
+    messages: list[dict[str, str]]
+
+
 class ExportResponse(BaseModel):
     """Everything stored about a user, conversations included."""
 
@@ -109,7 +116,7 @@ class ExportResponse(BaseModel):
     profile: dict[str, Any]
     profile_records: list[dict[str, Any]]
     counts: dict[str, Any] | None
-    conversations: list[dict[str, str]]
+    conversations: list[ConversationThread]
 
 
 class ForgetResponse(BaseModel):

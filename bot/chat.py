@@ -10,6 +10,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from interest_bot.plugins.interest.middleware import InterestContext
 
 from .agent import AgentBundle
+from .conversations import DEFAULT_THREAD, Conversations, thread_id
+
+__all__ = ["ChatService", "ChatTurn", "thread_id"]
 
 
 @dataclass
@@ -21,18 +24,15 @@ class ChatTurn:
     signals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def thread_id(user_id: str, thread: str = "default") -> str:
-    """Conversation key: one user may keep several threads; no two users share one."""
-    return f"{user_id}::{thread}"
-
-
 class ChatService:
     """Runs turns for users; the agent's checkpointer keeps each user's history."""
 
-    def __init__(self, bundle: AgentBundle) -> None:
+    def __init__(self, bundle: AgentBundle, conversations: Conversations | None = None) -> None:
         self.bundle = bundle
+        self.conversations = conversations or Conversations(bundle.checkpointer)
 
     def _args(self, user_id: str, message: str, thread: str) -> tuple[dict, dict, InterestContext]:
+        self.conversations.claim(user_id, thread)  # the owner is known before the thread's first checkpoint exists
         config = {"configurable": {"thread_id": thread_id(user_id, thread)}}
         return {"messages": [HumanMessage(message)]}, config, InterestContext(user_id=user_id)
 
@@ -69,22 +69,10 @@ class ChatService:
             yield {"type": "token", "text": turn.reply[len(streamed.strip()) :]}
         yield {"type": "done", "reply": turn.reply, "recommendations": turn.recommendations, "signals": turn.signals}
 
-    def history(self, user_id: str, thread: str = "default") -> list[dict[str, str]]:
+    def history(self, user_id: str, thread: str = DEFAULT_THREAD) -> list[dict[str, str]]:
         """The stored conversation of one thread, oldest first."""
-        saved = self.bundle.checkpointer.get_tuple({"configurable": {"thread_id": thread_id(user_id, thread)}})
-        if saved is None:
-            return []
-        messages = saved.checkpoint["channel_values"].get("messages", [])
-        return [{"role": "user" if m.type == "human" else "assistant", "content": m.text} for m in messages if m.type in {"human", "ai"}]
+        return self.conversations.history(user_id, thread)
 
     def forget(self, user_id: str) -> int:
         """Delete every conversation thread of the user; returns how many threads were removed."""
-        prefix = thread_id(user_id, "")
-        threads = {
-            t.config["configurable"]["thread_id"]
-            for t in self.bundle.checkpointer.list(None)
-            if t.config["configurable"]["thread_id"].startswith(prefix)
-        }
-        for tid in threads:
-            self.bundle.checkpointer.delete_thread(tid)
-        return len(threads)
+        return self.conversations.forget(user_id)

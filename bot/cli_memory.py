@@ -7,7 +7,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import typer
 
@@ -15,6 +15,9 @@ from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, 
 from interest_bot.memory.interests import InterestMemory, UnknownInterestError
 from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.userid import InvalidUserIdError, validate_user_id
+
+if TYPE_CHECKING:  # imported where used: a core install has no LangGraph
+    from interest_bot.bot.conversations import Conversations
 
 app = typer.Typer(help="Inspect, export and forget a user's interest memory.", no_args_is_help=True)
 
@@ -72,6 +75,42 @@ def _memory() -> Iterator[InterestMemory]:
         forget_log.close()
 
 
+@contextmanager
+def _conversations() -> "Iterator[Conversations | None]":
+    """The conversation threads where the server keeps them (bot.conversations.Conversations), or None when no
+    store that could hold any exists (none written yet, or IBOT_STORE_TEXT=false: they never leave the process)."""
+    data_dir, _, sql_url, store_text = _settings()
+    try:
+        from interest_bot.bot.agent import checkpoints_may_exist, open_checkpointer_at
+        from interest_bot.bot.conversations import Conversations
+    except ImportError as exc:  # a core install without the chat extras wrote no conversations
+        if store_text and (sql_url or (data_dir / "conversations.sqlite").exists()):
+            _fail(f"cannot open the conversations ({exc}): install 'interest-bot[app]'", 2)
+        yield None
+        return
+    if not checkpoints_may_exist(data_dir, sql_url, store_text):
+        yield None
+        return
+    store = Conversations(open_checkpointer_at(data_dir, sql_url, store_text))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _forget_conversations(uid: str) -> int:
+    """Delete the user's conversation threads, then check that none is left; returns how many were deleted."""
+    with _conversations() as store:
+        if store is None:
+            return 0
+        threads = store.owners.threads(uid)
+        deleted = store.forget(uid)
+        left = store.remaining(uid, threads)
+    if left:
+        _fail(f"not verified: conversation thread(s) {', '.join(left)} of {uid} are still stored", 1)
+    return deleted
+
+
 def _uid(user: str) -> str:
     try:
         return validate_user_id(user)
@@ -118,6 +157,8 @@ def export(user: str) -> None:
     uid = _uid(user)
     with _memory() as mem:
         data = mem.export(uid)
+    with _conversations() as store:
+        data["conversations"] = store.export(uid) if store is not None else []
     typer.echo(json.dumps(data, indent=2, default=float))
 
 
@@ -126,7 +167,7 @@ def forget(
     user: str,
     interest: str = typer.Option(None, "--interest", help="forget only this category or event id"),
 ) -> None:
-    """Forget a user entirely (events, profile, counts contribution), or one interest with --interest."""
+    """Forget a user entirely (events, profile, counts contribution, conversations), or one interest with --interest."""
     uid = _uid(user)
     with _memory() as mem:
         if interest:
@@ -138,7 +179,8 @@ def forget(
             typer.echo(f"Forgot {what} of {uid}: {out['deleted_events']} event(s) deleted.")
         else:
             out = mem.forget(uid)
+            threads = _forget_conversations(uid)
             typer.echo(
                 f"Forgot {uid}: {out['events']} event(s), {out['profile_records']} profile record(s),"
-                f" {out['count_events']} count event(s). Verified nothing is left."
+                f" {out['count_events']} count event(s), {threads} conversation thread(s). Verified nothing is left."
             )

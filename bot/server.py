@@ -48,7 +48,7 @@ def _mount_ui(app: FastAPI, services: Services) -> None:
         auth=services.settings.ui_auth or None,
         forget_user=forget_user,
         export_user=export_user,
-        history=services.conversations,
+        history=services.history,
         max_message_chars=services.settings.max_message_chars,
         turns_per_minute=services.settings.ui_turns_per_minute if services.settings.ui_public else None,
         forgotten_at=lambda user_id: services.plugin.forgotten_at(user_id),

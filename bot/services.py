@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import threading
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request
 
@@ -14,6 +14,9 @@ from .auth import AuthConfigError, TokenError, TokenExpiredError, bearer_token, 
 from .config import Settings
 from .local_llm import LocalChatModel
 from .metrics import Metrics
+
+if TYPE_CHECKING:  # opened lazily: importing it pulls in LangGraph
+    from .conversations import Conversations
 
 
 class CatalogMissingError(RuntimeError):
@@ -33,7 +36,7 @@ class Services:
         self._plugins: dict[str, Any] = {}
         self._chats: dict[str, Any] = {}
         self._model = chat_model
-        self._checkpointer: Any | None = None
+        self._conversations: Conversations | None = None  # opened on first need, without the chat model
         self._lock = threading.RLock()
         # One turn at a time per user, and forget waits for it: striped, so memory stays bounded however many
         # users come (two users sharing a stripe only queue, as they would behind the one model anyway).
@@ -85,8 +88,8 @@ class Services:
 
     # -- chat ----------------------------------------------------------------------------------------
     def chat_for(self, plugin: Any) -> Any:
-        """The chat service (agent) for a plugin; the chat model and checkpointer are shared."""
-        from .agent import build_agent, open_checkpointer
+        """The chat service (agent) for a plugin; the chat model and the conversations store are shared."""
+        from .agent import build_agent
         from .chat import ChatService
         from .models import load_chat_model
 
@@ -95,17 +98,34 @@ class Services:
             if name not in self._chats:
                 if self._model is None:
                     self._model = load_chat_model(self.settings)
-                if self._checkpointer is None:
-                    self._checkpointer = open_checkpointer(self.settings)
-                bundle = build_agent(self.settings, plugin, model=self._model, checkpointer=self._checkpointer)
-                self._chats[name] = ChatService(bundle)
+                store = self.conversation_store(create=True)
+                bundle = build_agent(self.settings, plugin, model=self._model, checkpointer=store.checkpointer)
+                self._chats[name] = ChatService(bundle, store)
             return self._chats[name]
 
+    def conversation_store(self, create: bool = False) -> "Conversations | None":
+        """The users' conversation threads, opened without the chat model: a process that never chatted still
+        exports and forgets them. None when `create` is off and no store that could hold any exists yet."""
+        from .agent import checkpoints_may_exist, open_checkpointer
+        from .conversations import Conversations
+
+        s = self.settings
+        with self._lock:
+            if self._conversations is None:
+                if not create and not checkpoints_may_exist(s.data_dir, s.sql_url, s.store_text):
+                    return None
+                self._conversations = Conversations(open_checkpointer(s))
+            return self._conversations
+
     def conversations(self, user_id: str) -> list[dict[str, Any]]:
-        """The user's stored conversation (default thread) for export."""
-        if self._checkpointer is None and not (self.settings.data_dir / "conversations.sqlite").exists():
-            return []
-        return self.chat_for(self.plugin).history(user_id)
+        """Every conversation thread of the user, for export: `[{"thread", "messages"}]`."""
+        store = self.conversation_store()
+        return store.export(user_id) if store is not None else []
+
+    def history(self, user_id: str) -> list[dict[str, str]]:
+        """The user's default thread, oldest message first (the UI restores it on reload)."""
+        store = self.conversation_store()
+        return store.history(user_id) if store is not None else []
 
     def turn_lock(self, user_id: str) -> threading.Lock:
         """The lock a chat turn of this user holds from start to finish, and forget takes before deleting."""
@@ -120,10 +140,9 @@ class Services:
             return self.forget_conversations(user_id)
 
     def forget_conversations(self, user_id: str) -> int:
-        """Delete the user's conversation threads."""
-        if self._checkpointer is None and not (self.settings.data_dir / "conversations.sqlite").exists():
-            return 0
-        return self.chat_for(self.plugin).forget(user_id)
+        """Delete the user's conversation threads (every thread they own, whoever served them)."""
+        store = self.conversation_store()
+        return store.forget(user_id) if store is not None else 0
 
     # -- auth ------------------------------------------------------------------------------------------
     @property

@@ -12,10 +12,9 @@ Who the user is comes from a server-signed browser token (see `identity.py`) or,
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,8 +36,6 @@ CSS = (HERE / "style.css").read_text(encoding="utf-8")
 HEAD = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 STORAGE_KEY = "interest-bot-identity"
 STREAM_INTERVAL = 0.05  # seconds between streamed re-renders
-EXPORT_DIR = Path(tempfile.gettempdir()) / "interest-bot-exports"
-EXPORT_TTL = 600  # seconds an export file is kept on disk
 # The UI takes no files, but Gradio's upload route is always there: cap what anyone can store through it.
 MAX_UPLOAD_BYTES = 1024 * 1024
 
@@ -63,15 +60,14 @@ def _titles(turns: list[dict[str, Any]]) -> dict[str, str]:
     return {r["item_id"]: r.get("title") or r["item_id"] for t in turns for r in t.get("recs") or []}
 
 
-def _clean_exports(now: float) -> None:
-    if not EXPORT_DIR.exists():
-        return
-    for child in EXPORT_DIR.iterdir():
-        try:
-            if now - child.stat().st_mtime > EXPORT_TTL:
-                shutil.rmtree(child, ignore_errors=True)
-        except OSError:
-            pass
+def export_link(data: dict[str, Any]) -> str:
+    """A download link carrying the export in a data: URL, so the JSON is never written to a file (a temp dir or
+    Gradio's cache would keep it after "Forget me", raw text included)."""
+    payload = base64.b64encode(json.dumps(data, indent=2, ensure_ascii=False, default=str).encode("utf-8")).decode("ascii")
+    return (
+        f'<a class="ib-export-link" download="interest-bot-export.json" href="data:application/json;base64,{payload}">'
+        "Download your data (JSON)</a>"
+    )
 
 
 def build_ui(
@@ -246,15 +242,9 @@ def build_ui(
     def export(token: Any, catalog: str | None, request: gr.Request):
         uid = who(token, request)
         if uid is None:
-            return gr.update(value=None, visible=False)
+            return gr.update(value="", visible=False)
         data = export_user(uid) if export_user is not None else plugin_for(catalog).export(uid)
-        now = time.time()
-        _clean_exports(now)
-        EXPORT_DIR.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(dir=EXPORT_DIR))
-        path = folder / "interest-bot-export.json"
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        return gr.update(value=str(path), visible=True)
+        return gr.update(value=export_link(data), visible=True)
 
     def forget_me(token: Any, catalog: str | None, request: gr.Request):
         uid = who(token, request)
@@ -267,7 +257,7 @@ def build_ui(
             if not auth_enabled:
                 token = identity.issue(secret)  # the forgotten identity is revoked: carry on under a new one
         plot, signals, chips = panel(who(token, request), catalog, [])
-        return token, [], render_conversation([]), plot, signals, chips, gr.update(visible=False), gr.update(value=None, visible=False), ""
+        return token, [], render_conversation([]), plot, signals, chips, gr.update(visible=False), gr.update(value="", visible=False), ""
 
     # -- layout ----------------------------------------------------------------------------------------
     with gr.Blocks(title="interest-bot", fill_width=True, delete_cache=(900, 1800)) as demo:
@@ -314,7 +304,7 @@ def build_ui(
                     with gr.Row():
                         confirm_btn = gr.Button("Yes, forget me", size="sm", variant="stop", elem_id="ib-forget-yes", min_width=0)
                         cancel_btn = gr.Button("Cancel", size="sm", elem_id="ib-forget-no", min_width=0)
-                export_file = gr.File(label="Your data (JSON)", visible=False, interactive=False, elem_id="ib-export-file")
+                export_file = gr.HTML("", visible=False, elem_id="ib-export-file", container=False)
 
         # -- wiring ------------------------------------------------------------------------------------
         demo.load(

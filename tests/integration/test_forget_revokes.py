@@ -15,6 +15,7 @@ from gradio_client import Client
 
 from interest_bot.bot.auth import issue_token
 from bench.server_process import serve
+from test_ui_identity import text_of
 
 SECRET = "revoke-secret-" + "5e6f7a8b9c0d1e2f" * 3
 USER_MODE = {"IBOT_AUTH": "user", "IBOT_AUTH_SECRET": SECRET}
@@ -55,12 +56,7 @@ def uid_of(token: Any) -> str:
 
 def export_text(client: Client, token: Any) -> str:
     """What the UI's export hands this browser token (an empty string when it hands nothing)."""
-    out = client.predict(token, None, api_name="/export")
-    if isinstance(out, dict):
-        out = out.get("value") or out.get("path")
-    if isinstance(out, dict):
-        out = out.get("path")
-    return open(out, encoding="utf-8").read() if out else ""
+    return text_of(client.predict(token, None, api_name="/export"))
 
 
 def test_forget_revokes_the_browser_identity(running_server: str) -> None:

@@ -112,11 +112,18 @@ def fake_chat(plugin: FakePlugin):
 
 
 def text_of(out: Any) -> str:
-    """The exported file's text (an empty string when the endpoint returned no file)."""
+    """The export's JSON text: from the download link's data URL, or from a file (empty when there is neither)."""
     if isinstance(out, dict):
         out = out.get("value")
     if isinstance(out, dict):
         out = out.get("path")
+    if isinstance(out, str) and "data:application/json;base64," in out:
+        import base64
+        import html
+        import re
+
+        encoded = re.search(r'data:application/json;base64,([^"\']+)', out).group(1)
+        return base64.b64decode(html.unescape(encoded)).decode("utf-8")
     return open(out, encoding="utf-8").read() if out else ""
 
 

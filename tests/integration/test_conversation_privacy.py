@@ -148,3 +148,22 @@ def test_http_export_returns_every_thread(plugin, prepared_data_dir: Path) -> No
     assert {c["thread"]: c["messages"][0]["content"] for c in conversations} == {"default": f"{MARK} in default", "holiday": f"{MARK} in holiday"}
     assert client.delete("/v1/users/threads").json()["threads_deleted"] == 2
     assert client.get("/v1/users/threads/export").json()["conversations"] == []
+
+
+def test_threads_written_before_owners_were_kept_are_attributed_by_id(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+    """A conversations.sqlite from an older version (checkpoints, no owners table): its threads are still found."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(prepared_data_dir / "conversations.sqlite", check_same_thread=False)
+    saver = SqliteSaver(conn)
+    saver.setup()
+    model = _model()
+    agent = create_agent(model, tools=[], checkpointer=saver)
+    for tid in ("old::default", "old::trip", "old::x::default"):  # the last is user `old::x`, thread `default`
+        agent.invoke({"messages": [{"role": "user", "content": f"{MARK} in {tid}"}]}, {"configurable": {"thread_id": tid}})
+    conn.close()
+    services = Services(_settings(prepared_data_dir), plugin=plugin, chat_model=_model())
+    assert {c["thread"] for c in services.conversations("old")} == {"default", "trip"}
+    assert services.forget_user("old") == 2
+    assert _sqlite_threads(prepared_data_dir) == {"old::x::default"}
+    assert [c["thread"] for c in services.conversations("old::x")] == ["default"]

@@ -481,6 +481,8 @@ class CountStore:
                     else "SELECT a, wq, n FROM pairs WHERE b = ? ORDER BY wq DESC, a LIMIT ?"
                 )
                 rows = np.asarray(self._db.execute(sql, (i, self.config.neighbours)).fetchall(), np.int64).reshape(-1, 3)
+                if len(rows) and rows[:, 0].max() >= len(self._ids):
+                    self._refresh_items()  # another process wrote pairs with items this one has not seen
                 got = Neighbours(rows[:, 0], rows[:, 1] / SCALE, rows[:, 1], rows[:, 2])
                 self._lists.put(key, got)
             return got

@@ -34,9 +34,9 @@ def sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: Sequ
         if i is None:
             continue
         w = cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm
-        fwd, back = counts.neighbours(item, "out"), counts.neighbours(item, "in")
-        scores[fwd.idx] += w * fwd.w  # indices are unique within a list: plain fancy-index addition is exact
-        scores[back.idx] += cfg.backward * w * back.w
+        for nb, f in ((counts.neighbours(item, "out"), w), (counts.neighbours(item, "in"), cfg.backward * w)):
+            known = nb.idx < len(scores)  # an item another process created after `pop` was taken: not scorable yet
+            scores[nb.idx[known]] += f * nb.w[known]  # indices are unique within a list: plain fancy-index addition is exact
         voted = True
     if voted:
         scores = scores / (pop + 1.0) ** cfg.target_norm

@@ -178,3 +178,14 @@ def test_a_store_written_by_the_dense_version_is_upgraded_on_open(tmp_path: Path
     calls.clear()
     CountStore.open(path, progress=lambda done, total: calls.append((done, total))).close()
     assert calls == []  # upgraded once
+
+
+def test_neighbours_naming_an_item_another_process_created_are_scored_safely(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    a, b = CountStore.open(path), CountStore.open(path)
+    a.add_events([("u", "c:1", 1, "1"), ("u", "c:2", 2, "2")])
+    b.catch_up()
+    a.add_events([("v", "c:1", 3, "3"), ("v", "c:new", 4, "4")])  # b has not caught up: c:new is unknown to it
+    s, ids = sequential_scores(b, ["c:1"])
+    assert s[b.popularity_view()[1]["c:2"]] > 0
+    assert "c:new" in [b._ids[i] for i in b.neighbours("c:1").idx]  # the list read taught b the new item

@@ -130,6 +130,25 @@ def test_two_stores_agree_after_catch_up(db_url: str) -> None:
             s.close()
 
 
+
+def test_a_schema_1_store_is_upgraded_on_open(db_url: str) -> None:
+    """A Postgres store written before sparse pairs (a `follow` table, no schema row) is recomputed from its events."""
+    store = CountStore.open(db_url)
+    store.add_events(_events("alice", [1, 2, 3, 1]) + _events("bob", [2, 3], t0=2000.0))
+    want = store.snapshot()
+    store._db.execute("CREATE TABLE follow (a INTEGER NOT NULL, b INTEGER NOT NULL, w DOUBLE PRECISION NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (a, b))")
+    store._db.execute("DELETE FROM pairs")
+    store._db.execute("DELETE FROM meta WHERE key = 'schema'")
+    store.close()
+    calls: list[tuple[int, int]] = []
+    again = CountStore.open(db_url, progress=lambda done, total: calls.append((done, total)))
+    try:
+        assert calls[-1] == (2, 2)
+        assert again.snapshot() == want
+        assert not again._db.has_table("follow")
+    finally:
+        again.close()
+
 WRITE_CONVERSATION = textwrap.dedent(
     """
     import sys

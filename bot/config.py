@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     model_cache: Path | None = None
     chroma_url: str = ""
     sql_url: str = ""
-    count_neighbours: int = Field(default=200, ge=1)
+    count_neighbours: int = Field(default=1000, ge=1)
     store_text: bool = True
     host: str = "127.0.0.1"
     port: int = 7860

@@ -45,9 +45,9 @@ class CountConfig:
     # Recent popularity: an event's weight halves after this many newer positive events (in process, not stored).
     recent_half_life: float = 1000.0
     # Per item, the M strongest followers and predecessors the scorer reads (a read-time limit: no rebuild to change).
-    neighbours: int = 200
+    neighbours: int = 1000
     # In-process bounds: hot neighbour lists (two per item) and active users' recent sequences.
-    list_cache: int = 8192
+    list_cache: int = 4096
     user_cache: int = 4096
     user_tail: int = 64  # positive events kept per cached user (at least `window`)
 

@@ -63,7 +63,7 @@ def check_empty(plugin: Any) -> None:
     arrays = plugin.catalog.items()
     if float(arrays.popularity.max(initial=0.0)) != 0.0:
         raise RuntimeError("the catalog carries popularity from ratings: ingest it with --items-only")
-    _, pop, _, _ = plugin.counts.matrices()
+    pop, _, _ = plugin.counts.popularity_view()
     if float(pop.sum()) != 0.0:
         raise RuntimeError("the counts store is not empty")
     users = [u for u in plugin.memory.users() if u != "warm-up"]

@@ -59,7 +59,7 @@ class CountsBackend:
     def scores(self, user: str, universe: list[str]) -> np.ndarray:
         """Sequential-rule scores, with a tiny log-popularity term so unseen pairs are not all tied."""
         s, ids = sequential_scores(self.store, self.store.user_items(user), self.cfg)
-        _, pop, index, _ = self.store.matrices()
+        pop, index, _ = self.store.popularity_view()
         pos = np.array([index.get(qid(i), 0) for i in universe])
         lp = np.log1p(pop[pos])
         lp = lp / max(lp.max(), 1.0)

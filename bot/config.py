@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     model_cache: Path | None = None
     chroma_url: str = ""
     sql_url: str = ""
+    count_neighbours: int = Field(default=1000, ge=1)
     store_text: bool = True
     host: str = "127.0.0.1"
     port: int = 7860
@@ -97,6 +98,7 @@ class Settings(BaseSettings):
             model_cache=self.model_cache,
             chroma_url=self.chroma_url,
             sql_url=self.sql_url,
+            count_neighbours=self.count_neighbours,
             store_text=self.store_text,
             max_message_chars=self.max_message_chars,
             ab_test=self.ab_test,

@@ -1,25 +1,28 @@
-"""Count-based collaborative state: per-user item sequences, windowed item→item follow weights, popularity.
+"""Count-based collaborative state: sparse item→item follow pairs in SQL, top-M neighbour lists, popularity.
 
-The SQL tables are the durable truth (SQLite file in the data dir, or Postgres); an in-process
-mirror (dense numpy over the items that have events) is updated with each write, so scoring
-never makes a SQL round trip. Everything here is a cache of the event log: `rebuild` recreates it.
+SQL is the truth (a SQLite file in the data dir, or Postgres): exact integer pair weights and counts,
+popularity and the event log. A process keeps only bounded caches: an LRU of hot items' top-M neighbour
+lists (read through an index ordered by weight, then kept up to date with this process's own writes),
+an LRU of active users' recent sequences, and one popularity number per item. Nothing is read per user
+or per pair on open. Everything here is derived from the event log: `rebuild` recreates it.
 """
 
 from __future__ import annotations
 
-import bisect
-import sqlite3
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from .sqlite_open import open_wal
+from .counts_migrate import SCHEMA_VERSION, Progress, print_progress, upgrade_if_needed
+from .lru import LRU
+from .pairs import SCALE, Pairs, quantized_weights, window_pairs
+from .sqldb import Db
 
 
 class CountEvent(NamedTuple):
@@ -34,13 +37,19 @@ class CountEvent(NamedTuple):
 
 @dataclass(frozen=True)
 class CountConfig:
-    """How follow weights are accumulated; fixed for a store (a change needs `rebuild`)."""
+    """How follow weights are accumulated (window, decay: fixed for a store) and how much a process caches."""
 
     window: int = 20
     # Weight of a pair at distance d is 1 / d**decay.
     decay: float = 0.2
-    # Recent popularity: an event's weight halves after this many newer positive events (mirror only, not stored).
+    # Recent popularity: an event's weight halves after this many newer positive events (in process, not stored).
     recent_half_life: float = 1000.0
+    # Per item, the M strongest followers and predecessors the scorer reads (a read-time limit: no rebuild to change).
+    neighbours: int = 1000
+    # In-process bounds: hot neighbour lists (two per item) and active users' recent sequences.
+    list_cache: int = 4096
+    user_cache: int = 4096
+    user_tail: int = 64  # positive events kept per cached user (at least `window`)
 
     def weight(self, d: int) -> float:
         """Weight of one pair at sequence distance d (0 outside the window)."""
@@ -53,103 +62,17 @@ _SCHEMA_SQLITE = [
     "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL,"
     " user_id TEXT NOT NULL, item_id TEXT NOT NULL, ts REAL NOT NULL, positive INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS events_user ON events (user_id, ts, seq)",
-    "CREATE TABLE IF NOT EXISTS follow (a INTEGER NOT NULL, b INTEGER NOT NULL, w REAL NOT NULL, n INTEGER NOT NULL,"
+    # wq: summed weight in units of 1/SCALE (exact integer arithmetic); n: pair occurrences within the window.
+    "CREATE TABLE IF NOT EXISTS pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, wq BIGINT NOT NULL, n BIGINT NOT NULL,"
     " PRIMARY KEY (a, b))",
+    # The neighbour lists: an item's top-M followers (by a) or predecessors (by b) are one index range read.
+    "CREATE INDEX IF NOT EXISTS pairs_out ON pairs (a, wq DESC, b)",
+    "CREATE INDEX IF NOT EXISTS pairs_in ON pairs (b, wq DESC, a)",
     "CREATE TABLE IF NOT EXISTS popularity (idx INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS impressions (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL,"
     " item_id TEXT NOT NULL, variant TEXT NOT NULL, ts REAL NOT NULL, clicked_ts REAL)",
     "CREATE INDEX IF NOT EXISTS impressions_user ON impressions (user_id, item_id, ts)",
 ]
-
-
-def _pg_schema(schema: Sequence[str] = _SCHEMA_SQLITE) -> list[str]:
-    """The same schema in Postgres spelling."""
-    return [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION") for s in schema]
-
-
-class _Db:
-    """A thin connection wrapper that hides the SQLite/Postgres differences we rely on."""
-
-    def __init__(self, url_or_path: str | Path, schema: Sequence[str] = _SCHEMA_SQLITE, synchronous: str = "NORMAL"):
-        s = str(url_or_path)
-        self.pg = s.startswith(("postgresql://", "postgres://"))
-        if self.pg:
-            try:
-                import psycopg  # optional: only for IBOT_SQL_URL=postgresql://...
-            except ImportError as exc:  # pragma: no cover - depends on the optional install
-                raise RuntimeError("IBOT_SQL_URL points at Postgres: `pip install 'interest-bot[postgres]'` (psycopg)") from exc
-
-            # Autocommit outside explicit transactions: a read never leaves the session idle in a transaction.
-            self.conn = psycopg.connect(s, autocommit=True)
-            schema = _pg_schema(schema)
-        else:
-            path = Path(s.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # WAL + NORMAL: a committed write survives a process kill; readers never block the writer.
-            self.conn = open_wal(path, synchronous=synchronous)
-        with self.tx():
-            for stmt in schema:
-                self.execute(stmt)
-
-    def _q(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.pg else sql
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run one statement and return the cursor."""
-        cur = self.conn.cursor()
-        cur.execute(self._q(sql), params)
-        return cur
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement for many parameter rows."""
-        rows = list(rows)
-        if rows:
-            self.conn.cursor().executemany(self._q(sql), rows)
-
-    def tx(self) -> "_Tx":
-        """A transaction context: commit on success, roll back on error."""
-        return _Tx(self)
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
-
-
-# Key of the Postgres advisory lock that serialises count transactions across processes.
-_PG_LOCK_KEY = 0x1B07C0DE
-
-
-class _Tx:
-    """One write transaction, serialised across processes like SQLite's BEGIN IMMEDIATE.
-
-    On Postgres a transaction-scoped advisory lock is taken first. Without it two processes
-    could draw BIGSERIAL `seq` values and commit in the opposite order; a third process tailing
-    `seq > watermark` would then skip the earlier number for good. Under the lock `seq` order is
-    commit order, first-open schema creation and the meta row cannot race, and `_filter_new`'s
-    read-then-insert is atomic.
-    """
-
-    def __init__(self, db: _Db):
-        self.db = db
-        self._pg_tx: Any = None
-
-    def __enter__(self) -> _Db:
-        if self.db.pg:
-            self._pg_tx = self.db.conn.transaction()
-            self._pg_tx.__enter__()
-            self.db.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
-        else:
-            # IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade.
-            self.db.conn.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        if self.db.pg:
-            self._pg_tx.__exit__(exc_type, exc, tb)  # commits, or rolls back on an exception
-        elif exc_type is None:
-            self.db.conn.execute("COMMIT")
-        else:
-            self.db.conn.execute("ROLLBACK")
 
 
 class _Entry(NamedTuple):
@@ -158,23 +81,46 @@ class _Entry(NamedTuple):
     idx: int
 
 
+class Neighbours(NamedTuple):
+    """One item's strongest neighbours in one direction, strongest first (ties: lower item index)."""
+
+    idx: np.ndarray  # item indices
+    w: np.ndarray  # follow weight (float)
+    wq: np.ndarray  # the same weight as stored (integer, 1/SCALE units)
+    n: np.ndarray  # pair counts
+
+
+class _Tail(NamedTuple):
+    entries: list[_Entry]  # the user's last positive events, oldest first
+    complete: bool  # True when this is the user's whole positive history
+
+
+_OUT, _IN = "out", "in"
+_EMPTY = Neighbours(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
 class CountStore:
     """Per-user sequences, follow weights within a window (both directions readable), popularity."""
 
-    def __init__(self, db: _Db, config: CountConfig = CountConfig()):
+    def __init__(self, db: Db, config: CountConfig = CountConfig(), progress: Progress | None = print_progress):
         self._db = db
         self.config = config
         self._lock = threading.RLock()
+        self._wq = quantized_weights(config.window, config.decay)
+        self._lists: LRU[tuple[str, int], Neighbours] = LRU(config.list_cache)
+        self._tails: LRU[str, _Tail] = LRU(config.user_cache)
+        self._tail_len = max(config.user_tail, config.window)
         self._check_config()
-        with self._db.tx():  # one consistent read, even while other processes write
-            self._load_mirror()
+        with self._db.tx() as db:  # one consistent read, even while other processes write
+            upgrade_if_needed(db, self._wq, progress)
+            self._load_state()
 
     # ----- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url_or_path: str | Path, config: CountConfig | None = None) -> "CountStore":
-        """Open (creating) a store: a SQLite file path, `sqlite:///path`, or a `postgresql://` URL."""
-        return cls(_Db(url_or_path), config or CountConfig())
+    def open(cls, url_or_path: str | Path, config: CountConfig | None = None, progress: Progress | None = print_progress) -> "CountStore":
+        """Open (creating, or upgrading an older layout) a store: a SQLite file path, `sqlite:///path`, or a `postgresql://` URL."""
+        return cls(Db(url_or_path, _SCHEMA_SQLITE), config or CountConfig(), progress)
 
     def close(self) -> None:
         """Close the SQL connection."""
@@ -185,56 +131,30 @@ class CountStore:
             rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
             want = {"window": str(self.config.window), "decay": repr(self.config.decay)}
             if not rows:
-                db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(want.items()) + [("epoch", "0")])
+                db.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)", list(want.items()) + [("epoch", "0"), ("schema", str(SCHEMA_VERSION))]
+                )
                 return
             if any(rows.get(k) != v for k, v in want.items()):
                 raise ValueError(f"count store was built with {rows}, asked for {want}: call rebuild() with the event log")
 
-    # ----- the in-process mirror -------------------------------------------------------------
+    # ----- in-process state: item index, popularity, bounded caches ---------------------------
 
-    def _load_mirror(self) -> None:
-        """Read everything from SQL into the mirror (on open, and when another process did more than append)."""
+    def _load_state(self) -> None:
+        """Read the item index and popularity (one number per item) and drop every cache: on open and after others' removals."""
         db = self._db
         self._ids: list[str | None] = [None]  # SQL idx starts at 1; slot 0 unused
         self._index: dict[str, int] = {}
         for idx, item in db.execute("SELECT idx, item_id FROM items ORDER BY idx").fetchall():
             self._grow_ids(idx, item)
-        n = len(self._ids)
-        cap = max(64, 1 << (n - 1).bit_length())
-        self._F = np.zeros((cap, cap), np.float64)  # F[a, b]: weighted count of b following a
-        self._N = np.zeros((cap, cap), np.float32)  # raw pair counts within the window, for reasons
-        self._pop = np.zeros(cap, np.float64)
-        rows = db.execute("SELECT a, b, w, n FROM follow").fetchall()
-        if rows:
-            arr = np.asarray(rows, dtype=np.float64)
-            a, b = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64)
-            self._F[a, b] = arr[:, 2]
-            self._N[a, b] = arr[:, 3]
+        self._pop = np.zeros(max(64, len(self._ids)), np.float64)
         for idx, cnt in db.execute("SELECT idx, n FROM popularity").fetchall():
             self._pop[idx] = cnt
-        self._seqs: dict[str, list[_Entry]] = defaultdict(list)
-        self._negs: dict[str, list[_Entry]] = defaultdict(list)
-        self._watermark = 0
-        for seq, user, item, ts, pos in db.execute("SELECT seq, user_id, item_id, ts, positive FROM events ORDER BY ts, seq").fetchall():
-            (self._seqs if pos else self._negs)[user].append(_Entry(ts, seq, self._index[item]))
-            self._watermark = max(self._watermark, seq)
-        self._recompute_recent()
+        self._recent: np.ndarray | None = None  # computed on first use (only a blend with live popularity reads it)
+        self._watermark = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+        self._lists.clear()
+        self._tails.clear()
         self._epoch = self._read_epoch()
-
-    def _recompute_recent(self) -> None:
-        """Recent popularity from every positive entry in arrival (seq) order: on load and after a removal."""
-        self._recent = np.zeros(self._F.shape[0], np.float64)
-        entries = sorted((e.seq, e.idx) for seq in self._seqs.values() for e in seq)
-        self._fold_recent([idx for _, idx in entries])
-
-    def _fold_recent(self, idxs: Sequence[int]) -> None:
-        """Decay recent popularity by the number of new positive events, then add each with its own decayed weight."""
-        k = len(idxs)
-        if not k:
-            return
-        g = 0.5 ** (1.0 / self.config.recent_half_life)
-        self._recent *= g**k
-        np.add.at(self._recent, np.asarray(idxs, np.int64), g ** np.arange(k - 1, -1, -1, dtype=np.float64))
 
     def _read_epoch(self) -> int:
         return int(self._db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0])
@@ -246,21 +166,15 @@ class CountStore:
         self._index[item] = idx
 
     def _ensure_capacity(self, n: int) -> None:
-        cap = self._F.shape[0]
+        cap = len(self._pop)
         if n <= cap:
             return
         new = max(n, cap * 2)
-        F = np.zeros((new, new), np.float64)
-        F[:cap, :cap] = self._F
-        N = np.zeros((new, new), np.float32)
-        N[:cap, :cap] = self._N
-        pop = np.zeros(new, np.float64)
-        pop[:cap] = self._pop
-        recent = np.zeros(new, np.float64)
-        recent[:cap] = self._recent
-        self._F, self._N, self._pop, self._recent = F, N, pop, recent
+        self._pop = np.concatenate([self._pop, np.zeros(new - cap)])
+        if self._recent is not None:
+            self._recent = np.concatenate([self._recent, np.zeros(new - cap)])
 
-    def _intern(self, db: _Db, items: Iterable[str]) -> None:
+    def _intern(self, db: Db, items: Iterable[str]) -> None:
         """Give every new item id its SQL index (shared by all processes on this database)."""
         new = sorted({i for i in items if i not in self._index})
         if not new:
@@ -273,51 +187,128 @@ class CountStore:
                 self._grow_ids(idx, item)
         self._ensure_capacity(len(self._ids))
 
-    # ----- pair arithmetic -------------------------------------------------------------------
+    def _refresh_items(self) -> None:
+        """Learn item indices another process created."""
+        for idx, item in self._db.execute("SELECT idx, item_id FROM items WHERE idx >= ?", (len(self._ids),)).fetchall():
+            self._grow_ids(idx, item)
+        self._ensure_capacity(len(self._ids))
 
-    def _pairs(self, seq: Sequence[_Entry], start: int = 0) -> "_Pairs":
+    def _idx(self, item: str) -> int:
+        if item not in self._index:
+            self._refresh_items()
+        return self._index[item]
+
+    # ----- recent popularity (decayed by newer events) ------------------------------------------
+
+    def _fold_recent(self, idxs: Sequence[int]) -> None:
+        """Decay recent popularity by the number of new positive events, then add each with its own decayed weight."""
+        k = len(idxs)
+        if not k or self._recent is None:
+            return
+        g = 0.5 ** (1.0 / self.config.recent_half_life)
+        self._recent *= g**k
+        np.add.at(self._recent, np.asarray(idxs, np.int64), g ** np.arange(k - 1, -1, -1, dtype=np.float64))
+
+    def recent_popularity(self) -> np.ndarray:
+        """Popularity over the store's item index where each event's weight halves every `recent_half_life` newer events."""
+        with self._lock:
+            if self._recent is None:
+                # Computed once from the log in arrival order, then folded forward with each write.
+                rows = self._db.execute("SELECT item_id FROM events WHERE positive = 1 ORDER BY seq").fetchall()
+                self._recent = np.zeros(len(self._pop), np.float64)
+                self._fold_recent([self._idx(r[0]) for r in rows])
+            return self._recent[: len(self._ids)]
+
+    # ----- per-user sequences (read on demand, recent tails cached) -------------------------------
+
+    def _positives(self, user_id: str, limit: int | None = None) -> list[_Entry]:
+        """The user's positive events from SQL, oldest first (only the newest `limit` if given)."""
+        sql = "SELECT ts, seq, item_id FROM events WHERE user_id = ? AND positive = 1 ORDER BY ts DESC, seq DESC"
+        rows = self._db.execute(sql + (f" LIMIT {int(limit)}" if limit is not None else ""), (user_id,)).fetchall()
+        return [_Entry(float(ts), int(seq), self._idx(item)) for ts, seq, item in reversed(rows)]
+
+    def _tail(self, user_id: str) -> _Tail:
+        """The user's last positive events (cached for active users)."""
+        t = self._tails.get(user_id)
+        if t is None:
+            rows = self._positives(user_id, self._tail_len + 1)
+            t = _Tail(rows[-self._tail_len :], len(rows) <= self._tail_len)
+            self._tails.put(user_id, t)
+        return t
+
+    # ----- pair arithmetic and its SQL -----------------------------------------------------------
+
+    def _pairs(self, seq: Sequence[_Entry], start: int = 0) -> Pairs:
         """Follow pairs for every entry at position >= start with its window predecessors (aggregated)."""
-        idx = np.fromiter((e.idx for e in seq), np.int64, len(seq))
-        parts = []
-        for d in range(1, self.config.window + 1):
-            lo = max(start, d)
-            if lo >= len(idx):
-                break
-            a, b = idx[lo - d : len(idx) - d], idx[lo:]
-            keep = a != b  # a re-watch is not evidence that an item leads to itself
-            a, b = a[keep], b[keep]
-            parts.append((a, b, np.full(len(a), self.config.weight(d)), np.ones(len(a), np.int64)))
-        return _Pairs.combine(parts)
+        return window_pairs(np.fromiter((e.idx for e in seq), np.int64, len(seq)), self._wq, start)
 
-    def _apply(self, db: _Db, pairs: "_Pairs", pop_delta: dict[int, int]) -> None:
-        """Write pair and popularity deltas to SQL and the mirror in one go."""
-        nz = (pairs.n != 0) | (pairs.w != 0)  # a late event can move a pair to another distance: n same, w not
-        a, b, w, n = pairs.a[nz], pairs.b[nz], pairs.w[nz], pairs.n[nz]
-        rows = list(zip(a.tolist(), b.tolist(), w.tolist(), n.tolist()))
+    def _apply(self, db: Db, pairs: Pairs, pop_delta: dict[int, int]) -> None:
+        """Write pair and popularity deltas to SQL, and keep the cached neighbour lists exact."""
+        p = pairs.nonzero()
         db.executemany(
-            "INSERT INTO follow (a, b, w, n) VALUES (?, ?, ?, ?) ON CONFLICT (a, b) DO UPDATE SET w = follow.w + excluded.w, n = follow.n + excluded.n",
-            rows,
+            "INSERT INTO pairs (a, b, wq, n) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (a, b) DO UPDATE SET wq = pairs.wq + excluded.wq, n = pairs.n + excluded.n",
+            zip(p.a.tolist(), p.b.tolist(), p.wq.tolist(), p.n.tolist()),
         )
-        if (n < 0).any():
+        down = (p.n < 0) | (p.wq < 0)
+        if (p.n < 0).any():
             # Removal: drop pairs that no longer occur, so a forgotten user leaves no trace.
-            db.executemany("DELETE FROM follow WHERE a = ? AND b = ? AND n <= 0", list(zip(a[n < 0].tolist(), b[n < 0].tolist())))
+            db.executemany("DELETE FROM pairs WHERE a = ? AND b = ? AND n <= 0", zip(p.a[p.n < 0].tolist(), p.b[p.n < 0].tolist()))
         prow = [(i, k) for i, k in pop_delta.items() if k != 0]
-        db.executemany(
-            "INSERT INTO popularity (idx, n) VALUES (?, ?) ON CONFLICT (idx) DO UPDATE SET n = popularity.n + excluded.n", prow
-        )
+        db.executemany("INSERT INTO popularity (idx, n) VALUES (?, ?) ON CONFLICT (idx) DO UPDATE SET n = popularity.n + excluded.n", prow)
         if any(k < 0 for _, k in prow):
             db.executemany("DELETE FROM popularity WHERE idx = ? AND n <= 0", [(i,) for i, k in prow if k < 0])
-        self._apply_mirror(pairs)
         for i, k in prow:
             self._pop[i] += k
+        self._update_lists(db, p, down)
 
-    def _apply_mirror(self, pairs: "_Pairs") -> None:
-        # Keys are unique after combine(), so plain fancy-index addition is exact.
-        a, b = pairs.a, pairs.b
-        self._F[a, b] += pairs.w
-        self._N[a, b] += pairs.n.astype(np.float32)
-        gone = self._N[a, b] <= 0
-        self._F[a[gone], b[gone]] = 0.0  # exact zero, not float residue
+    def _update_lists(self, db: Db, p: Pairs, down: np.ndarray) -> None:
+        """Cached lists touched by a decrease are dropped (read again on use); those that only grew are merged in place.
+
+        Merging is exact: untouched pairs outside a cached top-M did not change and were no stronger than its
+        last member, so the new top-M is among the old members and the touched pairs.
+        """
+        for a in set(p.a[down].tolist()):
+            self._lists.pop((_OUT, a))
+        for b in set(p.b[down].tolist()):
+            self._lists.pop((_IN, b))
+        up = ~down
+        want = [(a, b) for a, b in zip(p.a[up].tolist(), p.b[up].tolist()) if (_OUT, a) in self._lists or (_IN, b) in self._lists]
+        if not want:
+            return
+        totals = self._pair_totals(db, want)
+        by_list: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for (a, b), (wq, n) in totals.items():
+            by_list[(_OUT, a)].append((b, wq, n))
+            by_list[(_IN, b)].append((a, wq, n))
+        for key, rows in by_list.items():
+            old = self._lists.get(key)
+            if old is not None:
+                self._lists.put(key, self._merge(old, rows))
+
+    def _pair_totals(self, db: Db, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+        """Stored (wq, n) of these pairs, one query per target item."""
+        by_b: dict[int, list[int]] = defaultdict(list)
+        for a, b in pairs:
+            by_b[b].append(a)
+        out = {}
+        for b, As in by_b.items():
+            for i in range(0, len(As), 500):
+                chunk = As[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for a, wq, n in db.execute(f"SELECT a, wq, n FROM pairs WHERE b = ? AND a IN ({marks})", [b, *chunk]).fetchall():
+                    out[(int(a), b)] = (int(wq), int(n))
+        return out
+
+    def _merge(self, old: Neighbours, rows: list[tuple[int, int, int]]) -> Neighbours:
+        """The top-M of a list after some of its pairs grew (rows: other item, new wq, new n)."""
+        new = np.asarray(rows, np.int64).reshape(-1, 3)
+        keep = ~np.isin(old.idx, new[:, 0])
+        idx = np.concatenate([old.idx[keep], new[:, 0]])
+        wq = np.concatenate([old.wq[keep], new[:, 1]])
+        n = np.concatenate([old.n[keep], new[:, 2]])
+        order = np.lexsort((idx, -wq))[: self.config.neighbours]
+        return Neighbours(idx[order], wq[order] / SCALE, wq[order], n[order])
 
     # ----- writes ----------------------------------------------------------------------------
 
@@ -336,55 +327,54 @@ class CountStore:
             # Time order, ties in arrival order, so SQL seq follows each user's chronology.
             fresh.sort(key=lambda e: e.ts)
             self._intern(db, (e.item_id for e in fresh))
+            # Each user's tail before these events: new pairs only reach `window` back.
+            tails = {u: self._tail(u) for u in {e.user_id for e in fresh if e.positive}}
             cur = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
             db.executemany(
                 "INSERT INTO events (event_id, user_id, item_id, ts, positive) VALUES (?, ?, ?, ?, ?)",
                 [(e.event_id, e.user_id, e.item_id, e.ts, int(e.positive)) for e in fresh],
             )
             seqs = self._seq_numbers(db, cur, fresh)
-            parts: list[_Pairs] = []
             pop_delta: dict[int, int] = defaultdict(int)
             by_user: dict[str, list[_Entry]] = defaultdict(list)
             for e, s in zip(fresh, seqs):
-                entry = _Entry(e.ts, s, self._index[e.item_id])
                 if e.positive:
+                    entry = _Entry(e.ts, s, self._index[e.item_id])
                     by_user[e.user_id].append(entry)
                     pop_delta[entry.idx] += 1
-                else:
-                    bisect.insort(self._negs[e.user_id], entry)
                 self._watermark = max(self._watermark, s)
+            late = False
+            parts = []
             for user, entries in by_user.items():
-                parts.append(self._insert_user(user, entries))
-            self._apply(db, _Pairs.merge(parts), pop_delta)
+                part, was_late = self._insert_user(user, tails[user], entries)
+                parts.append(part)
+                late |= was_late
+            self._apply(db, Pairs.merge(parts), pop_delta)
             self._fold_recent([self._index[e.item_id] for e in fresh if e.positive])
-            if self._out_of_order:
+            if late:
                 self._bump_epoch(db)
-                self._out_of_order = False
             return len(fresh)
 
-    _out_of_order = False
-
-    def _insert_user(self, user: str, entries: list[_Entry]) -> "_Pairs":
-        """Put a user's new entries into their sequence; return the pair delta."""
-        seq = self._seqs[user]
+    def _insert_user(self, user: str, tail: _Tail, entries: list[_Entry]) -> tuple[Pairs, bool]:
+        """Pair delta of a user's new entries (and whether one came late); updates their cached tail."""
+        seq = tail.entries
         if not seq or entries[0] >= seq[-1]:
-            start = len(seq)
-            seq.extend(entries)  # the common case: only the new tail makes pairs
-            return self._pairs(seq, start)
-        # Late event: re-derive this user's pairs (rare; exact either way).
-        old = self._pairs(seq)
-        for e in entries:
-            bisect.insort(seq, e)
-        new = self._pairs(seq)
-        self._out_of_order = True
-        return _Pairs.merge([new, old.negated()])
+            ctx = seq[-self.config.window :]
+            joined = seq + entries
+            self._tails.put(user, _Tail(joined[-self._tail_len :], tail.complete and len(joined) <= self._tail_len))
+            return self._pairs(ctx + entries, len(ctx)), False  # the common case: only the new tail makes pairs
+        # Late event: re-derive this user's pairs from their whole history (rare; exact either way).
+        after = self._positives(user)
+        new_seqs = {e.seq for e in entries}
+        before = [e for e in after if e.seq not in new_seqs]
+        self._tails.put(user, _Tail(after[-self._tail_len :], len(after) <= self._tail_len))
+        return Pairs.merge([self._pairs(after), self._pairs(before).negated()]), True
 
-    def _seq_numbers(self, db: _Db, after: int, fresh: list[CountEvent]) -> list[int]:
-        ids = {e.event_id for e in fresh}
+    def _seq_numbers(self, db: Db, after: int, fresh: list[CountEvent]) -> list[int]:
         got = dict(db.execute("SELECT event_id, seq FROM events WHERE seq > ?", (after,)).fetchall())
-        return [got[e.event_id] for e in fresh if e.event_id in ids]
+        return [got[e.event_id] for e in fresh]
 
-    def _filter_new(self, db: _Db, events: list[CountEvent]) -> list[CountEvent]:
+    def _filter_new(self, db: Db, events: list[CountEvent]) -> list[CountEvent]:
         seen: set[str] = set()
         out = []
         for e in events:
@@ -399,8 +389,8 @@ class CountStore:
             known.update(r[0] for r in db.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk).fetchall())
         return [e for e in out if e.event_id not in known]
 
-    def _bump_epoch(self, db: _Db) -> None:
-        """Tell other processes that more than appends happened, so they reload instead of tailing."""
+    def _bump_epoch(self, db: Db) -> None:
+        """Tell other processes that more than appends happened, so they drop their caches instead of tailing."""
         self._epoch = int(db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]) + 1
         db.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (str(self._epoch),))
 
@@ -408,30 +398,30 @@ class CountStore:
         """Subtract exactly this user's contribution and delete their events and impressions; returns events removed."""
         with self._lock, self._db.tx() as db:
             self._sync_locked()
-            seq = self._seqs.pop(user_id, [])
-            negs = self._negs.pop(user_id, [])
+            seq = self._positives(user_id)
             pop_delta: dict[int, int] = defaultdict(int)
             for e in seq:
                 pop_delta[e.idx] -= 1
             self._apply(db, self._pairs(seq).negated(), pop_delta)
-            self._recompute_recent()  # a forgotten user leaves no trace in recent popularity either
+            self._recent = None  # a forgotten user leaves no trace in recent popularity either (recomputed on use)
             n = db.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
             db.execute("DELETE FROM impressions WHERE user_id = ?", (user_id,))
+            self._tails.pop(user_id)
             self._bump_epoch(db)
-            return int(n if n is not None and n >= 0 else len(seq) + len(negs))
+            return int(n if n is not None and n >= 0 else len(seq))
 
     def rebuild(self, events: Iterable[CountEvent | Sequence | Mapping]) -> int:
         """Drop all counts and recreate them from the event log (also after a config change)."""
         with self._lock:
             with self._db.tx() as db:
-                for table in ("events", "follow", "popularity", "items", "meta"):
+                for table in ("events", "pairs", "popularity", "items", "meta"):
                     db.execute(f"DELETE FROM {table}")
                 epoch = self._epoch + 1 if hasattr(self, "_epoch") else 1
                 db.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [("window", str(self.config.window)), ("decay", repr(self.config.decay)), ("epoch", str(epoch))],
+                    [("window", str(self.config.window)), ("decay", repr(self.config.decay)), ("epoch", str(epoch)), ("schema", str(SCHEMA_VERSION))],
                 )
-                self._load_mirror()
+                self._load_state()
             return self.add_events(events)
 
     def seed_from_ratings(
@@ -453,54 +443,78 @@ class CountStore:
         return added
 
     def _sync_locked(self) -> None:
-        """Bring the mirror up to date with SQL written by other processes."""
+        """Bring popularity and the caches up to date with SQL written by other processes."""
         if self._read_epoch() != self._epoch:
-            self._load_mirror()
+            self._load_state()
             return
         rows = self._db.execute(
-            "SELECT seq, user_id, item_id, ts, positive FROM events WHERE seq > ? ORDER BY seq", (self._watermark,)
+            "SELECT seq, user_id, item_id, positive FROM events WHERE seq > ? ORDER BY seq", (self._watermark,)
         ).fetchall()
         if not rows:
             return
-        for idx, item in self._db.execute("SELECT idx, item_id FROM items").fetchall():
-            if item not in self._index:
-                self._grow_ids(idx, item)
-        self._ensure_capacity(len(self._ids))
-        # Their pair counts are already in SQL: repeat the same arithmetic on the mirror only.
-        by_user: dict[str, list[_Entry]] = defaultdict(list)
-        for seq, user, item, ts, pos in rows:
-            entry = _Entry(ts, seq, self._index[item])
+        # Their pair counts are already in SQL: only popularity and the caches need to learn of them.
+        fold = []
+        for seq, user, item, pos in rows:
             if pos:
-                by_user[user].append(entry)
-                self._pop[entry.idx] += 1
-                self._fold_recent([entry.idx])
-            else:
-                bisect.insort(self._negs[user], entry)
-            self._watermark = max(self._watermark, seq)
-        self._apply_mirror(_Pairs.merge([self._insert_user(u, es) for u, es in by_user.items()]))
-        self._out_of_order = False
+                i = self._idx(item)
+                self._pop[i] += 1
+                fold.append(i)
+            self._tails.pop(user)
+            self._watermark = max(self._watermark, int(seq))
+        self._fold_recent(fold)
+        self._lists.clear()  # which lists their pairs touched is not worth working out: hot ones are read again
 
-    # ----- reads (mirror only: no SQL) -------------------------------------------------------
+    # ----- reads -----------------------------------------------------------------------------
+
+    def neighbours(self, item_id: str, direction: str = _OUT) -> Neighbours:
+        """The item's top-M followers ("out": b after this item) or predecessors ("in": a before it), strongest first."""
+        i = self._index.get(item_id)
+        if i is None:
+            return _EMPTY
+        key = (direction, i)
+        with self._lock:
+            got = self._lists.get(key)
+            if got is None:
+                sql = (
+                    "SELECT b, wq, n FROM pairs WHERE a = ? ORDER BY wq DESC, b LIMIT ?"
+                    if direction == _OUT
+                    else "SELECT a, wq, n FROM pairs WHERE b = ? ORDER BY wq DESC, a LIMIT ?"
+                )
+                rows = np.asarray(self._db.execute(sql, (i, self.config.neighbours)).fetchall(), np.int64).reshape(-1, 3)
+                if len(rows) and rows[:, 0].max() >= len(self._ids):
+                    self._refresh_items()  # another process wrote pairs with items this one has not seen
+                got = Neighbours(rows[:, 0], rows[:, 1] / SCALE, rows[:, 1], rows[:, 2])
+                self._lists.put(key, got)
+            return got
 
     def user_items(self, user_id: str, limit: int | None = None, include_negative: bool = False) -> list[str]:
         """The user's items, newest first (positive/neutral only unless include_negative)."""
-        entries = list(self._seqs.get(user_id, ()))
-        if include_negative:
-            entries = sorted(entries + list(self._negs.get(user_id, ())))
-        out = [self._ids[e.idx] for e in reversed(entries)]
-        return out[:limit] if limit is not None else out
+        with self._lock:
+            if include_negative:
+                sql = "SELECT item_id FROM events WHERE user_id = ? ORDER BY ts DESC, seq DESC"
+                rows = self._db.execute(sql + (f" LIMIT {int(limit)}" if limit is not None else ""), (user_id,)).fetchall()
+                return [r[0] for r in rows]
+            tail = self._tail(user_id)
+            if tail.complete or (limit is not None and limit <= len(tail.entries)):
+                entries = tail.entries
+            else:
+                entries = self._positives(user_id, limit)
+            out = [self._ids[e.idx] for e in reversed(entries)]
+            return out[:limit] if limit is not None else out  # type: ignore[return-value]
 
     def user_contribution(self, user_id: str) -> dict:
         """What this user adds to the counts: their events, follow pairs (weight, count) and popularity."""
-        seq = self._seqs.get(user_id, [])
+        with self._lock:
+            seq = self._positives(user_id)
+            negs = self._db.execute("SELECT ts, item_id FROM events WHERE user_id = ? AND positive = 0 ORDER BY ts, seq", (user_id,)).fetchall()
         pairs = self._pairs(seq).as_dict()
         pop: dict[str, int] = defaultdict(int)
         for e in seq:
-            pop[self._ids[e.idx]] += 1
+            pop[self._ids[e.idx]] += 1  # type: ignore[index]
         return {
             "user_id": user_id,
             "events": [{"item_id": self._ids[e.idx], "ts": e.ts, "positive": True} for e in seq]
-            + [{"item_id": self._ids[e.idx], "ts": e.ts, "positive": False} for e in self._negs.get(user_id, [])],
+            + [{"item_id": item, "ts": float(ts), "positive": False} for ts, item in negs],
             "follow": [{"from": self._ids[a], "to": self._ids[b], "weight": w, "count": n} for (a, b), (w, n) in sorted(pairs.items())],
             "popularity": dict(pop),
         }
@@ -512,44 +526,65 @@ class CountStore:
 
     def items_after(self, user_id: str, ts: float, limit: int = 3) -> list[str]:
         """The user's first `limit` positive items at or after time ts (what they went on to take up)."""
-        seq = self._seqs.get(user_id, ())
-        start = bisect.bisect_left([e.ts for e in seq], ts)
-        return [self._ids[e.idx] for e in seq[start : start + limit]]  # type: ignore[misc]
-
-    def recent_popularity(self) -> np.ndarray:
-        """Popularity over the store's item index where each event's weight halves every `recent_half_life` newer events."""
-        return self._recent[: len(self._ids)]
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item_id FROM events WHERE user_id = ? AND positive = 1 AND ts >= ? ORDER BY ts, seq LIMIT ?", (user_id, float(ts), int(limit))
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def follow(self, a: str, b: str) -> tuple[float, int]:
         """(weight, count) of b following a within the window."""
         i, j = self._index.get(a), self._index.get(b)
         if i is None or j is None:
             return 0.0, 0
-        return float(self._F[i, j]), int(self._N[i, j])
+        with self._lock:
+            row = self._db.execute("SELECT wq, n FROM pairs WHERE a = ? AND b = ?", (i, j)).fetchone()
+        return (int(row[0]) / SCALE, int(row[1])) if row else (0.0, 0)
+
+    def follow_counts(self, items: Sequence[str], target: str) -> dict[str, tuple[int, int]]:
+        """For each of `items`: (times target followed it, times it followed target); two queries, for explanations."""
+        t = self._index.get(target)
+        known = {self._index[i]: i for i in items if i in self._index}
+        out = {i: (0, 0) for i in items}
+        if t is None or not known:
+            return out
+        marks = ",".join("?" * len(known))
+        with self._lock:
+            fwd = dict(self._db.execute(f"SELECT a, n FROM pairs WHERE b = ? AND a IN ({marks})", [t, *known]).fetchall())
+            back = dict(self._db.execute(f"SELECT b, n FROM pairs WHERE a = ? AND b IN ({marks})", [t, *known]).fetchall())
+        for i, item in known.items():
+            out[item] = (int(fwd.get(i, 0)), int(back.get(i, 0)))
+        return out
 
     def users(self) -> list[str]:
         """Users with any event."""
-        return sorted(set(self._seqs) | set(self._negs))
+        with self._lock:
+            return sorted(r[0] for r in self._db.execute("SELECT DISTINCT user_id FROM events").fetchall())
 
     @property
     def n_events(self) -> int:
-        """Positive/neutral events in the mirror."""
-        return sum(len(s) for s in self._seqs.values())
+        """Positive/neutral events in the store."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM events WHERE positive = 1").fetchone()[0])
 
-    def matrices(self) -> tuple[np.ndarray, np.ndarray, dict[str, int], list[str | None]]:
-        """(F, popularity, item→index, index→item) views for the scorer; do not mutate."""
+    def popularity_view(self) -> tuple[np.ndarray, dict[str, int], list[str | None]]:
+        """(popularity, item→index, index→item) over the store's item index for the scorer; do not mutate."""
         n = len(self._ids)
-        return self._F[:n, :n], self._pop[:n], self._index, self._ids
+        return self._pop[:n], self._index, self._ids
+
+    def cache_sizes(self) -> dict[str, int]:
+        """How many neighbour lists and user tails this process holds (both bounded by the config)."""
+        return {"lists": len(self._lists), "users": len(self._tails)}
 
     def snapshot(self) -> dict:
         """Everything in SQL as plain Python (for tests and export): pairs, popularity, events."""
         with self._lock, self._db.tx() as db:
             return self._snapshot_locked(db)
 
-    def _snapshot_locked(self, db: _Db) -> dict:
+    def _snapshot_locked(self, db: Db) -> dict:
         ids = dict(db.execute("SELECT idx, item_id FROM items").fetchall())
         return {
-            "follow": {(ids[a], ids[b]): (w, n) for a, b, w, n in db.execute("SELECT a, b, w, n FROM follow").fetchall()},
+            "follow": {(ids[a], ids[b]): (int(wq) / SCALE, int(n)) for a, b, wq, n in db.execute("SELECT a, b, wq, n FROM pairs").fetchall()},
             "popularity": {ids[i]: n for i, n in db.execute("SELECT idx, n FROM popularity").fetchall()},
             "events": sorted(db.execute("SELECT event_id, user_id, item_id, ts, positive FROM events").fetchall()),
         }
@@ -595,42 +630,6 @@ class CountStore:
             ).fetchall()
         return {v: {"impressions": int(n), "clicks": int(c), "ctr": (c / n if n else 0.0)} for v, n, c in rows}
 
-
-@dataclass
-class _Pairs:
-    """Aggregated follow pairs: unique (a, b) with summed weight and count."""
-
-    a: np.ndarray
-    b: np.ndarray
-    w: np.ndarray
-    n: np.ndarray
-
-    @classmethod
-    def combine(cls, parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> "_Pairs":
-        """Sum rows with equal (a, b)."""
-        if not parts:
-            e = np.zeros(0, np.int64)
-            return cls(e, e, np.zeros(0), e)
-        a = np.concatenate([p[0] for p in parts])
-        b = np.concatenate([p[1] for p in parts])
-        key = a * (1 << 31) + b
-        uniq, inv = np.unique(key, return_inverse=True)
-        w = np.bincount(inv, weights=np.concatenate([p[2] for p in parts]), minlength=len(uniq))
-        n = np.bincount(inv, weights=np.concatenate([p[3] for p in parts]), minlength=len(uniq)).astype(np.int64)
-        return cls(uniq >> 31, uniq & ((1 << 31) - 1), w, n)
-
-    @classmethod
-    def merge(cls, many: Sequence["_Pairs"]) -> "_Pairs":
-        """Sum several pair sets."""
-        return cls.combine([(p.a, p.b, p.w, p.n) for p in many])
-
-    def negated(self) -> "_Pairs":
-        """The same pairs with opposite sign (a removal)."""
-        return _Pairs(self.a, self.b, -self.w, -self.n)
-
-    def as_dict(self) -> dict[tuple[int, int], tuple[float, int]]:
-        """(a, b) -> (weight, count)."""
-        return {(int(a), int(b)): (float(w), int(n)) for a, b, w, n in zip(self.a, self.b, self.w, self.n)}
 
 
 def _as_event(e: CountEvent | Sequence | Mapping) -> CountEvent:

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from .counts import _Db
+from .sqldb import Db
 from .userid import validate_user_id
 
 _SCHEMA = ["CREATE TABLE IF NOT EXISTS forgotten_users (user_key TEXT PRIMARY KEY, ts REAL NOT NULL)"]
@@ -28,7 +28,7 @@ def _key(user_id: str) -> str:
 class ForgetLog:
     """The time of each user's last forget, durable before `record` returns."""
 
-    def __init__(self, db: _Db) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
         self._lock = threading.Lock()  # one connection, shared by the server's threads
 
@@ -37,7 +37,7 @@ class ForgetLog:
         """Open (creating) the log in a SQLite file or a `postgresql://` database (the counts' location)."""
         # Its own connection with synchronous=FULL: a SQLite commit is on disk, not only in the OS cache, when
         # record() returns (the counts' connection runs NORMAL, which survives a process kill but not a power cut).
-        return cls(_Db(url_or_path, schema=_SCHEMA, synchronous="FULL"))
+        return cls(Db(url_or_path, schema=_SCHEMA, synchronous="FULL"))
 
     def record(self, user_id: str, ts: float | None = None) -> float:
         """Note that the user is being forgotten now (or at `ts`); returns the time stored."""

@@ -28,6 +28,8 @@ class PluginConfig(BaseModel):
     model_cache: Path | None = None
     chroma_url: str = ""
     sql_url: str = ""
+    # Collaborative neighbours the scorer reads per item and direction (top-M by follow weight; read-time, no rebuild).
+    count_neighbours: int = Field(default=1000, ge=1)
     store_text: bool = True
     short_half_life_days: float = 1.0
     long_half_life_days: float = 90.0

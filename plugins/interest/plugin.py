@@ -22,7 +22,7 @@ import numpy as np
 
 from interest_bot.memory.catalog import Catalog, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
-from interest_bot.memory.counts import CountStore
+from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.forget_log import ForgetLog
 from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.outbox import embedded_outbox
@@ -139,7 +139,7 @@ class InterestPlugin:
         client = client or open_client(Path(config.data_dir), config.chroma_url)
         encoder = encoder or load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory, config.model_cache)
         encoder = speed_up(encoder, config)
-        counts = CountStore.open(counts_location(config))
+        counts = CountStore.open(counts_location(config), CountConfig(neighbours=config.count_neighbours))
         memory = InterestMemory(
             client,
             counts=counts,

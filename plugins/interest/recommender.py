@@ -155,7 +155,7 @@ def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: fl
 
 
 class Recommender:
-    """Ranks a catalog for one profile; reads counts from the in-process mirror (no SQL on the hot path)."""
+    """Ranks a catalog for one profile; reads counts through the store's bounded caches (SQL only on a cache miss)."""
 
     def __init__(self, catalog: CatalogLike, counts: CountStore | None, config: RecommenderConfig | None = None):
         self.catalog = catalog
@@ -313,7 +313,7 @@ class Recommender:
         if self.counts is None:
             return np.zeros(n, np.int64), np.zeros(n), np.zeros(n)
         c = self._arrays()
-        _, pop, index, _ = self.counts.matrices()
+        pop, index, _ = self.counts.popularity_view()
         key = (id(index), len(index), id(c["arrays"]))
         if c.get("counted_key") != key:  # the store's index only grows: map catalog rows again when it did
             c["counted"] = np.fromiter((index.get(q, 0) for q in c["arrays"].qids), np.int64, n)

@@ -22,20 +22,23 @@ class SequentialConfig:
 
 
 def sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: SequentialConfig = SequentialConfig()) -> tuple[np.ndarray, list[str | None]]:
-    """Scores over the store's item index (index 0 unused) for a user whose items are `recent_items`, newest first."""
-    F, pop, index, ids = counts.matrices()
-    scores = np.zeros(F.shape[0], np.float64)
-    rows: list[int] = []
-    weights: list[float] = []
+    """Scores over the store's item index (index 0 unused) for a user whose items are `recent_items`, newest first.
+
+    Each recent item votes through its top-M followers and predecessors (the store's neighbour lists); with
+    lists no longer than M this is exactly the full follow matrix's w @ F[r] + backward * F[:, r] @ w."""
+    pop, index, ids = counts.popularity_view()
+    scores = np.zeros(len(pop), np.float64)
+    voted = False
     for k, item in enumerate(recent_items[: cfg.recent]):
         i = index.get(item)
-        if i is not None:
-            rows.append(i)
-            weights.append(cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm)
-    if rows:
-        w = np.asarray(weights)
-        r = np.asarray(rows)
-        scores = w @ F[r] + cfg.backward * (F[:, r] @ w)
+        if i is None:
+            continue
+        w = cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm
+        for nb, f in ((counts.neighbours(item, "out"), w), (counts.neighbours(item, "in"), cfg.backward * w)):
+            known = nb.idx < len(scores)  # an item another process created after `pop` was taken: not scorable yet
+            scores[nb.idx[known]] += f * nb.w[known]  # indices are unique within a list: plain fancy-index addition is exact
+        voted = True
+    if voted:
         scores = scores / (pop + 1.0) ** cfg.target_norm
     return scores, ids
 
@@ -43,9 +46,10 @@ def sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: Sequ
 def contributions(counts: CountStore, recent_items: Sequence[str], target: str, cfg: SequentialConfig = SequentialConfig()) -> list[tuple[str, int, int]]:
     """For an explanation: (recent item, times target followed it, times it followed target), strongest first."""
     out = []
-    for item in recent_items[: cfg.recent]:
-        _, fwd = counts.follow(item, target)
-        _, back = counts.follow(target, item)
+    recent = list(recent_items[: cfg.recent])
+    counted = counts.follow_counts(recent, target)  # one round trip for all of them: exact counts from SQL
+    for item in recent:
+        fwd, back = counted[item]
         if fwd or back:
             out.append((item, fwd, back))
     out.sort(key=lambda t: (-(t[1] + cfg.backward * t[2]), t[0]))

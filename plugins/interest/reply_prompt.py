@@ -51,8 +51,9 @@ _GENRE_WORDS = {
     "dark", "light", "best", "top", "similar", "such", "few", "many", "all", "different", "cheesy", "popular", "famous",
     # function words that sit before "movies" without naming a kind: "not romantic ones", "watch those movies"
     "not", "no", "but", "and", "with", "for", "about", "like", "kind", "type", "sort", "watch", "see", "them", "really",
-    "very", "too", "just", "also", "recommend", "suggest", "want", "need", "love", "hate", "more", "less", "own",
-    "your", "you", "our", "their", "his", "her", "this", "that", "what", "which", "those", "these", "other", "same",
+    "very", "too", "just", "also", "recommend", "suggest", "want", "need", "love", "hate", "less", "own",
+    "your", "you", "our", "their", "his", "her", "this", "that", "what", "which", "same", "prefer", "enjoy", "loved",
+    "have", "has", "had", "seen", "watched", "watching", "into", "only", "of", "to", "in", "on", "from",
 }
 # How people name each catalog genre in chat, and the plain phrase a reply uses when they named it some other way.
 # The reply opens with the user's own word for the taste ("Space adventures", "No gore"), so it answers them.
@@ -79,7 +80,7 @@ _TASTE_WORDS: dict[str, tuple[str, str]] = {
 # Moods people ask for by name: said back as they wrote them, before any genre read from the same words.
 _MOODS = re.compile(
     r"\b(feel[- ]?good|uplifting|cozy|cosy|light[- ]?hearted|heart-?warming|warm|sweet|sad|depressing|heavy|dark|gritty|"
-    r"violent|bloody|crude|political|slow|long|cheesy|weepies?|tear-?jerkers?|absurd|quirky|clever|twisty|twist endings?)\b",
+    r"violent|bloody|crude|political|slow|cheesy|weepies?|tear-?jerkers?|absurd|quirky|clever|twisty|twist endings?)\b",
     re.I,
 )
 # Words above that describe rather than name: a reply opens "Something scary" / "Nothing gory", not "Scary".
@@ -113,7 +114,12 @@ def unlabelled_terms(text: str, categories: Iterable[str]) -> list[str]:
     for match in _ASKED_TERM.finditer(text):
         if _MOODS.search(match.group(0)):
             continue  # "feel good film" asks for a mood, not for a kind the catalog lacks
-        words = [w for w in match.group(1).lower().split() if w not in _GENRE_WORDS]
+        # Only the words right before "films" name a kind: "fondness for film noir" and "have older films" name none.
+        words: list[str] = []
+        for w in reversed(match.group(1).lower().split()):
+            if w in _GENRE_WORDS:
+                break
+            words.insert(0, w)
         if not words or any(_stem(w) in known or _stem(w)[:5] in {k[:5] for k in known if len(k) >= 5} for w in words):
             continue
         term = " ".join(words)
@@ -195,7 +201,7 @@ class ReplyBrief:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ReplyBrief":
+    def from_dict(cls, data: dict[str, Any]) -> ReplyBrief:
         """Rebuild a brief from to_dict's output."""
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         fields["cards"] = tuple(Card(c["title"], tuple(c["categories"])) for c in data.get("cards", ()))

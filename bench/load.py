@@ -120,7 +120,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 300) -> "Server":
+    def start(self, timeout: float = 300) -> Server:
         cli = Path(sys.executable).with_name("interest-bot")
         env = {**os.environ, "IBOT_DATA_DIR": str(self.data_dir), "IBOT_DEVICE": "cpu", "IBOT_HOST": "127.0.0.1", **self.env}
         out = self.log_path.open("ab")
@@ -193,7 +193,7 @@ class ChromaServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> "ChromaServer":
+    def start(self, timeout: float = 60) -> ChromaServer:
         exe = Path(sys.executable).with_name("chroma")
         out = self.log_path.open("ab")
         self.proc = subprocess.Popen([str(exe if exe.exists() else "chroma"), "run", "--path", str(self.path), "--host", "127.0.0.1",
@@ -301,7 +301,7 @@ async def observe_load(
                     t0 = time.perf_counter()
                     try:
                         r = await client.post(f"{url}/v1/observe", json={"user_id": user, "message": text})
-                    except (httpx.TransportError,) as exc:
+                    except httpx.TransportError as exc:
                         tally.unanswered += 1
                         if not retry_unanswered:
                             tally.errors.append(f"{user}: {type(exc).__name__}")
@@ -544,7 +544,7 @@ def scenario_crash(data_dir: Path, work: Path, args: argparse.Namespace) -> dict
         try:
             server.start()
             state["restart_s"] = round(time.perf_counter() - t0, 1)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             state["restart_error"] = str(exc)[-1500:]
             log(f"restart failed: {exc}")
 

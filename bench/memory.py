@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import uuid
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +74,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         shared = InterestMemory(client, counts, shared=True)
         for user in theirs:
             shared.profile(user)
-        events = mem._events  # noqa: SLF001 - the floor is measured on the very same collection
+        events = mem._events
 
         def bare_add(user: str) -> None:
             v = rng.standard_normal(384).astype(np.float32)
@@ -95,7 +95,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         }
         samples: dict[str, list[float]] = {k: [] for k in timed}
         order = list(timed)
-        for i in range(n_samples):
+        for _ in range(n_samples):
             rng.shuffle(order)  # interleaved, so every kind sees the same machine load
             for kind in order:
                 user = mine[int(rng.integers(len(mine)))]
@@ -110,13 +110,13 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         direct.close()
         # shared=True in its own block: its write-behind is woken by every record, which is part of what it costs.
         samples["record_shared"] = []
-        for i in range(n_samples):
+        for _ in range(n_samples):
             user = theirs[int(rng.integers(len(theirs)))]
             t = time.perf_counter()
             shared.record(user, [_signal(rng, None)])  # type: ignore[arg-type]
             samples["record_shared"].append(time.perf_counter() - t)
         profile_s, profile_shared_s = [], []
-        for i in range(n_samples):
+        for _ in range(n_samples):
             user = mine[int(rng.integers(len(mine)))]
             t = time.perf_counter()
             mem.profile(user)

@@ -108,7 +108,7 @@ class PgCluster:
             raise RuntimeError(f"{' '.join(args[:2])} failed ({out.returncode}): {out.stderr[-2000:]}{out.stdout[-1000:]}\n{log}")
         return out
 
-    def start(self, timeout: float = 60) -> "PgCluster":
+    def start(self, timeout: float = 60) -> PgCluster:
         """initdb (once), start the server, create the database; returns self."""
         if not (self.datadir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.datadir), "--username=postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions")
@@ -145,7 +145,7 @@ class PgCluster:
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "PgCluster":
+    def __enter__(self) -> PgCluster:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

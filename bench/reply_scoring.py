@@ -35,7 +35,7 @@ def _title_forms(title: str) -> set[str]:
     bare = re.sub(r"\s*\([^)]*\)\s*$", "", title.strip())
     bare = re.sub(r"\s*\([^)]*\)\s*$", "", bare) or bare
     forms = {bare}
-    m = re.match(r"^(.*),\s*(%s)$" % "|".join(_ARTICLES), bare, re.I)
+    m = re.match(rf"^(.*),\s*({'|'.join(_ARTICLES)})$", bare, re.I)
     if m:
         forms |= {f"{m.group(2)} {m.group(1)}", m.group(1)}
     return {f for f in (_fold(x) for x in forms) if f}
@@ -54,12 +54,12 @@ class ReplyScorer:
     single: set[str]
 
     @classmethod
-    def for_catalog(cls, plugin: Any) -> "ReplyScorer":
+    def for_catalog(cls, plugin: Any) -> ReplyScorer:
         """Every title of the plugin's catalog."""
         return cls.from_titles(plugin.catalog.items().titles)
 
     @classmethod
-    def from_titles(cls, titles: Sequence[str]) -> "ReplyScorer":
+    def from_titles(cls, titles: Sequence[str]) -> ReplyScorer:
         """From a list of catalog titles."""
         multi, single = set(), set()
         for title in titles:

@@ -17,6 +17,7 @@ from interest_bot.plugins.interest.middleware import InterestContext, InterestMi
 
 from .config import Settings
 
+
 class TrimHistory(AgentMiddleware):
     """Send the model only the latest messages: small local models lose the thread in long contexts."""
 

@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from starlette.background import BackgroundTask
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interest_bot.memory.interests import UnknownInterestError
 
@@ -173,7 +173,7 @@ def create_api(services: Any) -> APIRouter:
             try:
                 for event in chat_service.stream(uid, body.message, body.thread):
                     yield (json.dumps(event) + "\n").encode()
-            except Exception as exc:  # noqa: BLE001 - the status line is sent: the client learns of it in-band
+            except Exception as exc:
                 log.exception("chat stream failed")
                 services.metrics.errors.labels(route="/v1/chat/stream", status="stream_error").inc()
                 yield (json.dumps({"type": "error", "message": f"the reply failed ({type(exc).__name__}); please try again"}) + "\n").encode()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from chromadb.api import ClientAPI
 
 from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs, validate_catalog_name
 from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, DataDirLockedError, open_client
@@ -24,7 +25,7 @@ def _settings() -> Any:
     return Settings()
 
 
-def _client(settings: Any):
+def _client(settings: Any) -> ClientAPI:
     """A Chroma client for the settings, or a clean exit with the reason."""
     try:
         return open_client(Path(settings.data_dir), settings.chroma_url)

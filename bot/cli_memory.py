@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -76,7 +77,7 @@ def _memory() -> Iterator[InterestMemory]:
 
 
 @contextmanager
-def _conversations() -> "Iterator[Conversations | None]":
+def _conversations() -> Iterator[Conversations | None]:
     """The conversation threads where the server keeps them (bot.conversations.Conversations), or None when no
     store that could hold any exists (none written yet, or IBOT_STORE_TEXT=false: they never leave the process)."""
     data_dir, _, sql_url, store_text = _settings()

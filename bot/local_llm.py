@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
+
 
 class _WhenSet:
     """A transformers stopping criterion: stop as soon as the event is set."""
@@ -87,7 +89,7 @@ class LocalChatModel(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "max_new_tokens": self.max_new_tokens}
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "LocalChatModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> LocalChatModel:
         """Small local models cannot call tools reliably: the interest middleware injects results instead."""
         return self
 

@@ -11,7 +11,6 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match, Mount
 
-
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 

@@ -103,7 +103,7 @@ class Services:
                 self._chats[name] = ChatService(bundle, store)
             return self._chats[name]
 
-    def conversation_store(self, create: bool = False) -> "Conversations | None":
+    def conversation_store(self, create: bool = False) -> Conversations | None:
         """The users' conversation threads, opened without the chat model: a process that never chatted still
         exports and forgets them. None when `create` is off and no store that could hold any exists yet."""
         from .agent import checkpoints_may_exist, open_checkpointer
@@ -226,7 +226,7 @@ class _ClickThroughCollector:
         if plugin is not None:
             try:
                 stats = plugin.counts.click_through()
-            except Exception:  # noqa: BLE001 - a scrape must not fail because the store is busy
+            except Exception:
                 stats = {}
             for variant, row in sorted(stats.items()):
                 shown.add_metric([variant], row["impressions"])

@@ -6,9 +6,10 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from chromadb.api import ClientAPI
@@ -412,6 +413,6 @@ def drop_catalog(client: ClientAPI, name: str) -> None:
     """Delete a catalog's collection (no error when it does not exist)."""
     try:
         client.delete_collection(COLLECTION_PREFIX + validate_catalog_name(name))
-    except Exception as exc:  # noqa: BLE001 - chroma raises NotFoundError/ValueError by version
+    except Exception as exc:
         if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
             raise

@@ -74,7 +74,7 @@ def _open_http(url: str) -> ClientAPI:
     try:
         client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=_settings())
         client.heartbeat()
-    except Exception as exc:  # noqa: BLE001 - any failure here means "no usable server"
+    except Exception as exc:
         raise ChromaUnavailableError(
             f"No Chroma server answers at {url} ({type(exc).__name__}: {exc}). Start one with"
             " `chroma run --path DATA_DIR/chroma --port PORT`, or unset IBOT_CHROMA_URL for embedded mode."
@@ -109,7 +109,7 @@ def _forget_cached_system(path: Path) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     # Chroma caches the system before start(); a failed start would otherwise be reused.
-    SharedSystemClient._identifier_to_system.pop(str(path), None)  # noqa: SLF001
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
 
 
 def open_client(data_dir: Path, chroma_url: str = "") -> ClientAPI:

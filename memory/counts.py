@@ -102,7 +102,7 @@ _EMPTY = Neighbours(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), n
 class CountStore:
     """Per-user sequences, follow weights within a window (both directions readable), popularity."""
 
-    def __init__(self, db: Db, config: CountConfig = CountConfig(), progress: Progress | None = print_progress):
+    def __init__(self, db: Db, config: CountConfig = CountConfig(), progress: Progress | None = print_progress) -> None:
         self._db = db
         self.config = config
         self._lock = threading.RLock()
@@ -118,7 +118,7 @@ class CountStore:
     # ----- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url_or_path: str | Path, config: CountConfig | None = None, progress: Progress | None = print_progress) -> "CountStore":
+    def open(cls, url_or_path: str | Path, config: CountConfig | None = None, progress: Progress | None = print_progress) -> CountStore:
         """Open (creating, or upgrading an older layout) a store: a SQLite file path, `sqlite:///path`, or a `postgresql://` URL."""
         return cls(Db(url_or_path, _SCHEMA_SQLITE), config or CountConfig(), progress)
 

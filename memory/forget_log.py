@@ -33,7 +33,7 @@ class ForgetLog:
         self._lock = threading.Lock()  # one connection, shared by the server's threads
 
     @classmethod
-    def open(cls, url_or_path: str | Path) -> "ForgetLog":
+    def open(cls, url_or_path: str | Path) -> ForgetLog:
         """Open (creating) the log in a SQLite file or a `postgresql://` database (the counts' location)."""
         # Its own connection with synchronous=FULL: a SQLite commit is on disk, not only in the OS cache, when
         # record() returns (the counts' connection runs NORMAL, which survives a process kill but not a power cut).

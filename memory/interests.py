@@ -493,7 +493,7 @@ class InterestMemory:
                 if self._should_flush():
                     self.flush()
                     self._last_flush = time.monotonic()
-            except Exception:  # noqa: BLE001 - outbox and profile stay pending; never kill the writer thread
+            except Exception:
                 time.sleep(0.2)
 
     def _drain(self, for_user: str | None = None, to_counts: bool = False) -> int:
@@ -583,12 +583,12 @@ class InterestMemory:
             self._thread.join(timeout=10)
         try:
             self.flush()
-        except Exception:  # noqa: BLE001 - at exit the client may already be gone; events are safe anyway
+        except Exception:
             pass
         if self.outbox is not None:
             self.outbox.close()
 
-    def __enter__(self) -> "InterestMemory":
+    def __enter__(self) -> InterestMemory:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -23,7 +23,7 @@ LOCK_NAME = ".interest-bot.lock"
 
 # flock locks belong to an open file description: a second open() + flock() in the
 # same process would conflict with the first, so each process keeps one per directory.
-_held: dict[Path, "DataDirLock"] = {}
+_held: dict[Path, DataDirLock] = {}
 _guard = threading.Lock()
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Generic, Hashable, TypeVar
+from collections.abc import Hashable
+from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -12,7 +13,7 @@ V = TypeVar("V")
 class LRU(Generic[K, V]):
     """At most `capacity` entries; reading an entry makes it the most recent."""
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int) -> None:
         self.capacity = max(int(capacity), 0)
         self._d: OrderedDict[K, V] = OrderedDict()
 

@@ -27,13 +27,13 @@ class Pairs:
     n: np.ndarray
 
     @classmethod
-    def empty(cls) -> "Pairs":
+    def empty(cls) -> Pairs:
         """No pairs."""
         e = np.zeros(0, np.int64)
         return cls(e, e, e, e)
 
     @classmethod
-    def combine(cls, parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> "Pairs":
+    def combine(cls, parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> Pairs:
         """Sum rows with equal (a, b)."""
         parts = [p for p in parts if len(p[0])]
         if not parts:
@@ -49,15 +49,15 @@ class Pairs:
         return cls(uniq >> 31, uniq & ((1 << 31) - 1), wq, n)
 
     @classmethod
-    def merge(cls, many: Sequence["Pairs"]) -> "Pairs":
+    def merge(cls, many: Sequence[Pairs]) -> Pairs:
         """Sum several pair sets."""
         return cls.combine([(p.a, p.b, p.wq, p.n) for p in many])
 
-    def negated(self) -> "Pairs":
+    def negated(self) -> Pairs:
         """The same pairs with opposite sign (a removal)."""
         return Pairs(self.a, self.b, -self.wq, -self.n)
 
-    def nonzero(self) -> "Pairs":
+    def nonzero(self) -> Pairs:
         """Drop pairs whose delta is zero in both weight and count."""
         keep = (self.n != 0) | (self.wq != 0)  # a late event can move a pair to another distance: n same, w not
         return Pairs(self.a[keep], self.b[keep], self.wq[keep], self.n[keep])

@@ -9,7 +9,6 @@ back-dated one) is order-independent for the scores: w * 0.5 ** ((t_ref - ts) / 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -162,7 +161,7 @@ class _Cluster:
         norm = float(np.linalg.norm(self.vec))
         return (self.vec / norm if norm > 0 else self.vec).astype(np.float32)
 
-    def absorb(self, other: "_Cluster") -> None:
+    def absorb(self, other: _Cluster) -> None:
         """Merge another cluster (same reference time) into this one."""
         self.vec = self.vec + other.vec
         self.weight += other.weight
@@ -297,9 +296,9 @@ class ProfileState:
         ds, dl = decay_factor(dt, self.short_half_life_days), decay_factor(dt, self.long_half_life_days)
         raw = {k: (v[0] * ds, v[1] * dl) for k, v in self.cats.items() if abs(v[0]) > _EPS or abs(v[1]) > _EPS}
         s_tot = sum(abs(s) for s, _ in raw.values()) or 1.0
-        l_tot = sum(abs(l) for _, l in raw.values()) or 1.0
+        l_tot = sum(abs(long) for _, long in raw.values()) or 1.0
         # Each horizon as a share of its total evidence, so one burst of chat cannot drown years of taste.
-        cats = {k: CategoryScore(s, l, 0.5 * s / s_tot + 0.5 * l / l_tot) for k, (s, l) in raw.items()}
+        cats = {k: CategoryScore(s, long, 0.5 * s / s_tot + 0.5 * long / l_tot) for k, (s, long) in raw.items()}
         cats = dict(sorted(cats.items(), key=lambda kv: -kv[1].score))
         clusters = [self._cluster_view(c, dl) for c in self.clusters]
         clusters.sort(key=lambda c: -c.weight)
@@ -376,7 +375,7 @@ class ProfileState:
         clusters: list[tuple[np.ndarray, dict[str, Any]]],
         short_half_life_days: float,
         long_half_life_days: float,
-    ) -> "ProfileState":
+    ) -> ProfileState:
         """Rebuild the state from its stored head metadata and cluster (embedding, metadata) pairs."""
         st = cls(user_id, short_half_life_days, long_half_life_days)
         st.t_ref = float(head.get("t_ref", 0.0))

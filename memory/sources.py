@@ -7,9 +7,10 @@ import importlib.util
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .catalog import CatalogItem
 

@@ -17,7 +17,7 @@ def pg_schema(schema: Sequence[str]) -> list[str]:
 class Db:
     """A thin connection wrapper that hides the SQLite/Postgres differences we rely on."""
 
-    def __init__(self, url_or_path: str | Path, schema: Sequence[str], synchronous: str = "NORMAL"):
+    def __init__(self, url_or_path: str | Path, schema: Sequence[str], synchronous: str = "NORMAL") -> None:
         s = str(url_or_path)
         self.pg = s.startswith(("postgresql://", "postgres://"))
         if self.pg:
@@ -59,7 +59,7 @@ class Db:
             return self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()[0]
         return self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
-    def tx(self) -> "Tx":
+    def tx(self) -> Tx:
         """A transaction context: commit on success, roll back on error."""
         return Tx(self)
 
@@ -82,7 +82,7 @@ class Tx:
     read-then-insert is atomic.
     """
 
-    def __init__(self, db: Db):
+    def __init__(self, db: Db) -> None:
         self.db = db
         self._pg_tx: Any = None
 

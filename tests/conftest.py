@@ -29,7 +29,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Name the skips that failed the run."""
     if _bad_skips:
         terminalreporter.write_line(f"FAILED: {len(_bad_skips)} non-GPU test(s) skipped: {', '.join(_bad_skips)}", red=True)
@@ -77,7 +77,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch):
     """Block every outbound connection that is not to loopback or a Unix socket."""
     real_connect = socket.socket.connect
 
-    def guarded(self, address):  # noqa: ANN001
+    def guarded(self, address):
         host = address[0] if isinstance(address, tuple) else address
         if isinstance(host, str) and (host.startswith("127.") or host in {"localhost", "::1"} or self.family == socket.AF_UNIX):
             return real_connect(self, address)

@@ -22,12 +22,12 @@ from typing import Any
 
 import gradio as gr
 
-from . import identity
 from interest_bot.plugins.interest.config import DEFAULT_MAX_MESSAGE_CHARS
 
+from . import identity
 from .cards import CONVERSATION_JS, new_turn, render_conversation
-from .ratelimit import TurnLimit
 from .plots import LOADING, PLOT_JS, render_explain, render_plot, render_signals
+from .ratelimit import TurnLimit
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +99,14 @@ def build_ui(
     def default_catalog() -> str | None:
         try:
             return plugin_for(None).catalog_name
-        except Exception:  # noqa: BLE001 - the page still renders and says what is missing
+        except Exception:
             log.exception("no default catalog")
             return None
 
     def catalog_choices() -> list[str]:
         try:
             return list(catalogs())
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("listing catalogs failed")
             return []
 
@@ -132,7 +132,7 @@ def build_ui(
         if history is not None and uid is not None:
             try:
                 past = history(uid)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("history failed")
                 past = []
             for message in past:
@@ -178,7 +178,7 @@ def build_ui(
                 elif event.get("type") == "done":
                     turn["reply"] = str(event.get("reply") or turn["reply"])
                     turn["recs"] = [dict(r, state=None) for r in event.get("recommendations") or []]
-        except Exception as exc:  # noqa: BLE001 - the user sees a short note; the log has the trace
+        except Exception as exc:
             log.exception("chat turn failed")
             turn["error"] = f"Sorry, something went wrong ({type(exc).__name__}). Please try again."
         turn["pending"] = False
@@ -234,7 +234,7 @@ def build_ui(
             return render_explain(None, None)
         try:
             weights = plugin_for(catalog).explain(last_message)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("explain failed")
             weights = []
         return render_explain(last_message, weights)

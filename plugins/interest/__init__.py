@@ -8,7 +8,7 @@ from .config import PluginConfig
 __all__ = ["InterestContext", "InterestMiddleware", "InterestPlugin", "PluginConfig", "InterestRetriever"]
 
 
-def __getattr__(name: str):  # noqa: ANN202
+def __getattr__(name: str):
     """Import the heavier parts only when asked for, so `import interest_bot.plugins.interest` stays light."""
     if name == "InterestPlugin":
         from .plugin import InterestPlugin

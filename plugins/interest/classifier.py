@@ -29,12 +29,12 @@ import numpy as np
 from interest_bot.memory.signals import InterestSignal
 
 from . import lexicon, polarity_data
-from .encoder import Encoder
-
-log = logging.getLogger(__name__)
 from .comparison import read_comparison
+from .encoder import Encoder
 from .heads import LinearHead, fit_head, hashed
 from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_on_previous, verdict_tail
+
+log = logging.getLogger(__name__)
 
 HEAD_FILES = ("category", "polarity", "preference", "sarcasm")
 # Regularisation and weight of the hashed n-grams per head. Category: by 3-fold CV on the BBC train split;
@@ -179,7 +179,7 @@ class InterestClassifier:
         return out
 
     @staticmethod
-    def _parts(clauses: Sequence[str]) -> list["_Part"]:
+    def _parts(clauses: Sequence[str]) -> list[_Part]:
         """Clauses as scored parts: a comparison becomes its two sides, a clause with a verdict tail is judged by it."""
         parts: list[_Part] = []
         for clause in clauses:
@@ -218,7 +218,7 @@ class InterestClassifier:
         return heads_dir
 
     @classmethod
-    def load(cls, heads_dir: Path | str, encoder: Encoder) -> "InterestClassifier":
+    def load(cls, heads_dir: Path | str, encoder: Encoder) -> InterestClassifier:
         """Reload heads written by save(); the encoder must be the one the catalog was embedded with."""
         heads_dir = Path(heads_dir)
         manifest_path = heads_dir / "manifest.json"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -130,7 +131,7 @@ class OnnxInt8Encoder:
         return result
 
 
-def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None) -> "Encoder":
+def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None) -> Encoder:
     """The CPU int8 encoder: MiniLM as per-token int8 ONNX (built once, cached), else torch dynamic int8."""
     model_dir = encoder_path(path)
     if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxruntime") is None:

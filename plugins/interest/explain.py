@@ -25,7 +25,7 @@ MAX_WORDS = 64  # occlusion costs one encoder row per word; longer messages are 
 _WORD = re.compile(r"\S+")
 
 
-def _top_category(clf: "InterestClassifier", text: str) -> tuple[int, float] | None:
+def _top_category(clf: InterestClassifier, text: str) -> tuple[int, float] | None:
     """Index and probability of the most probable category over the message's clauses."""
     signals = clf.analyze(text)
     if not signals or not clf.categories:
@@ -35,7 +35,7 @@ def _top_category(clf: "InterestClassifier", text: str) -> tuple[int, float] | N
     return (clf.categories.index(label), best.categories[label]) if label else None
 
 
-def explain_occlusion(clf: "InterestClassifier", text: str) -> list[tuple[str, float]]:
+def explain_occlusion(clf: InterestClassifier, text: str) -> list[tuple[str, float]]:
     """Leave-one-word-out drop of the top category's probability, scaled to max |weight| = 1."""
     words = _WORD.findall(text)[:MAX_WORDS]
     top = _top_category(clf, text)
@@ -48,7 +48,7 @@ def explain_occlusion(clf: "InterestClassifier", text: str) -> list[tuple[str, f
     return _scaled(words, weights)
 
 
-def explain_gradient(clf: "InterestClassifier", text: str) -> list[tuple[str, float]]:
+def explain_gradient(clf: InterestClassifier, text: str) -> list[tuple[str, float]]:
     """Gradient x input of the top category's logit on the fp32 encoder, merged into words."""
     import torch
 
@@ -80,7 +80,7 @@ def explain_gradient(clf: "InterestClassifier", text: str) -> list[tuple[str, fl
     return _scaled([w for _, _, w in spans], scores)
 
 
-def _lexical_scores(clf: "InterestClassifier", j: int, text: str, spans: list[tuple[int, int, str]]) -> np.ndarray:
+def _lexical_scores(clf: InterestClassifier, j: int, text: str, spans: list[tuple[int, int, str]]) -> np.ndarray:
     """Each word's share of the category logit's hashed n-gram term (linear, so exact; bigrams split evenly)."""
     from .heads import bucket, gram_counts, grams
 
@@ -102,7 +102,7 @@ def _lexical_scores(clf: "InterestClassifier", j: int, text: str, spans: list[tu
     return scores
 
 
-def _fp32_encoder(clf: "InterestClassifier"):  # noqa: ANN202 - a TorchEncoder
+def _fp32_encoder(clf: InterestClassifier):
     """The fp32 torch MiniLM, loaded on first use and kept on the classifier."""
     if getattr(clf, "_explainer", None) is None:
         from .encoder import TorchEncoder
@@ -118,7 +118,7 @@ def _scaled(words: list[str], weights: np.ndarray) -> list[tuple[str, float]]:
     return [(w, round(float(v) * scale, 4)) for w, v in zip(words, weights)]
 
 
-def explain(clf: "InterestClassifier", text: object, method: str = "occlusion") -> list[tuple[str, float]]:
+def explain(clf: InterestClassifier, text: object, method: str = "occlusion") -> list[tuple[str, float]]:
     """Per-word weights toward the message's top category ([] when there is nothing to explain)."""
     clean = normalize(text, clf.max_chars)
     if not clean:

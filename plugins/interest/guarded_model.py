@@ -21,7 +21,6 @@ from pydantic import ConfigDict
 
 from .reply_guard import GuardedStream, ReplyGuard
 
-
 # No callbacks reach the inner call (its tokens are unguarded); the guarded model's own run reports the checked ones.
 _INNER_CONFIG: RunnableConfig = {"callbacks": [], "tags": [TAG_NOSTREAM]}
 

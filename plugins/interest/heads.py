@@ -105,7 +105,7 @@ class LinearHead:
         path.with_suffix(".json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "LinearHead":
+    def load(cls, path: Path) -> LinearHead:
         """Read a head written by save()."""
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         arrays = np.load(path.with_suffix(".npz"))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import threading
-import zlib
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,9 +34,9 @@ from .config import PluginConfig
 from .encoder import Encoder, load_encoder
 from .errors import InterestBotError
 from .reactions import read_reaction
+from .recommender import Recommendation, Recommender, RecommenderConfig
 from .talk import TalkIndex
 from .uptake import UptakeIndex
-from .recommender import Recommendation, Recommender, RecommenderConfig
 
 Listener = Callable[..., None]
 COLD_START_SIGNALS = 3
@@ -128,7 +128,7 @@ class InterestPlugin:
         encoder: Encoder | None = None,
         client: Any | None = None,
         recommender_config: RecommenderConfig | None = None,
-    ) -> "InterestPlugin":
+    ) -> InterestPlugin:
         """Open everything from a data dir: Chroma, the catalog and its heads, memory, counts, recommender (its blend
         from `recommender_config`, else the shipped defaults)."""
         config = (config or PluginConfig()).model_copy()
@@ -156,7 +156,7 @@ class InterestPlugin:
     @classmethod
     def _for_catalog(
         cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore, recommender_config: RecommenderConfig | None = None
-    ) -> "InterestPlugin":
+    ) -> InterestPlugin:
         names = [c["name"] for c in list_catalogs(client)]
         if config.catalog not in names:
             raise CatalogNotReadyError(
@@ -183,7 +183,7 @@ class InterestPlugin:
         self.catalog.items()
         self.recommender.recommend(self.memory.profile("warm-up"), k=1)
 
-    def with_catalog(self, name: str) -> "InterestPlugin":
+    def with_catalog(self, name: str) -> InterestPlugin:
         """A sibling plugin on another ingested catalog, sharing the encoder, memory and counts."""
         config = self.config.model_copy(update={"catalog": name})
         sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts)

@@ -8,7 +8,6 @@ MMR re-ranks the head for diversity; ties break on the qualified item id.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -157,7 +156,7 @@ def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: fl
 class Recommender:
     """Ranks a catalog for one profile; reads counts through the store's bounded caches (SQL only on a cache miss)."""
 
-    def __init__(self, catalog: CatalogLike, counts: CountStore | None, config: RecommenderConfig | None = None):
+    def __init__(self, catalog: CatalogLike, counts: CountStore | None, config: RecommenderConfig | None = None) -> None:
         self.catalog = catalog
         self.counts = counts
         self.config = config or RecommenderConfig()

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from .config import DEFAULT_MAX_MESSAGE_CHARS as MAX_CHARS
+
 MAX_CLAUSES = 32  # bounds one message's encoder batch; later clauses are dropped, not failed on.
 
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.IGNORECASE)

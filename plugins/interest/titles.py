@@ -39,10 +39,10 @@ def title_variants(title: str) -> list[str]:
     t = re.sub(r"\s*\(\d{4}\)\s*$", "", title.strip())
     t = re.sub(r"\s*\([^)]*\)\s*$", "", t) or t  # "Shall We Dance? (Shall We Dansu?)": the alternate title is noise
     out = {t}
-    m = re.match(r"^(.*),\s*(%s)$" % "|".join(_ARTICLES), t, re.I)
+    m = re.match(rf"^(.*),\s*({'|'.join(_ARTICLES)})$", t, re.I)
     if m:
         out |= {f"{m.group(2)} {m.group(1)}", m.group(1)}
-    m = re.match(r"^(%s)\s+(.*)$" % "|".join(_ARTICLES), t, re.I)
+    m = re.match(rf"^({'|'.join(_ARTICLES)})\s+(.*)$", t, re.I)
     if m:
         out.add(m.group(2))
     return sorted({_fold(v) for v in out if _fold(v)})
@@ -51,7 +51,7 @@ def title_variants(title: str) -> list[str]:
 class TitleIndex:
     """Find catalog titles in free text; short or common-word titles need an exact, cued mention."""
 
-    def __init__(self, ids: Sequence[str], titles: Sequence[str], years: Sequence[int | None] | None = None, popularity: Sequence[float] | None = None):
+    def __init__(self, ids: Sequence[str], titles: Sequence[str], years: Sequence[int | None] | None = None, popularity: Sequence[float] | None = None) -> None:
         self._by_variant: dict[str, list[int]] = {}
         self._ids, self._titles = list(ids), list(titles)
         self._years = list(years) if years is not None else [None] * len(ids)
@@ -154,11 +154,12 @@ class TitleIndex:
 
     def _strong_evidence(self, raw: str, variant: str, words: list[str], i: int, n: int, need_cue: bool, year_after: bool = False) -> bool:
         """A weak title counts only when written capitalised (or quoted), and for the weakest next to a viewing cue."""
-        pat = r"[\"'“‘]%s[\"'”’]" % re.escape(variant)
+        pat = rf"[\"'“‘]{re.escape(variant)}[\"'”’]"
         quoted = re.search(pat, raw, re.I) is not None
         # Every sentence starts with a capital: there "Yes", "It" or "Loved" say nothing, unless a year follows.
         lead = r"(?<![.!?]\s)(?<!^)" if variant in _OPENERS | _COMMON and not year_after else ""
-        cap = re.search(r"%s\b%s\b" % (lead, r"\W+".join(w.capitalize() for w in variant.split())), raw.strip()) is not None
+        words_pattern = r"\W+".join(w.capitalize() for w in variant.split())
+        cap = re.search(rf"{lead}\b{words_pattern}\b", raw.strip()) is not None
         window = " ".join(words[max(0, i - 4) : i + n + 4])
         return (quoted or cap) and (not need_cue or _CUES.search(window) is not None)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from interest_bot.memory.sources import load_builtin
-
 from browser_helpers import open_app, send
+
+from interest_bot.memory.sources import load_builtin
 
 MIN_SUPPORT = 20
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from browser_helpers import open_app, send, streamed_texts
+
 from bench.reply_scoring import ReplyScorer
 from interest_bot.memory.sources import load_builtin
-
-from browser_helpers import open_app, send, streamed_texts
 
 LINES = ["I love westerns", "honestly Alien and Blade Runner are my all time faves", "any good heist movies? I love those"]
 TYPING = "▍"
@@ -17,7 +17,7 @@ def _words(text: str) -> str:
     return text.split("I don't have")[0].split("Recommended for you")[0].strip()
 
 
-def test_replies_name_only_shown_titles_never_loop_or_stop_mid_sentence(server: str, browser) -> None:  # noqa: ANN001
+def test_replies_name_only_shown_titles_never_loop_or_stop_mid_sentence(server: str, browser) -> None:
     scorer = ReplyScorer.from_titles([item.title for item in load_builtin("movielens-100k")])
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     open_app(page, server)

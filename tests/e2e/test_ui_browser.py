@@ -8,9 +8,8 @@ import re
 import time
 from pathlib import Path
 
+from browser_helpers import check_layout, open_app, plot_state, send, streamed_texts
 from gradio_client import Client
-
-from browser_helpers import check_layout, open_app, plot_state, reachable, send, streamed_texts
 
 XSS = "<img src=x onerror=alert(1)>"
 DESKTOP = {"width": 1280, "height": 800}
@@ -152,7 +151,7 @@ def test_ui_endpoints_ignore_a_foreign_user_id(server: str) -> None:
     token = victim.predict(None, None, api_name="/identify")[0]
     victim.predict("I really love westerns with Clint Eastwood", token, [], None, api_name="/chat")
 
-    def exported(client: Client, tok) -> str:  # noqa: ANN001
+    def exported(client: Client, tok) -> str:
         out = client.predict(tok, None, api_name="/export")
         if isinstance(out, dict):
             out = out.get("value")

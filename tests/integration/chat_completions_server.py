@@ -56,7 +56,7 @@ class ChatCompletionsServer:
         self._server = uvicorn.Server(uvicorn.Config(make_app(self.received), host="127.0.0.1", port=port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    def __enter__(self) -> "ChatCompletionsServer":
+    def __enter__(self) -> ChatCompletionsServer:
         self._thread.start()
         deadline = time.time() + 30
         while not self._server.started:

@@ -20,9 +20,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -67,7 +67,7 @@ class ChromaServer:
                 self.process.kill()
                 self.process.wait(timeout=timeout)
 
-    def __enter__(self) -> "ChromaServer":
+    def __enter__(self) -> ChromaServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:
 
 
 @pytest.fixture
-def running_server(prepared_data_dir: Path, port: int, tmp_path: Path):  # noqa: ANN201
+def running_server(prepared_data_dir: Path, port: int, tmp_path: Path):
     """`interest-bot serve` as a real subprocess on a private data dir; yields its URL."""
     from bench.server_process import serve
 

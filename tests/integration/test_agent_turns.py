@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from interest_bot.bot.config import Settings
 from interest_bot.bot.services import Services
@@ -26,7 +21,7 @@ def _check_third_reply(reply: str, recommendations: list[dict]) -> None:
     assert "Recommended for you" in reply
 
 
-def test_three_turns_through_the_agent(prepared_data_dir: Path, encoder) -> None:  # noqa: ANN001
+def test_three_turns_through_the_agent(prepared_data_dir: Path, encoder) -> None:
     from interest_bot.plugins.interest.plugin import InterestPlugin
 
     plugin = InterestPlugin.open(data_dir=prepared_data_dir, encoder=encoder)

@@ -16,7 +16,7 @@ LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)
 
 
 @pytest.fixture
-def api(plugin, prepared_data_dir: Path) -> TestClient:  # noqa: ANN001
+def api(plugin, prepared_data_dir: Path) -> TestClient:
     services = Services(Settings(data_dir=prepared_data_dir, device="cpu"), plugin=plugin)
     return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
 
@@ -54,7 +54,7 @@ def test_observe_profile_recommend_feedback_forget(api: TestClient) -> None:
         ({"user_id": "bob", "message": "I like westerns", "catalog": "nope"}, 404),
     ],
 )
-def test_bad_requests_get_clear_4xx_and_write_nothing(api: TestClient, plugin, payload: dict, status: int) -> None:  # noqa: ANN001
+def test_bad_requests_get_clear_4xx_and_write_nothing(api: TestClient, plugin, payload: dict, status: int) -> None:
     before = len(plugin.memory.users())
     r = api.post("/v1/observe", json=payload)
     assert r.status_code == status, r.text
@@ -72,7 +72,7 @@ def test_invalid_json_and_unknown_item(api: TestClient) -> None:
     assert r.status_code == 422
 
 
-def test_bearer_key(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_bearer_key(plugin, prepared_data_dir: Path) -> None:
     services = Services(Settings(data_dir=prepared_data_dir, device="cpu", api_key="s3cret"), plugin=plugin)
     client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
     assert client.get("/v1/users/bob/profile").status_code == 401
@@ -113,12 +113,12 @@ def test_forgetting_an_unknown_interest_is_a_json_404(api: TestClient) -> None:
     assert api.delete("/v1/users/fi/interests/Western").status_code == 200
 
 
-def test_an_unhandled_error_is_json_and_counted(plugin, prepared_data_dir: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_an_unhandled_error_is_json_and_counted(plugin, prepared_data_dir: Path, monkeypatch) -> None:
     """Hardening item 18: unhandled 5xx were not counted in ibot_errors_total."""
     services = Services(Settings(data_dir=prepared_data_dir, device="cpu"), plugin=plugin)
     client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT, raise_server_exceptions=False)
 
-    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(plugin, "profile_dict", broken)

@@ -48,7 +48,7 @@ MAX_EXAMPLES = 50
 class ScriptedModel(GenericFakeChatModel):
     """Always answers the same sentence (the agent and middleware around it are real)."""
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "ScriptedModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:
         return self
 
 
@@ -67,7 +67,7 @@ class _Server:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{port}"
 
-    def __enter__(self) -> "_Server":
+    def __enter__(self) -> _Server:
         self.thread.start()
         deadline = time.monotonic() + 60
         while not self.server.started:
@@ -93,7 +93,7 @@ def _published_schema(mode: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def servers(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:  # noqa: ANN001
+def servers(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One real server per auth mode (the app `serve` builds, UI included) over one real plugin; their URLs."""
     import shutil
 
@@ -121,7 +121,7 @@ def _acting_user(case: Case) -> str:
         if isinstance(candidate, str):
             try:
                 return validate_user_id(candidate)
-            except Exception:  # noqa: BLE001 - an invalid id is the fuzzer's business: the server must reject it
+            except Exception:
                 continue
     return FALLBACK_USER
 

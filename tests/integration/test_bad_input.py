@@ -35,7 +35,7 @@ CTRL = "I love westerns\x00\x01\x07\x08\x1b[31m\x7f\u202e and film noir\r\n"
 
 
 @pytest.fixture(scope="module")
-def mod_plugin(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
+def mod_plugin(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPathFactory):
     """One real plugin for the module's in-process API cases (a private copy of the ingested catalog)."""
     data = tmp_path_factory.mktemp("badinput") / "data"
     shutil.copytree(catalog_template, data, ignore=shutil.ignore_patterns(".complete", ".interest-bot.lock"))
@@ -45,12 +45,12 @@ def mod_plugin(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="module")
-def api(mod_plugin) -> TestClient:  # noqa: ANN001
+def api(mod_plugin) -> TestClient:
     services = Services(Settings(_env_file=None, data_dir=mod_plugin.config.data_dir, device="cpu"), plugin=mod_plugin)
     return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
 
 
-def snapshot(plugin) -> tuple[list[str], dict[str, int]]:  # noqa: ANN001
+def snapshot(plugin) -> tuple[list[str], dict[str, int]]:
     users = sorted(plugin.memory.users())
     return users, {u: len(plugin.export(u)["events"]) for u in users}
 
@@ -99,7 +99,7 @@ REJECTED: list[tuple[str, str, str, dict[str, Any], int, str]] = [
 
 
 @pytest.mark.parametrize("name,method,path,kwargs,status,word", REJECTED, ids=[c[0] for c in REJECTED])
-def test_api_rejects_with_clear_4xx_and_writes_nothing(api: TestClient, mod_plugin, name: str, method: str, path: str, kwargs: dict, status: int, word: str) -> None:  # noqa: ANN001
+def test_api_rejects_with_clear_4xx_and_writes_nothing(api: TestClient, mod_plugin, name: str, method: str, path: str, kwargs: dict, status: int, word: str) -> None:
     before = snapshot(mod_plugin)
     r = api.request(method, path, **kwargs)
     assert r.status_code == status, (name, r.status_code, r.text[:500])
@@ -115,7 +115,7 @@ SAFE = [("control characters", CTRL), ("HTML and script", HTML), ("emoji and RTL
 
 
 @pytest.mark.parametrize("name,message", SAFE, ids=[c[0] for c in SAFE])
-def test_odd_text_is_handled_safely(api: TestClient, mod_plugin, name: str, message: str) -> None:  # noqa: ANN001
+def test_odd_text_is_handled_safely(api: TestClient, mod_plugin, name: str, message: str) -> None:
     user = "safe-" + str(abs(hash(name)) % 10**6)
     r = api.post("/v1/observe", json={"user_id": user, "message": message})
     assert r.status_code == 200, r.text
@@ -138,7 +138,7 @@ ODD_TEXTS = ["", "   ", MB, CTRL, "\x00" * 100, "I love \ud800 westerns", HTML, 
 BAD_IDS = ["", LONG_ID, PASSWD, "..", "a\x00b", "eve\n", "<script>", None, 42]
 
 
-def test_plugin_odd_text_never_raises(mod_plugin) -> None:  # noqa: ANN001
+def test_plugin_odd_text_never_raises(mod_plugin) -> None:
     for text in ODD_TEXTS:
         signals = mod_plugin.observe("plugin-odd", text)
         assert isinstance(signals, list)
@@ -151,7 +151,7 @@ def test_plugin_odd_text_never_raises(mod_plugin) -> None:  # noqa: ANN001
     mod_plugin.forget("plugin-odd")
 
 
-def test_plugin_bad_ids_raise_a_clear_value_error_and_write_nothing(mod_plugin) -> None:  # noqa: ANN001
+def test_plugin_bad_ids_raise_a_clear_value_error_and_write_nothing(mod_plugin) -> None:
     before = snapshot(mod_plugin)
     recs = mod_plugin.recommend("someone", k=2)
     calls = {

@@ -10,7 +10,7 @@ import pytest
 # bench/ is a top-level folder of the repository, not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.memory_search import bench_search  # noqa: E402
+from bench.memory_search import bench_search
 
 
 def test_bench_search_smoke(monkeypatch: pytest.MonkeyPatch, encoder) -> None:

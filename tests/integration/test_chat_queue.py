@@ -25,10 +25,10 @@ STARTED = threading.Semaphore(0)
 class BlockingModel(GenericFakeChatModel):
     """Answers only once the test releases it."""
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "BlockingModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> BlockingModel:
         return self
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001, ANN202
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         STARTED.release()
         RELEASE.wait(120)
         return super()._generate(messages, stop, run_manager, **kwargs)
@@ -40,7 +40,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_sixty_blocked_chats_leave_health_and_metrics_answering(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_sixty_blocked_chats_leave_health_and_metrics_answering(plugin, prepared_data_dir: Path) -> None:
     import itertools
 
     model = BlockingModel(messages=itertools.repeat("Fine."))

@@ -130,7 +130,7 @@ def test_server_down_gives_clear_error(tmp_path: Path) -> None:
         open_client(tmp_path / "data", url)
 
 
-def _replace_forever(col, stop, generations: list[int]) -> None:  # noqa: ANN001 - a collection and an Event
+def _replace_forever(col, stop, generations: list[int]) -> None:
     """Replace one user's eight records again and again, as a profile rewrite does."""
     rng = np.random.default_rng(0)
     gen = 0
@@ -169,7 +169,7 @@ def test_only_the_transient_read_error_is_retried() -> None:
 
     calls: list[int] = []
 
-    def flaky(fails: int, message: str):  # noqa: ANN202
+    def flaky(fails: int, message: str):
         def read() -> str:
             calls.append(1)
             if len(calls) <= fails:

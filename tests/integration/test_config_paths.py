@@ -8,7 +8,7 @@ from interest_bot.plugins.interest.config import PluginConfig
 from interest_bot.plugins.interest.plugin import InterestPlugin
 
 
-def test_ab_test_turns_on_from_the_plugin_config(prepared_data_dir: Path, encoder) -> None:  # noqa: ANN001
+def test_ab_test_turns_on_from_the_plugin_config(prepared_data_dir: Path, encoder) -> None:
     plugin = InterestPlugin.open(config=PluginConfig(data_dir=prepared_data_dir, ab_test=True), encoder=encoder)
     try:
         users = [f"ab-{i}" for i in range(40)]
@@ -22,7 +22,7 @@ def test_ab_test_turns_on_from_the_plugin_config(prepared_data_dir: Path, encode
         plugin.close()
 
 
-def test_content_reason_without_stored_text(prepared_data_dir: Path, encoder) -> None:  # noqa: ANN001
+def test_content_reason_without_stored_text(prepared_data_dir: Path, encoder) -> None:
     plugin = InterestPlugin.open(config=PluginConfig(data_dir=prepared_data_dir, store_text=False), encoder=encoder)
     try:
         plugin.observe("no-text", "I adore slow, atmospheric space exploration films with lonely astronauts")
@@ -33,7 +33,7 @@ def test_content_reason_without_stored_text(prepared_data_dir: Path, encoder) ->
         plugin.close()
 
 
-def test_a_huge_k_is_capped_by_the_facade_and_ranks_in_linear_passes(plugin) -> None:  # noqa: ANN001
+def test_a_huge_k_is_capped_by_the_facade_and_ranks_in_linear_passes(plugin) -> None:
     """Item 14: recommend(k=10**9) used to rank in O(k * pool^2); the facade caps k, the diversity step is O(k * pool)."""
     from interest_bot.plugins.interest.plugin import MAX_K
 
@@ -44,7 +44,7 @@ def test_a_huge_k_is_capped_by_the_facade_and_ranks_in_linear_passes(plugin) -> 
     assert [r.item_id for r in recs[:5]] == [r.item_id for r in plugin.recommend("huge-k", k=5)]
 
 
-def test_one_message_limit_reaches_the_api_the_ui_and_the_classifier(prepared_data_dir: Path, encoder) -> None:  # noqa: ANN001
+def test_one_message_limit_reaches_the_api_the_ui_and_the_classifier(prepared_data_dir: Path, encoder) -> None:
     """Item 19: IBOT_MAX_MESSAGE_CHARS raises or lowers the limit everywhere, from one setting."""
     from fastapi.testclient import TestClient
 
@@ -69,7 +69,7 @@ def test_one_message_limit_reaches_the_api_the_ui_and_the_classifier(prepared_da
         plugin.close()
 
 
-def test_per_user_locks_stay_bounded_over_many_users(plugin) -> None:  # noqa: ANN001
+def test_per_user_locks_stay_bounded_over_many_users(plugin) -> None:
     """Item 13: a lock was kept for every user id ever seen (a request for an unknown id created one)."""
     for i in range(3000):
         plugin.feedback(f"passer-{i}", "50", liked=None)

@@ -16,15 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from test_postgres import db_url, pg  # noqa: F401 - the module's throwaway cluster and a fresh database per test
 
+from bench.pg import PgCluster, pg_available
 from interest_bot.bot.agent import AgentBundle, open_checkpointer
 from interest_bot.bot.chat import ChatService
 from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
-
-from bench.pg import PgCluster, pg_available
-from test_postgres import db_url, pg  # noqa: F401 - the module's throwaway cluster and a fresh database per test
 
 CLI = str(Path(sys.executable).with_name("interest-bot"))
 MARK = "zebracorn-westerns"  # a phrase no catalog or model writes: where it is found, the user's text is
@@ -34,7 +33,7 @@ needs_pg = pytest.mark.skipif(not pg_available(), reason="PostgreSQL server bina
 class NotedModel(GenericFakeChatModel):
     """Always answers "Noted." and ignores tools."""
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "NotedModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> NotedModel:
         return self
 
 
@@ -76,7 +75,7 @@ def _sqlite_threads(data_dir: Path) -> set[str]:
 
 # -- item 7: a process that never chatted, and the CLI, forget conversations too ------------------------------------
 @needs_pg
-def test_postgres_forget_in_a_process_that_served_no_chat(plugin, prepared_data_dir: Path, pg: PgCluster, db_url: str) -> None:  # noqa: ANN001, F811
+def test_postgres_forget_in_a_process_that_served_no_chat(plugin, prepared_data_dir: Path, pg: PgCluster, db_url: str) -> None:  # noqa: F811
     settings = _settings(prepared_data_dir, db_url)
     _chat(settings, [("pg-alice", "default"), ("pg-alice", "work"), ("pg-bob", "default")])
     assert _marked(_pg_dump(pg, db_url), "pg-alice")
@@ -121,7 +120,7 @@ def test_cli_export_lists_and_forget_deletes_conversations(backend: str, tmp_pat
 
 
 # -- item 8: threads have an owner; forget and export use it ----------------------------------------------------------
-def test_forget_takes_only_the_users_own_threads(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_forget_takes_only_the_users_own_threads(plugin, prepared_data_dir: Path) -> None:
     """Forgetting `alice` leaves `alice::x` (a valid user id) alone, and reads no other user's checkpoints."""
     settings = _settings(prepared_data_dir)
     _chat(settings, [("alice", "default"), ("alice", "x"), ("alice::x", "default"), ("alice::x", "work")])
@@ -138,7 +137,7 @@ def test_forget_takes_only_the_users_own_threads(plugin, prepared_data_dir: Path
     assert services.conversations("alice") == []
 
 
-def test_http_export_returns_every_thread(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_http_export_returns_every_thread(plugin, prepared_data_dir: Path) -> None:
     services = Services(_settings(prepared_data_dir), plugin=plugin, chat_model=_model())
     client = TestClient(create_app(services=services, ui=False), base_url="http://127.0.0.1", client=("127.0.0.1", 1))
     for thread in ("default", "holiday"):
@@ -150,7 +149,7 @@ def test_http_export_returns_every_thread(plugin, prepared_data_dir: Path) -> No
     assert client.get("/v1/users/threads/export").json()["conversations"] == []
 
 
-def test_threads_written_before_owners_were_kept_are_attributed_by_id(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_threads_written_before_owners_were_kept_are_attributed_by_id(plugin, prepared_data_dir: Path) -> None:
     """A conversations.sqlite from an older version (checkpoints, no owners table): its threads are still found."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 

@@ -16,11 +16,11 @@ import httpx
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
+from bench.server_process import serve
 from interest_bot.bot.auth import issue_token
 from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
-from bench.server_process import serve
 
 KEY = "ops-key-" + "3c4d5e6f7a8b9c0d" * 2
 SECRET = "ops-secret-" + "9a8b7c6d5e4f3a2b" * 3
@@ -80,16 +80,16 @@ def test_cross_origin_uploads_and_ops_routes_on_a_real_server(prepared_data_dir:
 class ScriptedModel(GenericFakeChatModel):
     """Always answers the same (no route here reaches the model)."""
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "ScriptedModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:
         return self
 
 
-def client_for(plugin, data_dir: Path, **settings: Any) -> TestClient:  # noqa: ANN001
+def client_for(plugin, data_dir: Path, **settings: Any) -> TestClient:
     services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=ScriptedModel(messages=itertools.repeat("ok")))
     return TestClient(create_app(services=services, ui=False), base_url="http://bot.example:7860")
 
 
-def test_ops_routes_follow_each_auth_mode_unless_a_setting_opens_them(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_ops_routes_follow_each_auth_mode_unless_a_setting_opens_them(plugin, prepared_data_dir: Path) -> None:
     key = {"Authorization": f"Bearer {KEY}"}
     # user mode: a user's token is no key to the operator's routes; IBOT_API_KEY, when set, is.
     user = client_for(plugin, prepared_data_dir, auth="user", auth_secret=SECRET, api_key=KEY)

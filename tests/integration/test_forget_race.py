@@ -23,16 +23,16 @@ RELEASE = threading.Event()
 class HeldModel(GenericFakeChatModel):
     """Waits inside generation until the test lets it finish."""
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "HeldModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> HeldModel:
         return self
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001, ANN202
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         IN_MODEL.set()
         RELEASE.wait(120)
         return super()._generate(messages, stop, run_manager, **kwargs)
 
 
-def test_forget_during_a_chat_leaves_nothing_behind(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_forget_during_a_chat_leaves_nothing_behind(plugin, prepared_data_dir: Path) -> None:
     services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=HeldModel(messages=itertools.repeat("Noted.")))
     client = TestClient(create_app(services=services, ui=False), base_url="http://127.0.0.1", client=("127.0.0.1", 1))
     results: dict[str, Any] = {}

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 from gradio_client import Client
-
-from interest_bot.bot.auth import issue_token
-from bench.server_process import serve
 from test_ui_identity import text_of
+
+from bench.server_process import serve
+from interest_bot.bot.auth import issue_token
 
 SECRET = "revoke-secret-" + "5e6f7a8b9c0d1e2f" * 3
 USER_MODE = {"IBOT_AUTH": "user", "IBOT_AUTH_SECRET": SECRET}

@@ -18,15 +18,15 @@ class ScriptedModel(GenericFakeChatModel):
 
     seen_system: list[str] = []
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "ScriptedModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:
         return self
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         self.seen_system.append(messages[0].text if messages and messages[0].type == "system" else "")
         return super()._generate(messages, stop, run_manager, **kwargs)
 
 
-def _agent(plugin, replies: list[str], **kw):  # noqa: ANN001
+def _agent(plugin, replies: list[str], **kw):
     model = ScriptedModel(messages=iter(replies))
     model.seen_system = []
     agent = create_agent(
@@ -39,11 +39,11 @@ def _agent(plugin, replies: list[str], **kw):  # noqa: ANN001
     return agent, model
 
 
-def _say(agent, text: str, user: str = "mw-user", thread: str = "t1") -> dict:  # noqa: ANN001
+def _say(agent, text: str, user: str = "mw-user", thread: str = "t1") -> dict:
     return agent.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread}}, context=InterestContext(user_id=user))
 
 
-def test_turn_is_observed_steered_and_block_appended(plugin) -> None:  # noqa: ANN001
+def test_turn_is_observed_steered_and_block_appended(plugin) -> None:
     agent, model = _agent(plugin, ["Sure, sci-fi is great."])
     state = _say(agent, "I love sci-fi space adventures")
     reply = state["messages"][-1]
@@ -60,7 +60,7 @@ def test_turn_is_observed_steered_and_block_appended(plugin) -> None:  # noqa: A
     assert sum(v["impressions"] for v in ctr.values()) >= 5
 
 
-def test_each_human_message_is_observed_once(plugin) -> None:  # noqa: ANN001
+def test_each_human_message_is_observed_once(plugin) -> None:
     agent, _ = _agent(plugin, ["ok", "ok"])
     _say(agent, "I adore old westerns", user="once-user")
     n = plugin.profile("once-user").n_signals
@@ -69,14 +69,14 @@ def test_each_human_message_is_observed_once(plugin) -> None:  # noqa: ANN001
     assert plugin.profile("once-user").n_signals == n
 
 
-def test_no_block_when_user_opts_out(plugin) -> None:  # noqa: ANN001
+def test_no_block_when_user_opts_out(plugin) -> None:
     agent, _ = _agent(plugin, ["Fine."])
     state = _say(agent, "I love comedies, but no recommendations please", user="optout-user")
     assert BLOCK_TITLE not in state["messages"][-1].text
     assert plugin.profile("optout-user").n_signals >= 1  # still learned
 
 
-def test_on_request_policy(plugin) -> None:  # noqa: ANN001
+def test_on_request_policy(plugin) -> None:
     agent, _ = _agent(plugin, ["Nice.", "Try these."], policy="on_request")
     first = _say(agent, "I love war movies", user="onreq-user")
     assert BLOCK_TITLE not in first["messages"][-1].text
@@ -84,13 +84,13 @@ def test_on_request_policy(plugin) -> None:  # noqa: ANN001
     assert BLOCK_TITLE in second["messages"][-1].text
 
 
-def test_missing_user_id_is_a_clear_error(plugin) -> None:  # noqa: ANN001
+def test_missing_user_id_is_a_clear_error(plugin) -> None:
     agent, _ = _agent(plugin, ["x"])
     with pytest.raises(Exception, match="user_id"):
         agent.invoke({"messages": [HumanMessage("hi")]}, {"configurable": {"thread_id": "t"}}, context=InterestContext(user_id=""))
 
 
-async def test_middleware_under_astream(plugin) -> None:  # noqa: ANN001
+async def test_middleware_under_astream(plugin) -> None:
     agent, _ = _agent(plugin, ["Streaming works fine."])
     chunks, final = [], None
     async for mode, payload in agent.astream(

@@ -50,7 +50,7 @@ def test_an_embedding_does_not_depend_on_its_batch(built: Path) -> None:
     assert np.allclose(alone, together[: len(SENTENCES)], atol=1e-5)
 
 
-def test_built_encoder_agrees_with_fp32(built: Path, fp32_encoder) -> None:  # noqa: ANN001
+def test_built_encoder_agrees_with_fp32(built: Path, fp32_encoder) -> None:
     enc = OnnxInt8Encoder(built, encoder_path())
     got, want = enc.encode(SENTENCES), fp32_encoder.encode(SENTENCES)
     assert got.shape == want.shape == (len(SENTENCES), 384)

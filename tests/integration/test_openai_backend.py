@@ -10,7 +10,7 @@ from interest_bot.bot.config import Settings
 from interest_bot.bot.services import Services
 
 
-def test_openai_backend_streams_and_gets_tools(plugin, prepared_data_dir: Path, port: int) -> None:  # noqa: ANN001
+def test_openai_backend_streams_and_gets_tools(plugin, prepared_data_dir: Path, port: int) -> None:
     with ChatCompletionsServer(port) as server:
         settings = Settings(data_dir=prepared_data_dir, chat_backend="openai:stub-model", openai_base_url=server.url, openai_api_key="k")
         chat = Services(settings, plugin=plugin).chat_for(plugin)

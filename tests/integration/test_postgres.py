@@ -26,7 +26,7 @@ CAT = "cat"
 
 
 @pytest.fixture(scope="module")
-def pg():  # noqa: ANN201
+def pg():
     cluster = PgCluster().start()
     yield cluster
     cluster.stop()
@@ -90,7 +90,7 @@ def test_two_stores_agree_after_catch_up(db_url: str) -> None:
                 items = rng.integers(0, 40, 30).tolist()
                 for k in range(0, 30, 3):  # small batches, interleaving with the other writer
                     store.add_events(_events(user, items[k : k + 3], t0=1000.0 + k, tag=f"{tag}-{k}-"))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(s, t)) for s, t in ((a, "a"), (b, "b"))]

@@ -13,9 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import plugin_replay as pr  # noqa: E402
-from bench.ml100k import load_items, load_ratings, split  # noqa: E402
-from interest_bot.plugins.interest.plugin import InterestPlugin  # noqa: E402
+from bench import plugin_replay as pr
+from bench.ml100k import load_ratings, split
+from interest_bot.plugins.interest.plugin import InterestPlugin
 
 CAT = "movielens-100k"
 
@@ -24,7 +24,7 @@ def q(item: str) -> str:
     return f"{CAT}:{item}"
 
 
-def ids(recs) -> list[str]:  # noqa: ANN001
+def ids(recs) -> list[str]:
     return [r.item_id for r in recs]
 
 
@@ -138,7 +138,7 @@ def _events(plugin: InterestPlugin, user: str) -> None:
     plugin.feedback_many([(user, q("172"), True, 4_000.0), (user, q("127"), None, 5_000.0)])
 
 
-def test_equal_input_gives_equal_output(plugin: InterestPlugin, catalog_template: Path, tmp_path: Path, encoder) -> None:  # noqa: ANN001
+def test_equal_input_gives_equal_output(plugin: InterestPlugin, catalog_template: Path, tmp_path: Path, encoder) -> None:
     _events(plugin, "gus")
     first = [r.to_dict() for r in plugin.recommend("gus", k=10)]
     assert first == [r.to_dict() for r in plugin.recommend("gus", k=10)]
@@ -173,7 +173,7 @@ def items_only_dir(catalog_template: Path, tmp_path: Path) -> Path:
     return target
 
 
-def test_plugin_replay_never_lets_a_held_out_interaction_in_before_it_is_scored(items_only_dir: Path, encoder) -> None:  # noqa: ANN001
+def test_plugin_replay_never_lets_a_held_out_interaction_in_before_it_is_scored(items_only_dir: Path, encoder) -> None:
     ratings = load_ratings()
     sp = split(ratings)
     users = sorted(sp.train, key=int)[:12]
@@ -189,7 +189,7 @@ def test_plugin_replay_never_lets_a_held_out_interaction_in_before_it_is_scored(
         got |= {e.item_id for e in plugin.memory.events(user, limit=None) if e.item_id}
         return got
 
-    def before_score(r) -> None:  # noqa: ANN001
+    def before_score(r) -> None:
         assert q(r.item) not in state_items(r.user), (r.user, r.item)
         # Nothing at or after this interaction's time is in the user's state either.
         assert all(e.ts <= r.ts for e in plugin.memory.events(r.user, limit=None))

@@ -22,7 +22,7 @@ ISSUE_LINES = ["I love westerns", "honestly Alien and Blade Runner are my all ti
 
 
 @pytest.fixture
-def model(prepared_data_dir: Path):  # noqa: ANN201
+def model(prepared_data_dir: Path):
     return load_chat_model(Settings(data_dir=prepared_data_dir, device="cpu"))
 
 
@@ -34,7 +34,7 @@ def _check(scorer: ReplyScorer, reply: str, cards: list[str], users: list[str]) 
     assert not scorer.cut(words), words
 
 
-def test_bot_stream_sends_only_checked_sentences(plugin, prepared_data_dir: Path, model) -> None:  # noqa: ANN001
+def test_bot_stream_sends_only_checked_sentences(plugin, prepared_data_dir: Path, model) -> None:
     settings = Settings(data_dir=prepared_data_dir, device="cpu")
     service = ChatService(build_agent(settings, plugin, model=model))
     scorer = ReplyScorer.for_catalog(plugin)
@@ -57,7 +57,7 @@ def test_bot_stream_sends_only_checked_sentences(plugin, prepared_data_dir: Path
     assert "I don't have heist tagged" in done["reply"]  # the last line asked for a label the catalog lacks
 
 
-def test_embedders_agent_invoke_and_stream_are_guarded(plugin, model) -> None:  # noqa: ANN001
+def test_embedders_agent_invoke_and_stream_are_guarded(plugin, model) -> None:
     agent = create_agent(model, middleware=[InterestMiddleware(plugin, reply_style="short")], checkpointer=InMemorySaver(), context_schema=InterestContext)
     config = {"configurable": {"thread_id": "embed"}}
     context = InterestContext(user_id="embed-user")
@@ -80,7 +80,7 @@ def test_embedders_agent_invoke_and_stream_are_guarded(plugin, model) -> None:  
     assert set(report) == {"fallback", "raw", "dropped"}
 
 
-def test_closing_the_stream_stops_decoding(model) -> None:  # noqa: ANN001
+def test_closing_the_stream_stops_decoding(model) -> None:
     messages = [SystemMessage("You are a storyteller."), HumanMessage("Tell me a very long story about a dragon.")]
     stream = model.stream(messages)
     next(stream)
@@ -89,7 +89,7 @@ def test_closing_the_stream_stops_decoding(model) -> None:  # noqa: ANN001
     assert generated < model.max_new_tokens
 
 
-def test_forget_drops_the_prompt_cache_that_holds_the_last_conversation(plugin, prepared_data_dir: Path, model) -> None:  # noqa: ANN001
+def test_forget_drops_the_prompt_cache_that_holds_the_last_conversation(plugin, prepared_data_dir: Path, model) -> None:
     from interest_bot.bot.services import Services
 
     services = Services(Settings(data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=model)
@@ -99,7 +99,7 @@ def test_forget_drops_the_prompt_cache_that_holds_the_last_conversation(plugin, 
     assert model.prefix is None
 
 
-def test_the_local_model_continues_a_started_reply(model) -> None:  # noqa: ANN001
+def test_the_local_model_continues_a_started_reply(model) -> None:
     messages = [SystemMessage("You are a friendly movie assistant."), HumanMessage("I love westerns"), AIMessage("Westerns")]
     prompt = model.tokenizer.decode(model._inputs(messages)["input_ids"][0])
     assert prompt.rstrip().endswith("assistant\nWesterns")  # the reply is open, not closed and followed by a new turn

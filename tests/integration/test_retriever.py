@@ -13,7 +13,7 @@ from interest_bot.plugins.interest.retriever import InterestRetriever
 
 
 @pytest.fixture(scope="module")
-def _suite_plugin(catalog_template, encoder, tmp_path_factory) -> Any:  # noqa: ANN001
+def _suite_plugin(catalog_template, encoder, tmp_path_factory) -> Any:
     data = tmp_path_factory.mktemp("retriever") / "data"
     shutil.copytree(catalog_template, data, ignore=shutil.ignore_patterns(".complete", ".interest-bot.lock"))
     plugin = InterestPlugin.open(data_dir=data, encoder=encoder)

@@ -20,12 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
+from bench.server_process import serve
 from interest_bot.bot.auth import issue_token
 from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
 from interest_bot.plugins.interest.experiments import DEFAULT_EXPERIMENT, assign
-from bench.server_process import serve
 
 # Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
 LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)
@@ -37,7 +37,7 @@ SECRET = "user-secret-" + "0c1d2e3f4a5b6c7d" * 3
 class ScriptedModel(GenericFakeChatModel):
     """Always answers "ok" (the agent and middleware around it are real)."""
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "ScriptedModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:
         return self
 
 
@@ -77,18 +77,18 @@ def call(client: TestClient, method: str, path: str, body: dict | None, token: s
     return client.request(method, path, json=body, headers=headers)
 
 
-def app_for(plugin, data_dir: Path, **settings: Any) -> tuple[TestClient, Services]:  # noqa: ANN001
+def app_for(plugin, data_dir: Path, **settings: Any) -> tuple[TestClient, Services]:
     services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=scripted())
     return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT), services
 
 
-def stored(plugin, user: str) -> tuple[int, list[str]]:  # noqa: ANN001
+def stored(plugin, user: str) -> tuple[int, list[str]]:
     """How much memory the user has: event count and the event texts."""
     events = plugin.export(user).get("events", [])
     return len(events), sorted(str(e.get("text")) for e in events)
 
 
-def test_every_v1_route_is_covered(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_every_v1_route_is_covered(plugin, prepared_data_dir: Path) -> None:
     client, _ = app_for(plugin, prepared_data_dir, auth="service", api_key=KEY)
     paths = client.get("/openapi.json", headers={"Authorization": f"Bearer {KEY}"}).json()["paths"]
     found = {(method.upper(), path) for path, ops in paths.items() if path.startswith("/v1") for method in ops}
@@ -96,7 +96,7 @@ def test_every_v1_route_is_covered(plugin, prepared_data_dir: Path) -> None:  # 
     assert len(routes("x")) == len(ROUTE_TEMPLATES)
 
 
-def test_service_mode_every_route(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_service_mode_every_route(plugin, prepared_data_dir: Path) -> None:
     client, services = app_for(plugin, prepared_data_dir, auth="service", api_key=KEY)
     assert services.auth_mode == "service"
     users_before = sorted(plugin.memory.users())
@@ -121,7 +121,7 @@ def test_service_mode_every_route(plugin, prepared_data_dir: Path) -> None:  # n
     assert client.get("/metrics").status_code == 401 and client.get("/metrics", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
 
 
-def test_user_mode_tokens_bind_the_user(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_user_mode_tokens_bind_the_user(plugin, prepared_data_dir: Path) -> None:
     client, services = app_for(plugin, prepared_data_dir, auth="user", auth_secret=SECRET, api_key=KEY)
     assert services.auth_mode == "user"
     alice, bob = issue_token(SECRET, "alice", ttl=600), issue_token(SECRET, "bob", ttl=600)
@@ -187,7 +187,7 @@ def test_no_text_or_key_in_info_logs(prepared_data_dir: Path, port: int, tmp_pat
     assert KEY not in text and KEY[8:24] not in text
 
 
-def test_ab_variants_rank_differently_and_label_metrics(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_ab_variants_rank_differently_and_label_metrics(plugin, prepared_data_dir: Path) -> None:
     client, services = app_for(plugin, prepared_data_dir, ab_test=True)
     users = {assign(f"ab-{i}", DEFAULT_EXPERIMENT.name): f"ab-{i}" for i in range(40)}
     assert set(users) == {"A", "B"}
@@ -231,7 +231,7 @@ def test_ab_variants_rank_differently_and_label_metrics(plugin, prepared_data_di
     assert re.search(r'ibot_click_through_ratio\{variant="B"\}', metrics)
 
 
-def test_ab_off_means_one_variant(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_ab_off_means_one_variant(plugin, prepared_data_dir: Path) -> None:
     client, _ = app_for(plugin, prepared_data_dir)
     assert {plugin.variant(f"u{i}") for i in range(50)} == {"A"}
     client.get("/v1/users/solo/recommendations", params={"k": 3})
@@ -239,7 +239,7 @@ def test_ab_off_means_one_variant(plugin, prepared_data_dir: Path) -> None:  # n
     assert 'variant="B"' not in client.get("/metrics").text
 
 
-def test_auth_none_serves_only_loopback_hosts_and_clients(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_auth_none_serves_only_loopback_hosts_and_clients(plugin, prepared_data_dir: Path) -> None:
     """DNS rebinding or a local proxy must not reach every user's data when no credential is asked (item 2)."""
     services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=scripted())
     app = create_app(services=services, ui=False)
@@ -257,7 +257,7 @@ def test_auth_none_serves_only_loopback_hosts_and_clients(plugin, prepared_data_
 class FailsMidway(ScriptedModel):
     """Streams one sentence, then the backend dies."""
 
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # noqa: ANN001, ANN202
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
         from langchain_core.messages import AIMessageChunk
         from langchain_core.outputs import ChatGenerationChunk
 
@@ -265,7 +265,7 @@ class FailsMidway(ScriptedModel):
         raise ConnectionError("backend went away")
 
 
-def test_a_stream_that_fails_midway_ends_with_an_error_event(plugin, prepared_data_dir: Path) -> None:  # noqa: ANN001
+def test_a_stream_that_fails_midway_ends_with_an_error_event(plugin, prepared_data_dir: Path) -> None:
     """Item 15: the client learns the turn failed instead of reading a cut-off stream."""
     services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=FailsMidway(messages=iter([])))
     client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT, raise_server_exceptions=False)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client
-
 from test_ui_identity import FakePlugin, launch, text_of
 
 MARK = "okapi-noir-marathons"  # a phrase only this test writes

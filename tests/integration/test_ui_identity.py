@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pytest
-
 from gradio_client import Client
 
 from interest_bot.ui import identity
@@ -67,7 +66,7 @@ class FakePlugin:
     def feedback(self, user_id: str, item_id: str, liked: bool | None) -> list[str]:
         self.calls.append(("feedback", user_id))
         user = self._user(user_id)
-        user["feedback"].append({"item_id": item_id, "liked": liked, "seen": seen})
+        user["feedback"].append({"item_id": item_id, "liked": liked})
         if liked is False:
             c = user["categories"].setdefault("Comedy", {"short": 0.0, "long": 0.0, "score": 0.0})
             c["short"] -= 0.5
@@ -221,7 +220,7 @@ def test_login_name_is_the_user_under_auth() -> None:
         out = bob.predict(token, "fake-movies", api_name="/export")
         assert "alice-only-films" not in text_of(out)
         assert '"login:bob"' in text_of(out)
-        with pytest.raises(Exception):
+        with pytest.raises(Exception, match="Could not login"):
             Client(url, auth=("alice", "wrong"), verbose=False)
     finally:
         demo.close()

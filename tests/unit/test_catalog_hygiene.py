@@ -32,7 +32,7 @@ class JunkCatalog:
             embeddings=E, metadata=[{} for _ in ids], row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
         )
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return self.arrays
 
     def qualify(self, item_id: str) -> str:

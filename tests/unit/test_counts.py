@@ -106,7 +106,7 @@ def test_remove_user_subtracts_exactly_their_contribution(tmp_path: Path) -> Non
     assert s.user_items("u2") == []
     assert s.user_contribution("u2")["follow"] == []
     # The neighbour lists agree with SQL after removal.
-    for (a, b), (w, n) in s.snapshot()["follow"].items():
+    for (a, b), (_, n) in s.snapshot()["follow"].items():
         assert s.follow(a, b)[1] == n
 
 

@@ -17,7 +17,7 @@ class CountingEncoder:
         self.calls = 0
         self.texts = 0
 
-    def encode(self, texts, batch_size=32):  # noqa: ANN001, ANN201
+    def encode(self, texts, batch_size=32):
         self.calls += 1
         self.texts += len(texts)
         out = np.array([[hash((t, j)) % 1000 for j in range(self.dim)] for t in texts], dtype=np.float32)
@@ -59,7 +59,7 @@ def test_batcher_merges_concurrent_calls_and_keeps_order() -> None:
 
 def test_batcher_passes_errors_to_callers() -> None:
     class Broken(CountingEncoder):
-        def encode(self, texts, batch_size=32):  # noqa: ANN001, ANN201
+        def encode(self, texts, batch_size=32):
             raise RuntimeError("boom")
 
     enc = BatchingEncoder(Broken())

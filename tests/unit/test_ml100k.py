@@ -11,7 +11,7 @@ import numpy as np
 # bench/ is a top-level folder of the repository, not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.ml100k import EXPECTED_SHA, Metrics, Rating, by_user, load_items, load_ratings, pessimistic_rank, split  # noqa: E402
+from bench.ml100k import EXPECTED_SHA, Metrics, Rating, by_user, load_items, load_ratings, pessimistic_rank, split
 
 
 def test_split_matches_protocol() -> None:

@@ -9,8 +9,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.ml100k import load_items, load_ratings, split  # noqa: E402
-from bench.recsys import run_causal  # noqa: E402
+from bench.ml100k import load_items, load_ratings, split
+from bench.recsys import run_causal
 
 
 class SpyBackend:
@@ -22,7 +22,7 @@ class SpyBackend:
         self.scored = 0
         self.leaks = 0
 
-    def feed(self, events) -> None:  # noqa: ANN001
+    def feed(self, events) -> None:
         for r in events:
             self.fed.add((r.user, r.row))
 
@@ -83,7 +83,7 @@ def test_plugin_causal_replay_scores_before_feeding() -> None:
     by_key = {(qid_user, r.row): r for r in events for qid_user in [r.user]}
 
     class Spy:
-        def feedback_many(self, batch) -> None:  # noqa: ANN001
+        def feedback_many(self, batch) -> None:
             fed.extend((u, next(r.row for r in events if r.user == u and f"movielens-100k:{r.item}" == i)) for u, i, _, _ in batch)
 
         def recommend(self, user: str, k: int = 10) -> list:
@@ -92,7 +92,7 @@ def test_plugin_causal_replay_scores_before_feeding() -> None:
     test_rows = {(r.user, r.row) for r in sp.test.values()}
     seen_at_score: list[int] = []
 
-    def before(r) -> None:  # noqa: ANN001
+    def before(r) -> None:
         done = set(fed)
         assert (r.user, r.row) not in done
         earlier = [x for x in events if (x.ts, x.row) < (r.ts, r.row) and (x.user, x.row) not in test_rows]

@@ -74,7 +74,7 @@ def test_encoder_passes_cuda_arguments_to_from_pretrained(monkeypatch: pytest.Mo
     captured: dict = {}
     real = transformers.AutoModel.from_pretrained
 
-    def spy(path, **kwargs):  # noqa: ANN001
+    def spy(path, **kwargs):
         captured.update(kwargs)
         return real(path)  # load on CPU without the GPU-only arguments
 

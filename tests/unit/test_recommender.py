@@ -38,21 +38,21 @@ class FakeCatalog:
             metadata=[{} for _ in ids], row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
         )
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return self.arrays
 
     def qualify(self, item_id: str) -> str:
         return f"t:{item_id}"
 
 
-def profile(n_signals=0, categories=None, positive=(), negative=(), recent=()):  # noqa: ANN001, ANN201
+def profile(n_signals=0, categories=None, positive=(), negative=(), recent=()):
     return SimpleNamespace(
         categories={k: SimpleNamespace(short=v, long=v, score=v) for k, v in (categories or {}).items()},
         positive=list(positive), negative=list(negative), recent_items=list(recent), n_signals=n_signals,
     )
 
 
-def cluster(vec, texts=("I love it",), weight=1.0):  # noqa: ANN001, ANN201
+def cluster(vec, texts=("I love it",), weight=1.0):
     return SimpleNamespace(centroid=vec, weight=weight, top_categories=[], texts=list(texts), signal_ids=["e1"])
 
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from interest_bot.memory.sources import dbpedia_title, load_redial_catalog
 from interest_bot.plugins.interest.talk import TalkIndex

@@ -9,8 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.ml100k import load_items  # noqa: E402
-from interest_bot.plugins.interest.titles import TitleIndex, title_variants  # noqa: E402
+from bench.ml100k import load_items
+from interest_bot.plugins.interest.titles import TitleIndex, title_variants
 
 NO_TITLES = [
     "I love it when it rains in the morning", "The heat today is unbearable", "Can you help me with my homework?",
@@ -39,7 +39,7 @@ def index() -> tuple[TitleIndex, dict]:
     return TitleIndex(ids, [items[i]["title"] for i in ids], years), items
 
 
-def test_fifty_title_free_sentences_link_nothing(index) -> None:  # noqa: ANN001
+def test_fifty_title_free_sentences_link_nothing(index) -> None:
     ti, items = index
     assert len(NO_TITLES) == 50
     linked = {s: [items[i]["title"] for i in ti.link(s)] for s in NO_TITLES}
@@ -57,12 +57,12 @@ def test_fifty_title_free_sentences_link_nothing(index) -> None:  # noqa: ANN001
         ("Honestly Fargo is my favourite", "Fargo"),
     ],
 )
-def test_mentioned_title_is_found(index, text: str, title: str) -> None:  # noqa: ANN001
+def test_mentioned_title_is_found(index, text: str, title: str) -> None:
     ti, items = index
     assert [items[i]["title"] for i in ti.link(text)][:1] == [title]
 
 
-def test_common_word_title_needs_strong_evidence(index) -> None:  # noqa: ANN001
+def test_common_word_title_needs_strong_evidence(index) -> None:
     ti, _ = index
     assert ti.link("the heat is on") == []
     assert ti.link("I saw Heat last night") != []

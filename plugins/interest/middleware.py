@@ -22,6 +22,7 @@ from .reply_prompt import (
     ReplyBrief,
     ReplyStyle,
     annotate,
+    clean_field,
     examples,
     mood_asked,
     said_as,
@@ -33,6 +34,7 @@ from .titles import title_variants
 
 Policy = Literal["every_turn", "on_change", "on_request"]
 BLOCK_TITLE = "Recommended for you"
+MAX_CARD_TITLE_CHARS = 120  # the longest MovieLens title is 74
 # A category read without the user's own word for it is said back by name only when the reading is this sure
 # ("Anything with John Wayne" -> westerns); weaker guesses ("help me find a movie" -> Children's) are not voiced.
 SURE_PREFERENCE = 0.9
@@ -74,7 +76,8 @@ def format_block(recommendations: list[Any]) -> str:
     lines = [f"**{BLOCK_TITLE}**"]
     for rec in recommendations:
         reason = rec.reasons[0] if rec.reasons else ""
-        lines.append(f"- {rec.title}" + (f" ({reason})" if reason else ""))
+        # Catalog text is data from whoever wrote the catalog: one capped line, no markup that could turn into a link.
+        lines.append(f"- {clean_field(rec.title, MAX_CARD_TITLE_CHARS)}" + (f" ({clean_field(reason, 2 * MAX_CARD_TITLE_CHARS)})" if reason else ""))
     return "\n".join(lines)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .sqlite_open import open_wal
+
+T = TypeVar("T")
 
 
 def pg_schema(schema: Sequence[str]) -> list[str]:
@@ -19,6 +21,7 @@ class Db:
 
     def __init__(self, url_or_path: str | Path, schema: Sequence[str], synchronous: str = "NORMAL") -> None:
         s = str(url_or_path)
+        self.in_tx = False
         self.pg = s.startswith(("postgresql://", "postgres://"))
         if self.pg:
             try:
@@ -26,10 +29,12 @@ class Db:
             except ImportError as exc:  # pragma: no cover - depends on the optional install
                 raise RuntimeError("IBOT_SQL_URL points at Postgres: `pip install 'interest-bot[postgres]'` (psycopg)") from exc
 
-            # Autocommit outside explicit transactions: a read never leaves the session idle in a transaction.
-            self.conn = psycopg.connect(s, autocommit=True)
+            self._url = s
+            self._lost: tuple[type[Exception], ...] = (psycopg.OperationalError,)
+            self.conn = self._connect()
             schema = pg_schema(schema)
         else:
+            self._lost = ()  # a SQLite file is never cut off
             path = Path(s.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
             # WAL + NORMAL: a committed write survives a process kill; readers never block the writer.
@@ -38,20 +43,48 @@ class Db:
             for stmt in schema:
                 self.execute(stmt)
 
+    def _connect(self) -> Any:
+        import psycopg
+
+        # Autocommit outside explicit transactions: a read never leaves the session idle in a transaction.
+        return psycopg.connect(self._url, autocommit=True)
+
+    def reconnect(self) -> None:
+        """Replace a connection the server cut (a PostgreSQL restart or failover) with a new one."""
+        try:
+            self.conn.close()
+        except Exception:  # the old connection is broken already: closing it is best effort
+            pass
+        self.conn = self._connect()
+
+    def _again_on_lost(self, run: Callable[[], T]) -> T:
+        """Run a statement outside a transaction; if the connection was cut, reconnect and run it once more (a
+        statement that failed on a dead connection never reached the server, so running it again is safe)."""
+        try:
+            return run()
+        except self._lost:
+            if self.in_tx:
+                raise  # inside a transaction the whole transaction fails; the next one reconnects
+            self.reconnect()
+            return run()
+
     def _q(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.pg else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement and return the cursor."""
-        cur = self.conn.cursor()
-        cur.execute(self._q(sql), params)
-        return cur
+        def run() -> Any:
+            cur = self.conn.cursor()
+            cur.execute(self._q(sql), params)
+            return cur
+
+        return self._again_on_lost(run)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
         rows = list(rows)
         if rows:
-            self.conn.cursor().executemany(self._q(sql), rows)
+            self._again_on_lost(lambda: self.conn.cursor().executemany(self._q(sql), rows))
 
     def has_table(self, name: str) -> bool:
         """Whether a table of this name exists (schema upgrades look for the old ones)."""
@@ -88,15 +121,24 @@ class Tx:
 
     def __enter__(self) -> Db:
         if self.db.pg:
-            self._pg_tx = self.db.conn.transaction()
-            self._pg_tx.__enter__()
-            self.db.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+            try:
+                self._begin()
+            except self.db._lost:  # the connection was cut since the last statement: nothing was done yet
+                self.db.reconnect()
+                self._begin()
         else:
             # IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade.
             self.db.conn.execute("BEGIN IMMEDIATE")
         return self.db
 
+    def _begin(self) -> None:
+        self._pg_tx = self.db.conn.transaction()
+        self._pg_tx.__enter__()
+        self.db.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+        self.db.in_tx = True  # from here a cut connection fails the transaction instead of retrying a statement
+
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        self.db.in_tx = False
         if self.db.pg:
             self._pg_tx.__exit__(exc_type, exc, tb)  # commits, or rolls back on an exception
         elif exc_type is None:

@@ -206,3 +206,23 @@ def test_checkpointer_keeps_a_conversation_across_restarts(pg: PgCluster, db_url
         assert saver.get_tuple(cfg) is None
     finally:
         saver.conn.close()
+
+
+def test_stores_reconnect_after_a_postgres_restart(pg: PgCluster, db_url: str) -> None:
+    """After PostgreSQL restarts, the counts and the forget log work again at once, without restarting the bot."""
+    from interest_bot.memory.forget_log import ForgetLog
+
+    store, log = CountStore.open(db_url), ForgetLog.open(db_url)
+    try:
+        store.add_events(_events("alice", [1, 2]))
+        log.record("zed", 1000.0)
+        pg.restart()  # every open connection is cut
+        assert log.forgotten_at("zed") == 1000.0  # a read on a cut connection: reopened and read again
+        assert store.add_events(_events("bob", [1, 2], t0=2000.0)) == 2  # a write transaction begun on a cut connection
+        assert store.user_items("bob") == [f"{CAT}:2", f"{CAT}:1"]
+        assert store.follow_counts([f"{CAT}:1"], f"{CAT}:2")[f"{CAT}:1"][0] == 2
+        log.record("yan", 2000.0)
+        assert ForgetLog.open(db_url).forgotten_at("yan") == 2000.0
+    finally:
+        store.close()
+        log.close()

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -37,6 +37,14 @@ CHAT_RETRY_AFTER_S = 5
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
 UserId = Annotated[str, Path(pattern=USER_ID_PATTERN, description="user id: 1-128 of A-Z a-z 0-9 _ . @ : -")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="a key the client picks per feedback action: a retry with the same key records nothing twice and returns the same event id",
+    ),
+]
 
 
 # The schema says what `_check_text` enforces: some character that is not whitespace. Only declared, not validated by
@@ -219,10 +227,10 @@ def create_api(services: Any) -> APIRouter:
         return RecommendationsResponse(user_id=uid, recommendations=[r.to_dict() for r in recs], hint=plugin.cold_start_hint(uid))
 
     @router.post("/users/{user_id}/feedback", summary="👍 / 👎 / seen on an item", responses=error_responses(404))
-    def feedback(user_id: UserId, body: FeedbackRequest, request: Request) -> FeedbackResponse:
+    def feedback(user_id: UserId, body: FeedbackRequest, request: Request, idempotency_key: IdempotencyKey = None) -> FeedbackResponse:
         uid = user(request, user_id)
         try:
-            event_ids = plugin_for(body.catalog).feedback(uid, body.item_id, liked=body.liked)
+            event_ids = plugin_for(body.catalog).feedback(uid, body.item_id, liked=body.liked, key=idempotency_key)
         except KeyError as exc:
             raise HTTPException(404, f"unknown item {body.item_id!r}") from exc
         return FeedbackResponse(user_id=uid, event_ids=event_ids)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -45,6 +46,7 @@ __all__ = [
 
 EVENTS_COLLECTION = "interest_events"
 PROFILES_COLLECTION = "interest_profiles"
+log = logging.getLogger(__name__)
 _PAGE = 5000  # rows per Chroma get/add page (its max batch is about 5,461)
 _SOURCES = ("chat", "feedback", "item")
 
@@ -85,6 +87,11 @@ class InterestEvent:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return asdict(self)
+
+
+def keyed_event_id(user_id: str, key: str) -> str:
+    """The event id a client's idempotency key names: the same key from the same user is the same event."""
+    return hashlib.sha256(f"{user_id}\0{key}".encode()).hexdigest()[:32]
 
 
 def _head_id(uid: str) -> str:
@@ -198,7 +205,7 @@ class InterestMemory:
         self._closed = False
         self._thread: threading.Thread | None = None
         if outbox is not None:
-            self._drain(to_counts=True)  # after a crash: what the outbox still holds goes to Chroma and the counts
+            self._drain()  # after a crash: what the outbox still holds goes to Chroma and the counts
         if write_behind:
             self._thread = threading.Thread(target=self._write_loop, name="interest-profile-writer", daemon=True)
             self._thread.start()
@@ -344,7 +351,7 @@ class InterestMemory:
             preference = float(min(max(s.preference, 0.0), 1.0))
             ts = float(s.timestamp) if s.timestamp is not None else now
             text = s.text if (self.store_text and s.text) else None
-            eid = uuid.uuid4().hex
+            eid = keyed_event_id(uid, s.key) if s.key else uuid.uuid4().hex
             top = max(cats, key=cats.__getitem__) if cats else ""
             ids.append(eid)
             embs.append(emb)
@@ -370,7 +377,34 @@ class InterestMemory:
                 self._inflight -= 1
                 self._last_write = time.monotonic()
 
+    def has_events(self, user_id: str, event_ids: list[str]) -> set[str]:
+        """Which of these event ids this memory holds for the user (pending or stored)."""
+        uid = validate_user_id(user_id)
+        found = self.outbox.existing(event_ids) if self.outbox is not None else set()
+        rest = [i for i in event_ids if i not in found]
+        if rest:
+            found |= set(self._events.get(ids=rest, where=_user(uid), include=[])["ids"])
+        return found
+
     def _record_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView]) -> list[str]:
+        with self._lock(uid):
+            known = self.has_events(uid, [i for i, s in zip(ids, sigs) if s.key])
+            if known:
+                # A retried request: those events are durable already. Their item events are offered to the counts
+                # again (they skip ids they hold), in case the first try failed between the two writes.
+                self._add_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.event_id in known and v.item_id])
+                for s, eid in zip(sigs, ids):
+                    s.event_id = eid
+                fresh = [j for j, i in enumerate(ids) if i not in known]
+                if not fresh:
+                    return ids
+                sigs, embs = [sigs[j] for j in fresh], embs[fresh]
+                metas, docs, views = [metas[j] for j in fresh], [docs[j] for j in fresh], [views[j] for j in fresh]
+                self._write_locked(uid, sigs, [ids[j] for j in fresh], embs, metas, docs, views)
+                return ids
+            return self._write_locked(uid, sigs, ids, embs, metas, docs, views)
+
+    def _write_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView]) -> list[str]:
         with self._lock(uid):
             state = self._current(uid)
             if self.outbox is not None:
@@ -381,9 +415,15 @@ class InterestMemory:
             else:
                 self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
             if self.counts is not None:
-                for v in views:
-                    if v.item_id:
-                        self.counts.add_event(uid, v.item_id, v.ts, v.event_id, positive=v.polarity >= 0)
+                try:
+                    for v in views:
+                        if v.item_id:
+                            self.counts.add_event(uid, v.item_id, v.ts, v.event_id, positive=v.polarity >= 0)
+                except Exception:
+                    if self.outbox is None:
+                        raise  # nothing drains behind this write: the client's retry (same key) offers the counts again
+                    # The events are durable in the outbox, and its drain gives item events to the counts.
+                    log.warning("counts write failed for %d event(s); the outbox drain will add them", len(views), exc_info=True)
             for v in views:
                 state.fold(v)
             state.version += 1
@@ -496,11 +536,11 @@ class InterestMemory:
             except Exception:
                 time.sleep(0.2)
 
-    def _drain(self, for_user: str | None = None, to_counts: bool = False) -> int:
+    def _drain(self, for_user: str | None = None) -> int:
         """Upsert every outbox event into Chroma, oldest first (with for_user: only if that user has any pending).
 
-        to_counts also gives the moved item events to the counts (a replay: the crash may have come between the
-        outbox commit and the counts commit; counts skip event ids they already hold)."""
+        The moved item events are given to the counts too: a crash or a failed counts write may have come between
+        the outbox commit and the counts commit (counts skip event ids they already hold)."""
         if self.outbox is None or (for_user is not None and not self.outbox.count(for_user)):
             return 0
         moved = 0
@@ -522,7 +562,7 @@ class InterestMemory:
                     metadatas=[e.metadata for e in batch],
                     documents=docs if any(docs) else None,
                 )
-                if to_counts:
+                if self.counts is not None:
                     metas = [(e, _unpack(e.metadata)) for e in batch]
                     self._add_counts([(e.user_id, str(m["item_id"]), float(m["ts"]), e.event_id, float(m.get("polarity", 0.0)) >= 0) for e, m in metas if m.get("item_id")])
                 self.outbox.done([e.event_id for e in batch])

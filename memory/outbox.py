@@ -103,6 +103,14 @@ class Outbox:
             ).fetchall()
         return [PendingEvent(eid, uid, np.frombuffer(emb, dtype=np.float32), json.loads(meta), doc) for eid, uid, emb, meta, doc in rows]
 
+    def existing(self, event_ids: list[str]) -> set[str]:
+        """Which of these event ids are pending."""
+        if not event_ids:
+            return set()
+        with self._lock:
+            marks = ",".join("?" * len(event_ids))
+            return {r[0] for r in self._conn.execute(f"SELECT event_id FROM pending WHERE event_id IN ({marks})", event_ids)}
+
     def done(self, event_ids: list[str]) -> None:
         """Drop events that Chroma now holds."""
         with self._lock:

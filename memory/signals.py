@@ -23,6 +23,8 @@ class InterestSignal:
     # Catalog-qualified item id ("movielens-100k:50") when the signal is about one item.
     item_id: str | None = None
     timestamp: float | None = None
+    # A client's idempotency key: recording a signal whose key this user has recorded before writes nothing new.
+    key: str | None = None
     # Set by InterestMemory.record once the signal is durably stored.
     event_id: str | None = None
 

@@ -24,7 +24,7 @@ from interest_bot.memory.catalog import Catalog, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.forget_log import ForgetLog
-from interest_bot.memory.interests import InterestMemory
+from interest_bot.memory.interests import InterestMemory, keyed_event_id
 from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.userid import validate_user_id
@@ -350,13 +350,20 @@ class InterestPlugin:
     def _verb(signal: InterestSignal) -> str:
         return {1.0: "liked", -1.0: "disliked", 0.0: "watched"}[signal.polarity]
 
-    def feedback(self, user_id: str, item_id: str, liked: bool | None, ts: float | None = None) -> list[str]:
-        """👍 (liked=True), 👎 (liked=False) or "seen it" (liked=None: watched, neutral) on one item; `ts` back-dates it."""
+    def feedback(self, user_id: str, item_id: str, liked: bool | None, ts: float | None = None, key: str | None = None) -> list[str]:
+        """👍 (liked=True), 👎 (liked=False) or "seen it" (liked=None: watched, neutral) on one item; `ts` back-dates it.
+
+        With a `key` (a client's idempotency key) a retry of the same request records nothing new and returns the
+        same event id."""
         validate_user_id(user_id)
         item = self._catalog_items([item_id])[self.catalog.unqualify(item_id)]
         signal = self._feedback_signal(user_id, item, liked, ts)
+        signal.key = key
         with self._stage("record"), self._user_lock(user_id):
+            replay = key is not None and bool(self.memory.has_events(user_id, [keyed_event_id(user_id, key)]))
             ids = self.memory.record(user_id, [signal])
+        if replay:
+            return ids
         if liked:
             self.counts.mark_click(user_id, signal.item_id, ts)
             self.uptake.add_many([(user_id, signal.item_id)])

@@ -1,0 +1,57 @@
+"""Item 21: a feedback retried with the same idempotency key is recorded once (memory, counts, click-through), and a
+counts write that fails after the outbox commit neither fails the request nor loses the event: the drain adds it.
+Real plugin (MiniLM, Chroma, SQLite counts) and a real server for the HTTP header."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+ITEM = "movielens-100k:50"  # Star Wars
+
+
+def test_a_retried_feedback_is_recorded_once(plugin) -> None:
+    before = plugin.counts.popularity(ITEM)
+    plugin.counts.add_impressions("retry-user", [ITEM, ITEM], "A")  # shown twice: two clicks could be credited
+    first = plugin.feedback("retry-user", ITEM, liked=True, key="tap-1")
+    again = plugin.feedback("retry-user", ITEM, liked=True, key="tap-1")
+    assert first == again
+    assert len(plugin.memory.events("retry-user")) == 1
+    assert plugin.counts.popularity(ITEM) == before + 1
+    assert plugin.counts.user_items("retry-user") == [ITEM]
+    assert plugin.counts.click_through()["A"]["clicks"] == 1
+    other = plugin.feedback("retry-user", ITEM, liked=True, key="tap-2")  # another action: another event
+    assert other != first and len(plugin.memory.events("retry-user")) == 2
+    assert plugin.feedback("someone-else", ITEM, liked=True, key="tap-1") != first  # keys are per user
+
+
+def test_a_failed_counts_write_is_repaired_by_the_drain(plugin, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert plugin.memory.outbox is not None  # the embedded deployment: events are committed to the outbox first
+    real = plugin.counts.add_event
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(plugin.counts, "add_event", broken)
+    ids = plugin.feedback("fail-user", ITEM, liked=True, key="tap-1")  # answered: the event is durable
+    assert ids and plugin.counts.user_items("fail-user") == []
+    monkeypatch.setattr(plugin.counts, "add_event", real)
+    plugin.memory.flush()  # the drain moves the event to Chroma and gives it to the counts
+    assert plugin.counts.user_items("fail-user") == [ITEM]
+    assert plugin.feedback("fail-user", ITEM, liked=True, key="tap-1") == ids  # the client's retry adds nothing
+    assert len(plugin.memory.events("fail-user")) == 1 and plugin.counts.user_items("fail-user") == [ITEM]
+
+
+def test_the_http_api_takes_an_idempotency_key(running_server: str) -> None:
+    url = running_server
+
+    def post(headers: dict[str, str]) -> httpx.Response:
+        return httpx.post(f"{url}/v1/users/http-user/feedback", json={"item_id": ITEM, "liked": True}, headers=headers, timeout=60)
+
+    a, b = post({"Idempotency-Key": "k-1"}), post({"Idempotency-Key": "k-1"})
+    assert a.status_code == b.status_code == 200 and a.json()["event_ids"] == b.json()["event_ids"]
+    c = post({})
+    assert c.status_code == 200 and c.json()["event_ids"] != a.json()["event_ids"]
+    events = httpx.get(f"{url}/v1/users/http-user/export", timeout=60).json()["events"]
+    assert len(events) == 2
+    assert post({"Idempotency-Key": "x" * 200}).status_code == 422

@@ -394,8 +394,9 @@ class CountStore:
         self._epoch = int(db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]) + 1
         db.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (str(self._epoch),))
 
-    def remove_user(self, user_id: str) -> int:
-        """Subtract exactly this user's contribution and delete their events and impressions; returns events removed."""
+    def remove_user(self, user_id: str, impressions: bool = True) -> int:
+        """Subtract exactly this user's contribution and delete their events (and impressions, unless told not to:
+        forgetting one interest keeps the A/B record of what was shown); returns events removed."""
         with self._lock, self._db.tx() as db:
             self._sync_locked()
             seq = self._positives(user_id)
@@ -405,7 +406,8 @@ class CountStore:
             self._apply(db, self._pairs(seq).negated(), pop_delta)
             self._recent = None  # a forgotten user leaves no trace in recent popularity either (recomputed on use)
             n = db.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
-            db.execute("DELETE FROM impressions WHERE user_id = ?", (user_id,))
+            if impressions:
+                db.execute("DELETE FROM impressions WHERE user_id = ?", (user_id,))
             self._tails.pop(user_id)
             self._bump_epoch(db)
             return int(n if n is not None and n >= 0 else len(seq))

@@ -55,7 +55,7 @@ class CountsLike(Protocol):
     """The part of memory.counts.CountStore that InterestMemory uses."""
 
     def add_event(self, user_id: str, item_id: str, ts: float, event_id: str, positive: bool = True) -> None: ...
-    def remove_user(self, user_id: str) -> int: ...
+    def remove_user(self, user_id: str, impressions: bool = True) -> int: ...
     def user_contribution(self, user_id: str) -> dict: ...
 
 
@@ -779,7 +779,7 @@ class InterestMemory:
             self._flush_users([uid])
             if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):
                 # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
-                self.counts.remove_user(uid)
+                self.counts.remove_user(uid, impressions=False)
                 for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""})):
                     m = _unpack(rec["metadata"])
                     self.counts.add_event(uid, str(m["item_id"]), float(m["ts"]), rec["id"], positive=float(m["polarity"]) >= 0)

@@ -55,3 +55,13 @@ def test_the_http_api_takes_an_idempotency_key(running_server: str) -> None:
     events = httpx.get(f"{url}/v1/users/http-user/export", timeout=60).json()["events"]
     assert len(events) == 2
     assert post({"Idempotency-Key": "x" * 200}).status_code == 422
+
+
+def test_forgetting_one_interest_keeps_the_ab_impressions(plugin) -> None:
+    """Item 18: forget_interest replayed the user's counts through remove_user, which also dropped their impressions."""
+    plugin.counts.add_impressions("ab-user", [ITEM, "movielens-100k:1"], "A")
+    ids = plugin.feedback("ab-user", ITEM, liked=True)
+    assert plugin.counts.click_through()["A"] == {"impressions": 2, "clicks": 1, "ctr": 0.5}
+    plugin.forget_interest("ab-user", ids[0])
+    assert plugin.counts.user_items("ab-user") == []
+    assert plugin.counts.click_through()["A"]["impressions"] == 2

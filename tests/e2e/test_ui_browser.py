@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import time
+import urllib.request
 from pathlib import Path
 
 from browser_helpers import check_layout, open_app, plot_state, send, streamed_texts
@@ -14,6 +15,12 @@ from gradio_client import Client
 XSS = "<img src=x onerror=alert(1)>"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+
+
+def _clicks(server: str) -> float:
+    """Impressions followed by a like, over every A/B variant, as /metrics reports them."""
+    text = urllib.request.urlopen(server + "/metrics", timeout=30).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("ibot_ab_clicks{"))
 
 
 def test_chat_cards_feedback_memory_and_layout(server: str, browser, artifacts: Path) -> None:
@@ -65,6 +72,13 @@ def test_chat_cards_feedback_memory_and_layout(server: str, browser, artifacts: 
     assert shown_after[0] not in shown_before, "a new item takes the disliked card's place"
     page.wait_for_function("(before) => JSON.stringify(Array.from(document.querySelectorAll('#ib-plot .ib-row')).map(r => [r.dataset.category, r.dataset.score + '|' + r.innerHTML.length])) !== before", arg=json.dumps(plot_before), timeout=30_000)
     assert plot_state(page) != plot_before
+
+    # -- 👍 on the replacement card is credited as a click on something shown ----------------------------------
+    clicks_before = _clicks(server)
+    fresh = second.locator(f'.ib-card[data-item="{shown_after[0]}"]')
+    fresh.locator("button[data-action=like]").click()
+    page.wait_for_selector(f'.ib-turn >> nth=1 >> .ib-card.ib-liked[data-item="{shown_after[0]}"]', timeout=60_000)
+    assert _clicks(server) == clicks_before + 1
 
     # -- 👍 on a card: it stays, marked liked --------------------------------------------------------------
     liked = first.locator(".ib-card").first

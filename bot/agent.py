@@ -11,10 +11,10 @@ from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.language_models.chat_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.memory import InMemorySaver
 
 from interest_bot.plugins.interest.middleware import InterestContext, InterestMiddleware
 
+from .bounded_saver import MAX_THREADS, BoundedMemorySaver
 from .config import Settings
 
 
@@ -39,7 +39,7 @@ class TrimHistory(AgentMiddleware):
 
 def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
     """SQLite in the data dir, Postgres when IBOT_SQL_URL says so, memory only when text must not be stored."""
-    return open_checkpointer_at(settings.data_dir, settings.sql_url, settings.store_text)
+    return open_checkpointer_at(settings.data_dir, settings.sql_url, settings.store_text, settings.max_memory_threads)
 
 
 def is_postgres(sql_url: str) -> bool:
@@ -54,10 +54,10 @@ def checkpoints_may_exist(data_dir: Path, sql_url: str, store_text: bool) -> boo
     return is_postgres(sql_url) or (Path(data_dir) / "conversations.sqlite").exists()
 
 
-def open_checkpointer_at(data_dir: Path, sql_url: str, store_text: bool) -> BaseCheckpointSaver:
+def open_checkpointer_at(data_dir: Path, sql_url: str, store_text: bool, max_threads: int = MAX_THREADS) -> BaseCheckpointSaver:
     """open_checkpointer from the three settings it reads (the CLI has no full Settings to hand)."""
     if not store_text:
-        return InMemorySaver()
+        return BoundedMemorySaver(max_threads)
     if is_postgres(sql_url):
         return _postgres_checkpointer(sql_url)
     from langgraph.checkpoint.sqlite import SqliteSaver

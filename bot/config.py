@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     sql_url: str = ""
     count_neighbours: int = Field(default=1000, ge=1)
     store_text: bool = True
+    # With store_text off, conversations live in process: at most this many threads, the least recently written go first.
+    max_memory_threads: int = Field(default=1000, ge=1)
+    # Users whose profile state a process keeps in memory (the least recently used clean ones are read back on return).
+    max_cached_users: int = Field(default=10_000, ge=1)
+    # Impression rows kept for click-through (the newest; each recommendation shown adds k of them).
+    max_impressions: int = Field(default=1_000_000, ge=1)
     host: str = "127.0.0.1"
     port: int = 7860
     max_new_tokens: int = 96
@@ -100,6 +106,8 @@ class Settings(BaseSettings):
             sql_url=self.sql_url,
             count_neighbours=self.count_neighbours,
             store_text=self.store_text,
+            max_cached_users=self.max_cached_users,
+            max_impressions=self.max_impressions,
             max_message_chars=self.max_message_chars,
             ab_test=self.ab_test,
         )

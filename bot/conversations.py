@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from .bounded_saver import MAX_THREADS, BoundedMemorySaver
 
 DEFAULT_THREAD = "default"
 _PG_OWNERS_LOCK = 0x1B07C4E8  # advisory lock held while the owners table is created and back-filled
@@ -45,30 +48,38 @@ class ThreadOwners(Protocol):
 
 
 class MemoryOwners:
-    """Owners of an in-process checkpointer's threads (IBOT_STORE_TEXT=false): they live and die with it."""
+    """Owners of an in-process checkpointer's threads (IBOT_STORE_TEXT=false): they live and die with it, and
+    are kept for at most as many threads as it keeps (the least recently claimed go first)."""
 
-    def __init__(self) -> None:
-        self._owned: dict[str, set[str]] = {}
+    def __init__(self, max_threads: int = MAX_THREADS) -> None:
+        self.max_threads = max(1, int(max_threads))
+        self._owned: OrderedDict[str, tuple[str, str]] = OrderedDict()  # thread id -> (user, thread)
         self._lock = threading.Lock()
 
     def claim(self, user_id: str, thread: str) -> None:
         """Record that the user owns the thread."""
+        key = thread_id(user_id, thread)
         with self._lock:
-            self._owned.setdefault(user_id, set()).add(thread)
+            self._owned[key] = (user_id, thread)
+            self._owned.move_to_end(key)
+            while len(self._owned) > self.max_threads:
+                self._owned.popitem(last=False)
 
     def threads(self, user_id: str) -> list[str]:
         """The user's thread names, sorted."""
         with self._lock:
-            return sorted(self._owned.get(user_id, ()))
+            return sorted(t for u, t in self._owned.values() if u == user_id)
 
     def release(self, user_id: str, threads: list[str]) -> None:
         """Forget that the user owned these threads."""
         with self._lock:
-            left = self._owned.get(user_id, set()) - set(threads)
-            if left:
-                self._owned[user_id] = left
-            else:
-                self._owned.pop(user_id, None)
+            for t in threads:
+                self._owned.pop(thread_id(user_id, t), None)
+
+    def thread_count(self) -> int:
+        """How many threads' owners are held."""
+        with self._lock:
+            return len(self._owned)
 
 
 _CREATE = (
@@ -168,7 +179,7 @@ def owners_for(checkpointer: BaseCheckpointSaver) -> ThreadOwners:
         return SqliteOwners(checkpointer.conn, checkpointer.lock)
     if kind == "PostgresSaver":
         return PostgresOwners(checkpointer.conn)
-    return MemoryOwners()
+    return MemoryOwners(checkpointer.max_threads if isinstance(checkpointer, BoundedMemorySaver) else MAX_THREADS)
 
 
 class Conversations:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import time
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -210,8 +211,20 @@ class Services:
 class _ClickThroughCollector:
     """Scrape-time gauges from the impressions table: shown, clicked and click-through per A/B variant."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, ttl_s: float = 15.0) -> None:
         self.services = services
+        # The aggregate reads the whole (capped) impressions table: a burst of scrapes shares one read per ttl_s.
+        self.ttl_s = ttl_s
+        self._cached: tuple[float, dict[str, dict[str, float]]] | None = None
+
+    def _stats(self, plugin: Any) -> dict[str, dict[str, float]]:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl_s:
+            try:
+                self._cached = (now, plugin.counts.click_through())
+            except Exception:
+                return {}
+        return self._cached[1]
 
     def describe(self) -> list[Any]:
         return []
@@ -224,11 +237,7 @@ class _ClickThroughCollector:
         clicks = GaugeMetricFamily("ibot_ab_clicks", "Impressions followed by a like, per variant", labels=["variant"])
         ctr = GaugeMetricFamily("ibot_click_through_ratio", "Clicks / impressions per variant", labels=["variant"])
         if plugin is not None:
-            try:
-                stats = plugin.counts.click_through()
-            except Exception:
-                stats = {}
-            for variant, row in sorted(stats.items()):
+            for variant, row in sorted(self._stats(plugin).items()):
                 shown.add_metric([variant], row["impressions"])
                 clicks.add_metric([variant], row["clicks"])
                 ctr.add_metric([variant], row["ctr"])

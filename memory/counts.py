@@ -50,6 +50,8 @@ class CountConfig:
     list_cache: int = 4096
     user_cache: int = 4096
     user_tail: int = 64  # positive events kept per cached user (at least `window`)
+    # Impressions kept for click-through: the newest this many rows (every recommendation shown adds k of them).
+    max_impressions: int = 1_000_000
 
     def weight(self, d: int) -> float:
         """Weight of one pair at sequence distance d (0 outside the window)."""
@@ -105,6 +107,7 @@ class CountStore:
     def __init__(self, db: Db, config: CountConfig = CountConfig(), progress: Progress | None = print_progress) -> None:
         self._db = db
         self.config = config
+        self._since_prune = 0  # impressions added since the last trim to max_impressions
         self._lock = threading.RLock()
         self._wq = quantized_weights(config.window, config.decay)
         self._lists: LRU[tuple[str, int], Neighbours] = LRU(config.list_cache)
@@ -600,6 +603,11 @@ class CountStore:
             db.executemany(
                 "INSERT INTO impressions (user_id, item_id, variant, ts) VALUES (?, ?, ?, ?)", [(user_id, i, variant, ts) for i in item_ids]
             )
+            self._since_prune += len(item_ids)
+            if self._since_prune >= min(1000, self.config.max_impressions):
+                # Ids only grow: everything more than max_impressions ids behind the newest goes (a range on the key).
+                db.execute("DELETE FROM impressions WHERE id <= (SELECT MAX(id) FROM impressions) - ?", (self.config.max_impressions,))
+                self._since_prune = 0
 
     def latest_impressions(self, user_id: str) -> list[str]:
         """The items of the user's most recent impression batch (what the bot showed last), in the order shown."""

@@ -21,6 +21,8 @@ import threading
 import time
 import uuid
 import weakref
+import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -47,6 +49,8 @@ __all__ = [
 EVENTS_COLLECTION = "interest_events"
 PROFILES_COLLECTION = "interest_profiles"
 log = logging.getLogger(__name__)
+USER_LOCK_STRIPES = 1024  # per-user locks are stripes: their number stays fixed however many users call
+MAX_CACHED_USERS = 10_000  # profile states kept in process; the least recently used clean ones are dropped
 _PAGE = 5000  # rows per Chroma get/add page (its max batch is about 5,461)
 _SOURCES = ("chat", "feedback", "item")
 
@@ -165,6 +169,7 @@ class InterestMemory:
         shared: bool = True,
         outbox: Outbox | None = None,
         forget_log: ForgetLog | None = None,
+        max_cached_users: int = MAX_CACHED_USERS,
     ) -> None:
         """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record().
 
@@ -189,12 +194,15 @@ class InterestMemory:
         self._drain_lock = threading.Lock()
         self._pending_since: float | None = None  # monotonic time of the oldest undrained outbox write
         self._puts = 0  # outbox writes so far: a drain that saw none arrive meanwhile may clear _pending_since
-        self._states: dict[str, ProfileState] = {}
+        # Per-user caches, bounded: a state (with its sync marker, stored cluster ids and head vector) is dropped
+        # least recently used first once clean, and read back from Chroma when the user returns.
+        self.max_cached_users = max(1, int(max_cached_users))
+        self._states: OrderedDict[str, ProfileState] = OrderedDict()
         self._synced: dict[str, tuple[str, int]] = {}  # (writer, version) of the head last read/written
         self._stored_cids: dict[str, set[int]] = {}
         self._head_vecs: dict[str, np.ndarray] = {}
         self._dirty: set[str] = set()
-        self._locks: dict[str, threading.RLock] = {}
+        self._stripes = [threading.RLock() for _ in range(USER_LOCK_STRIPES)]
         self._guard = threading.Lock()
         self._wake = threading.Event()
         # Foreground writes in flight and when the last one ended: alone (not shared), the profile flush waits
@@ -214,12 +222,42 @@ class InterestMemory:
 
     # ----- plumbing ----------------------------------------------------------------------------
 
+    def _stripe(self, uid: str) -> int:
+        return zlib.crc32(uid.encode("utf-8")) % USER_LOCK_STRIPES
+
     def _lock(self, uid: str) -> threading.RLock:
+        return self._stripes[self._stripe(uid)]
+
+    def _cache(self, uid: str, state: ProfileState) -> None:
+        """Keep the user's state as the most recent; drop the least recent clean ones beyond max_cached_users."""
         with self._guard:
-            lock = self._locks.get(uid)
-            if lock is None:
-                lock = self._locks[uid] = threading.RLock()
-            return lock
+            self._states[uid] = state
+            self._states.move_to_end(uid)
+            over = len(self._states) - self.max_cached_users
+            oldest = [u for _, u in zip(range(2 * over + 8), self._states) if u != uid] if over > 0 else []
+        for u in oldest:
+            if len(self._states) <= self.max_cached_users:
+                break
+            self._evict(u)
+
+    def _evict(self, uid: str) -> None:
+        lock = self._lock(uid)
+        if not lock.acquire(blocking=False):
+            return  # in use (or its stripe is): another one goes instead
+        try:
+            with self._guard:
+                if uid in self._dirty:
+                    return  # its profile records are not written yet
+                self._states.pop(uid, None)
+                self._synced.pop(uid, None)
+                self._stored_cids.pop(uid, None)
+                self._head_vecs.pop(uid, None)
+        finally:
+            lock.release()
+
+    def cached_users(self) -> int:
+        """How many users' profile states this process holds (at most max_cached_users, plus unwritten ones)."""
+        return len(self._states)
 
     def _new_state(self, uid: str) -> ProfileState:
         return ProfileState(uid, self.short_half_life_days, self.long_half_life_days)
@@ -262,7 +300,7 @@ class InterestMemory:
             forgotten = json.loads(head.get("forgotten") or "{}") if head else {}
             state = self._rebuild(uid, forgotten)
             self._dirty.add(uid)
-        self._states[uid] = state
+        self._cache(uid, state)
         return state
 
     def _rebuild(self, uid: str, forgotten: dict[str, float]) -> ProfileState:
@@ -286,6 +324,10 @@ class InterestMemory:
     def _current(self, uid: str) -> ProfileState:
         """The user's state, re-read from Chroma if another writer changed the stored profile since we saw it."""
         state = self._states.get(uid)
+        if state is not None:
+            with self._guard:
+                if uid in self._states:
+                    self._states.move_to_end(uid)
         if state is not None and not self.shared:
             return state
         head = self._read_head(uid)
@@ -471,11 +513,13 @@ class InterestMemory:
             self._add_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for uid, r in rows.items() for v in r[4] if v.item_id])
             for uid, (ids, _, _, _, views) in rows.items():
                 with self._lock(uid):
-                    state = self._states.get(uid) or states[uid]
+                    state = self._states.get(uid) or states[uid]  # dropped meanwhile (a bulk of many users): the one loaded above
                     for v in views:
                         state.fold(v)
                     state.version += 1
-                    self._dirty.add(uid)
+                    with self._guard:
+                        self._dirty.add(uid)
+                    self._cache(uid, state)
                 for s, eid in zip(by_user[uid], ids):
                     s.event_id = eid
             out.extend(eid for _, s in chunk for eid in [s.event_id])
@@ -579,7 +623,7 @@ class InterestMemory:
     def _flush_users(self, users: list[str]) -> None:
         """Upsert the profile records of these users in one call (holding their locks so forget cannot race)."""
         # No global flush lock: callers may already hold one user lock, and sorted acquisition avoids cycles.
-        locks = [self._lock(u) for u in sorted(set(users))]
+        locks = [self._stripes[i] for i in sorted({self._stripe(u) for u in users})]
         for lk in locks:
             lk.acquire()
         try:
@@ -724,10 +768,11 @@ class InterestMemory:
             # First, and durably: should a deletion below fail, the user's old credentials are refused all the same.
             self.forget_log.record(uid)
         with self._lock(uid):
-            self._dirty.discard(uid)
-            self._states.pop(uid, None)
-            self._synced.pop(uid, None)
-            self._stored_cids.pop(uid, None)
+            with self._guard:
+                self._dirty.discard(uid)
+                self._states.pop(uid, None)
+                self._synced.pop(uid, None)
+                self._stored_cids.pop(uid, None)
             n_events = self._count_events(uid)  # drains the outbox first
             n_profile = len(self._profiles.get(where=_user(uid), include=[])["ids"])
             self._events.delete(where=_user(uid))
@@ -774,7 +819,7 @@ class InterestMemory:
             if category is not None:
                 forgotten[category] = now
             new = self._rebuild(uid, forgotten)
-            self._states[uid] = new
+            self._cache(uid, new)
             self._dirty.add(uid)
             self._flush_users([uid])
             if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):

@@ -31,6 +31,10 @@ class PluginConfig(BaseModel):
     # Collaborative neighbours the scorer reads per item and direction (top-M by follow weight; read-time, no rebuild).
     count_neighbours: int = Field(default=1000, ge=1)
     store_text: bool = True
+    # Users whose profile state a process keeps in memory (least recently used clean ones are dropped and read back).
+    max_cached_users: int = Field(default=10_000, ge=1)
+    # Impression rows kept for click-through (the newest; each recommendation shown adds k of them).
+    max_impressions: int = Field(default=1_000_000, ge=1)
     short_half_life_days: float = 1.0
     long_half_life_days: float = 90.0
     max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=16)

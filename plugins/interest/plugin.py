@@ -139,7 +139,7 @@ class InterestPlugin:
         client = client or open_client(Path(config.data_dir), config.chroma_url)
         encoder = encoder or load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory, config.model_cache)
         encoder = speed_up(encoder, config)
-        counts = CountStore.open(counts_location(config), CountConfig(neighbours=config.count_neighbours))
+        counts = CountStore.open(counts_location(config), CountConfig(neighbours=config.count_neighbours, max_impressions=config.max_impressions))
         memory = InterestMemory(
             client,
             counts=counts,
@@ -150,6 +150,7 @@ class InterestPlugin:
             shared=bool(config.chroma_url),
             outbox=embedded_outbox(config.data_dir, config.chroma_url),
             forget_log=ForgetLog.open(counts_location(config)),
+            max_cached_users=config.max_cached_users,
         )
         return cls._for_catalog(config, client, encoder, memory, counts, recommender_config)
 

@@ -11,7 +11,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from interest_bot.memory.lru import LRU
+
 RECENT = 8
+MAX_RECENT_USERS = 50_000  # users whose latest chat is kept for "people who said this took up"; the least recent go first
 
 
 class TalkIndex:
@@ -24,7 +27,7 @@ class TalkIndex:
         self._users: list[str] = []
         self._ts: list[float] = []
         self._n = 0
-        self._recent: dict[str, list[np.ndarray]] = {}  # per user, their latest RECENT chat embeddings
+        self._recent: LRU[str, list[np.ndarray]] = LRU(MAX_RECENT_USERS)  # per user, their latest RECENT chat embeddings
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -49,7 +52,7 @@ class TalkIndex:
                 self._users.append(user)
                 self._ts.append(float(ts))
                 self._n += 1
-                self._recent[user] = (self._recent.get(user, []) + [v])[-RECENT:]
+                self._recent.put(user, ((self._recent.get(user) or []) + [v])[-RECENT:])
 
     def _drop_oldest(self, m: int) -> None:
         self._E[: self._n - m] = self._E[m : self._n]
@@ -65,11 +68,12 @@ class TalkIndex:
             self._users = [self._users[i] for i in keep]
             self._ts = [self._ts[i] for i in keep]
             self._n = len(keep)
-            self._recent.pop(user_id, None)
+            self._recent.pop(user_id)
 
     def latest(self, user_id: str) -> np.ndarray | None:
         """The unit mean of the user's latest chat embeddings, or None."""
-        rows = self._recent.get(user_id)
+        with self._lock:
+            rows = self._recent.get(user_id)
         if not rows:
             return None
         mean = np.mean(rows, axis=0)

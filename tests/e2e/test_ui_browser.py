@@ -78,6 +78,9 @@ def test_chat_cards_feedback_memory_and_layout(server: str, browser, artifacts: 
     fresh = second.locator(f'.ib-card[data-item="{shown_after[0]}"]')
     fresh.locator("button[data-action=like]").click()
     page.wait_for_selector(f'.ib-turn >> nth=1 >> .ib-card.ib-liked[data-item="{shown_after[0]}"]', timeout=60_000)
+    deadline = time.monotonic() + 60  # /metrics reads click-through at most every 15 s
+    while _clicks(server) != clicks_before + 1 and time.monotonic() < deadline:
+        time.sleep(1)
     assert _clicks(server) == clicks_before + 1
 
     # -- 👍 on a card: it stays, marked liked --------------------------------------------------------------

@@ -28,10 +28,12 @@ from .reply_prompt import (
     said_as,
     system_prompt,
     title_as_said,
+    typed_names,
     unlabelled_terms,
 )
 from .titles import title_variants
 
+_GREETINGS = {"good morning", "good afternoon", "good evening", "good night", "good day", "hello", "hi", "hey", "howdy", "welcome"}
 Policy = Literal["every_turn", "on_change", "on_request"]
 BLOCK_TITLE = "Recommended for you"
 MAX_CARD_TITLE_CHARS = 120  # the longest MovieLens title is 74
@@ -168,6 +170,7 @@ class InterestMiddleware(AgentMiddleware):
             said_likes=tuple(dict.fromkeys(said[True].values())),
             said_dislikes=tuple(dict.fromkeys(said[False].values())),
             said_titles=tuple(typed),
+            said_names=tuple(n for n in typed_names(text) if n.lower() not in {t.lower() for t in typed}),
             mood=mood_asked(text),
             known_likes=tuple(known_likes),
             known_dislikes=tuple(known_dislikes),
@@ -182,7 +185,9 @@ class InterestMiddleware(AgentMiddleware):
         recommender = self.plugin.recommender
         ids = list(dict.fromkeys([*recommender.link_titles(text), *recommender.distinctive_titles(text)]))
         items = self.plugin.catalog.get(ids) if ids else []
-        return list(dict.fromkeys(title_as_said(item.title, text) for item in items))
+        said = (title_as_said(item.title, text) for item in items)
+        # "Good morning. My grandson ..." names the catalog's Good Morning only by accident: a greeting is no title.
+        return list(dict.fromkeys(t for t in said if not text.lower().lstrip().startswith(t.lower()) or t.lower() not in _GREETINGS))
 
     def _signal_name(self, signal: Any) -> str | None:
         """How a signal is named to the model: the item's title, else the category read."""

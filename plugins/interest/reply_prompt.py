@@ -91,7 +91,15 @@ _DESCRIBING = {
     "heavy", "dark", "gritty", "violent", "bloody", "crude", "political", "slow", "long", "cheesy", "absurd", "quirky",
     "clever", "twisty",
 }
-_ASKED_TERM = re.compile(r"\b([a-z][a-z'-]{2,}(?:\s+[a-z][a-z'-]{2,})?)\s+(?:movies?|films?|flicks?|ones|stuff|pictures)\b", re.I)
+_ASKED_TERM = re.compile(
+    r"\b([a-z][a-z'-]{2,}(?:\s+[a-z][a-z'-]{2,})?)\s+(movies?|films?|flicks?|ones|stuff|pictures|dramas?|thrillers?|comed(?:y|ies)|westerns?)\b",
+    re.I,
+)
+# Genre nouns after a kind the catalog lacks ("courtroom drama"): the reply names the kind with the user's noun.
+_KIND_NOUNS = re.compile(r"dramas?|thrillers?|comed(?:y|ies)|westerns?", re.I)
+# Capitalised names the user typed (films, people, events): two or more capitalised words, "of the" between allowed.
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|a|an|and|in|on|to|for)\s+)*[A-Z][\w'’-]*)+")
+_NOT_NAMES = {"i", "i'm", "i've", "i'd", "i'll", "hello", "hi", "hey", "good", "dear", "thanks", "thank", "please", "ok", "okay", "yes", "no"}
 
 
 def clean_field(text: str, cap: int = MAX_FIELD_CHARS) -> str:
@@ -123,8 +131,25 @@ def unlabelled_terms(text: str, categories: Iterable[str]) -> list[str]:
         if not words or any(_stem(w) in known or _stem(w)[:5] in {k[:5] for k in known if len(k) >= 5} for w in words):
             continue
         term = " ".join(words)
+        if _KIND_NOUNS.fullmatch(match.group(2)):
+            term = f"{term} {match.group(2).lower()}"  # "courtroom drama", said back as the user put it
         if term not in out:
             out.append(term)
+    return out
+
+
+def typed_names(text: str) -> list[str]:
+    """Names the user typed with capitals ("Terms of Endearment", "Gene Kelly"), as typed: a reply may echo them."""
+    out: list[str] = []
+    for match in _NAME_RUN.finditer(text):
+        words = match.group(0).split()
+        while words and words[-1].lower() in _NOT_NAMES | {"of", "the", "a", "an", "and", "in", "on", "to", "for"}:
+            words.pop()  # "Enter the Dragon I" -> "Enter the Dragon"
+        if len(words) < 2 or words[0].lower() in _NOT_NAMES or sum(w[:1].isupper() for w in words) < 2:
+            continue
+        name = clean_field(" ".join(words), 60)
+        if name not in out:
+            out.append(name)
     return out
 
 
@@ -193,6 +218,8 @@ class ReplyBrief:
     said_dislikes: tuple[str, ...] = ()
     # Catalog titles the user typed in this message, as typed.
     said_titles: tuple[str, ...] = ()
+    # Other capitalised names the user typed (a film not in the catalog, an actor, a war), as typed.
+    said_names: tuple[str, ...] = ()
     # A mood the user asked for or against in this message ("feel good", "not sad"), when nothing else was read.
     mood: str = ""
 
@@ -243,10 +270,13 @@ class ReplyBrief:
     def opening(self) -> str:
         """The first words of a short reply, in the user's words (the model writes the rest): "Westerns", "No gore"."""
         if self.unlabelled:
-            return _capital(clean_field(self.unlabelled[0], 30)) + " films"
+            term = clean_field(self.unlabelled[0], 30)
+            return _capital(term) if _KIND_NOUNS.search(term.split()[-1]) else _capital(term) + " films"
         liked_titles = [t for t in self.said_titles if t not in self.said_dislikes]
         if liked_titles:
             return _capital(_join(liked_titles[:2]))  # a film they named is what the reply is about
+        if self.said_names and not self.said_dislikes:
+            return _join(self.said_names[:2])  # a film, an actor or an event they named, as they wrote it
         if self.said_likes:
             return _framed(self.said_likes[:2], "Something", "")
         if self.said_dislikes:

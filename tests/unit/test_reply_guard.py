@@ -7,7 +7,7 @@ from langchain_core.messages import HumanMessage
 
 from interest_bot.plugins.interest.guarded_model import GuardedChatModel
 from interest_bot.plugins.interest.reply_guard import GuardedStream, ReplyGuard, guard_text
-from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, mood_asked, said_as, title_as_said, unlabelled_terms
+from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, mood_asked, said_as, title_as_said, typed_names, unlabelled_terms
 from interest_bot.plugins.interest.titles import TitleIndex
 
 CARDS = ["Unforgiven (1992)", "Tombstone (1993)", "Good, The Bad and The Ugly, The (1966)", "the good the bad and the ugly"]
@@ -225,3 +225,19 @@ def test_a_made_up_article_run_inside_a_sentence_is_a_name_even_in_genre_words()
     guard = ReplyGuard(allowed_text=["films about the second world war"], vocabulary=[*CATEGORIES, "War", "Film-Noir"])
     assert guard.problem("No war and The War Film has always been a favorite.") == "name"
     assert guard.problem("War films and Film-Noir picks are below.") is None
+
+
+def test_names_the_user_typed_open_the_reply_unless_the_line_is_a_dislike() -> None:
+    # bench.replies (seen set): "Terms of Endearment or Now, Voyager" (not in the catalog) opened "Sci-fi", a misreading
+    assert typed_names("Something along the lines of Terms of Endearment or Now, Voyager would do nicely.") == ["Terms of Endearment"]
+    assert typed_names("Enter the Dragon I have watched maybe 10 times") == ["Enter the Dragon"]
+    assert typed_names("Hello There, I Love Horror") == [] and typed_names("i love westerns") == []
+    assert ReplyBrief(said_names=("Gene Kelly",), said_likes=("musicals",)).opening() == "Gene Kelly"
+    assert ReplyBrief(said_names=("Schindler List",), said_dislikes=("heavy",)).opening() == "Nothing heavy"
+
+
+def test_a_kind_the_catalog_lacks_before_a_genre_noun_is_said_with_the_noun() -> None:
+    assert unlabelled_terms("I'm after a courtroom drama, like Twelve Angry Men", CATEGORIES) == ["courtroom drama"]
+    assert ReplyBrief(unlabelled=("courtroom drama",)).opening() == "Courtroom drama"
+    assert ReplyBrief(unlabelled=("heist",)).opening() == "Heist films"
+    assert unlabelled_terms("I find the loud, glossy romantic comedies rather tiresome", CATEGORIES) == []

@@ -48,8 +48,8 @@ class ThreadOwners(Protocol):
 
 
 class MemoryOwners:
-    """Owners of an in-process checkpointer's threads (IBOT_STORE_TEXT=false): they live and die with it, and
-    are kept for at most as many threads as it keeps (the least recently claimed go first)."""
+    """Owners of an in-process checkpointer's threads (IBOT_STORE_TEXT=false): they live and die with it. A thread
+    the checkpointer drops is released here too; `max_threads` only backs that up (the least recently claimed go)."""
 
     def __init__(self, max_threads: int = MAX_THREADS) -> None:
         self.max_threads = max(1, int(max_threads))
@@ -72,9 +72,13 @@ class MemoryOwners:
 
     def release(self, user_id: str, threads: list[str]) -> None:
         """Forget that the user owned these threads."""
+        for t in threads:
+            self.release_thread(thread_id(user_id, t))
+
+    def release_thread(self, tid: str) -> None:
+        """Forget a thread's owner by the thread id (the checkpointer dropped the thread)."""
         with self._lock:
-            for t in threads:
-                self._owned.pop(thread_id(user_id, t), None)
+            self._owned.pop(tid, None)
 
     def thread_count(self) -> int:
         """How many threads' owners are held."""
@@ -179,7 +183,11 @@ def owners_for(checkpointer: BaseCheckpointSaver) -> ThreadOwners:
         return SqliteOwners(checkpointer.conn, checkpointer.lock)
     if kind == "PostgresSaver":
         return PostgresOwners(checkpointer.conn)
-    return MemoryOwners(checkpointer.max_threads if isinstance(checkpointer, BoundedMemorySaver) else MAX_THREADS)
+    if isinstance(checkpointer, BoundedMemorySaver):
+        owners = MemoryOwners(2 * checkpointer.max_threads)  # claimed threads not written yet need room too
+        checkpointer.on_evict(owners.release_thread)
+        return owners
+    return MemoryOwners(MAX_THREADS)
 
 
 class Conversations:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -108,6 +109,7 @@ class CountStore:
         self._db = db
         self.config = config
         self._since_prune = 0  # impressions added since the last trim to max_impressions
+        self._stale = False  # a write rolled back after changing caches: read them again before the next use
         self._lock = threading.RLock()
         self._wq = quantized_weights(config.window, config.decay)
         self._lists: LRU[tuple[str, int], Neighbours] = LRU(config.list_cache)
@@ -322,7 +324,7 @@ class CountStore:
     def add_events(self, batch: Iterable[CountEvent | Sequence | Mapping]) -> int:
         """Record many events in one transaction; returns how many were new."""
         events = [_as_event(e) for e in batch]
-        with self._lock, self._db.tx() as db:
+        with self._write() as db:
             self._sync_locked()
             fresh = self._filter_new(db, events)
             if not fresh:
@@ -400,7 +402,7 @@ class CountStore:
     def remove_user(self, user_id: str, impressions: bool = True) -> int:
         """Subtract exactly this user's contribution and delete their events (and impressions, unless told not to:
         forgetting one interest keeps the A/B record of what was shown); returns events removed."""
-        with self._lock, self._db.tx() as db:
+        with self._write() as db:
             self._sync_locked()
             seq = self._positives(user_id)
             pop_delta: dict[int, int] = defaultdict(int)
@@ -447,8 +449,27 @@ class CountStore:
             self._sync_locked()
         return added
 
+    @contextmanager
+    def _write(self) -> Iterator[Db]:
+        """The store's lock and one transaction. Caches change on the way (item index, popularity, tails, lists,
+        watermark): if the transaction rolls back, they are read again from SQL."""
+        with self._lock:
+            try:
+                with self._db.tx() as db:
+                    yield db
+            except BaseException:
+                try:
+                    self._load_state()
+                except Exception:  # the database is away: the next write reads them before it starts
+                    self._stale = True
+                raise
+
     def _sync_locked(self) -> None:
         """Bring popularity and the caches up to date with SQL written by other processes."""
+        if self._stale:
+            self._load_state()
+            self._stale = False
+            return
         if self._read_epoch() != self._epoch:
             self._load_state()
             return
@@ -596,10 +617,14 @@ class CountStore:
 
     # ----- impressions (for click-through by variant) ----------------------------------------
 
-    def add_impressions(self, user_id: str, item_ids: Sequence[str], variant: str, ts: float | None = None) -> None:
-        """Record that these items were shown to the user under an experiment variant."""
+    def add_impressions(self, user_id: str, item_ids: Sequence[str], variant: str, ts: float | None = None, join_latest: bool = False) -> None:
+        """Record that these items were shown to the user under an experiment variant; join_latest adds them to the
+        user's latest batch (a card that replaced one of it), so "seen it" typed next still means that batch."""
         ts = time.time() if ts is None else float(ts)
         with self._lock, self._db.tx() as db:
+            if join_latest:
+                latest = db.execute("SELECT MAX(ts) FROM impressions WHERE user_id = ?", (user_id,)).fetchone()
+                ts = float(latest[0]) if latest and latest[0] is not None else ts
             db.executemany(
                 "INSERT INTO impressions (user_id, item_id, variant, ts) VALUES (?, ?, ?, ?)", [(user_id, i, variant, ts) for i in item_ids]
             )

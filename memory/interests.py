@@ -49,7 +49,7 @@ __all__ = [
 EVENTS_COLLECTION = "interest_events"
 PROFILES_COLLECTION = "interest_profiles"
 log = logging.getLogger(__name__)
-USER_LOCK_STRIPES = 1024  # per-user locks are stripes: their number stays fixed however many users call
+USER_LOCK_STRIPES = 16_384  # per-user locks are stripes: their number stays fixed however many users call
 MAX_CACHED_USERS = 10_000  # profile states kept in process; the least recently used clean ones are dropped
 _PAGE = 5000  # rows per Chroma get/add page (its max batch is about 5,461)
 _SOURCES = ("chat", "feedback", "item")
@@ -202,6 +202,7 @@ class InterestMemory:
         self._stored_cids: dict[str, set[int]] = {}
         self._head_vecs: dict[str, np.ndarray] = {}
         self._dirty: set[str] = set()
+        self._counts_retry: list[tuple[str, str, float, str, bool]] = []  # item events a failed counts write left behind
         self._stripes = [threading.RLock() for _ in range(USER_LOCK_STRIPES)]
         self._guard = threading.Lock()
         self._wake = threading.Event()
@@ -213,7 +214,7 @@ class InterestMemory:
         self._closed = False
         self._thread: threading.Thread | None = None
         if outbox is not None:
-            self._drain()  # after a crash: what the outbox still holds goes to Chroma and the counts
+            self._drain(to_counts=True)  # after a crash: what the outbox still holds goes to Chroma and the counts
         if write_behind:
             self._thread = threading.Thread(target=self._write_loop, name="interest-profile-writer", daemon=True)
             self._thread.start()
@@ -318,7 +319,9 @@ class InterestMemory:
         for i, c in enumerate(state.clusters):
             c.cid = base + i
         state.next_cid = base + len(state.clusters)
-        state.version = (prior.version if prior else 0) + 1
+        # Past the stored head's version too: a state dropped from the cache and rebuilt must not write a (writer,
+        # version) marker another process has already seen.
+        state.version = max(prior.version if prior else 0, self._synced.get(uid, ("", 0))[1]) + 1
         return state
 
     def _current(self, uid: str) -> ProfileState:
@@ -434,7 +437,7 @@ class InterestMemory:
             if known:
                 # A retried request: those events are durable already. Their item events are offered to the counts
                 # again (they skip ids they hold), in case the first try failed between the two writes.
-                self._add_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.event_id in known and v.item_id])
+                self._offer_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.event_id in known and v.item_id])
                 for s, eid in zip(sigs, ids):
                     s.event_id = eid
                 fresh = [j for j, i in enumerate(ids) if i not in known]
@@ -456,22 +459,14 @@ class InterestMemory:
                     self._pending_since = self._pending_since or time.monotonic()
             else:
                 self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
-            if self.counts is not None:
-                try:
-                    for v in views:
-                        if v.item_id:
-                            self.counts.add_event(uid, v.item_id, v.ts, v.event_id, positive=v.polarity >= 0)
-                except Exception:
-                    if self.outbox is None:
-                        raise  # nothing drains behind this write: the client's retry (same key) offers the counts again
-                    # The events are durable in the outbox, and its drain gives item events to the counts.
-                    log.warning("counts write failed for %d event(s); the outbox drain will add them", len(views), exc_info=True)
+            # The events are durable: the profile learns them before anything else can fail.
             for v in views:
                 state.fold(v)
             state.version += 1
             for s, eid in zip(sigs, ids):
                 s.event_id = eid
             self._dirty.add(uid)
+            self._offer_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.item_id])
             if not self.write_behind:
                 self._flush_users([uid])
         if self.write_behind and self.shared:
@@ -504,6 +499,7 @@ class InterestMemory:
             for uid in rows:
                 with self._lock(uid):
                     states[uid] = self._states.get(uid) or self._current(uid)
+                    self._dirty.add(uid)  # pinned: not dropped from the cache before these events are folded in
             self._events.add(
                 ids=[i for r in rows.values() for i in r[0]],
                 embeddings=np.concatenate([r[1] for r in rows.values()]),
@@ -527,6 +523,21 @@ class InterestMemory:
                 progress.update(len(chunk))
         self.flush()
         return [e for e in out if e is not None]
+
+    def _offer_counts(self, rows: list[tuple[str, str, float, str, bool]]) -> None:
+        """Give item events to the counts. With an outbox a failure is logged and the rows are offered again by the
+        next drains (the events themselves are durable); without one it raises, and the client's retry (same
+        idempotency key) offers them again."""
+        if self.counts is None or not rows:
+            return
+        try:
+            self._add_counts(rows)
+        except Exception:
+            if self.outbox is None:
+                raise
+            with self._guard:
+                self._counts_retry.extend(rows)
+            log.warning("counts write failed for %d item event(s); the next drain offers them again", len(rows), exc_info=True)
 
     def _add_counts(self, rows: list[tuple[str, str, float, str, bool]]) -> None:
         """Give (user, item, ts, event_id, positive) item events to the counts, in one transaction when the store can."""
@@ -580,11 +591,12 @@ class InterestMemory:
             except Exception:
                 time.sleep(0.2)
 
-    def _drain(self, for_user: str | None = None) -> int:
+    def _drain(self, for_user: str | None = None, to_counts: bool = False) -> int:
         """Upsert every outbox event into Chroma, oldest first (with for_user: only if that user has any pending).
 
-        The moved item events are given to the counts too: a crash or a failed counts write may have come between
-        the outbox commit and the counts commit (counts skip event ids they already hold)."""
+        Item events whose counts write failed are offered to the counts again. to_counts (on open) offers every
+        moved item event: a crash may have come between the outbox commit and the counts commit (counts skip event
+        ids they already hold)."""
         if self.outbox is None or (for_user is not None and not self.outbox.count(for_user)):
             return 0
         moved = 0
@@ -597,6 +609,8 @@ class InterestMemory:
                     with self._guard:
                         if self._puts == seen:  # nothing was put since this empty take
                             self._pending_since = None
+                        retry, self._counts_retry = self._counts_retry, []
+                    self._offer_counts(retry)
                     return moved
                 docs = [e.document for e in batch]
                 # Upsert, not add: a replay after a crash mid-drain finds some of these ids already stored.
@@ -606,9 +620,12 @@ class InterestMemory:
                     metadatas=[e.metadata for e in batch],
                     documents=docs if any(docs) else None,
                 )
-                if self.counts is not None:
+                with self._guard:
+                    retry, self._counts_retry = self._counts_retry, []
+                if to_counts:
                     metas = [(e, _unpack(e.metadata)) for e in batch]
-                    self._add_counts([(e.user_id, str(m["item_id"]), float(m["ts"]), e.event_id, float(m.get("polarity", 0.0)) >= 0) for e, m in metas if m.get("item_id")])
+                    retry += [(e.user_id, str(m["item_id"]), float(m["ts"]), e.event_id, float(m.get("polarity", 0.0)) >= 0) for e, m in metas if m.get("item_id")]
+                self._offer_counts(retry)  # a failure keeps them for the next drain; the batch is in Chroma either way
                 self.outbox.done([e.event_id for e in batch])
                 moved += len(batch)
 
@@ -773,6 +790,7 @@ class InterestMemory:
                 self._states.pop(uid, None)
                 self._synced.pop(uid, None)
                 self._stored_cids.pop(uid, None)
+                self._head_vecs.pop(uid, None)
             n_events = self._count_events(uid)  # drains the outbox first
             n_profile = len(self._profiles.get(where=_user(uid), include=[])["ids"])
             self._events.delete(where=_user(uid))
@@ -825,7 +843,10 @@ class InterestMemory:
             if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):
                 # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
                 self.counts.remove_user(uid, impressions=False)
-                for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""})):
-                    m = _unpack(rec["metadata"])
-                    self.counts.add_event(uid, str(m["item_id"]), float(m["ts"]), rec["id"], positive=float(m["polarity"]) >= 0)
+                rows = [
+                    (uid, str(m["item_id"]), float(m["ts"]), rec["id"], float(m["polarity"]) >= 0)
+                    for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""}))
+                    for m in [_unpack(rec["metadata"])]
+                ]
+                self._add_counts(rows)  # one transaction, in time order
             return {"kind": kind, "category": category, "deleted_events": len(doomed["ids"])}

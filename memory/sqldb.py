@@ -47,7 +47,12 @@ class Db:
         import psycopg
 
         # Autocommit outside explicit transactions: a read never leaves the session idle in a transaction.
-        return psycopg.connect(self._url, autocommit=True)
+        # A short connect timeout: callers wait on the store's lock while a failover reconnects.
+        return psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+
+    def _cut(self) -> bool:
+        """Whether the connection is gone (not merely a statement that failed: a timeout or a lock error)."""
+        return bool(self.conn.closed or self.conn.broken)
 
     def reconnect(self) -> None:
         """Replace a connection the server cut (a PostgreSQL restart or failover) with a new one."""
@@ -58,13 +63,14 @@ class Db:
         self.conn = self._connect()
 
     def _again_on_lost(self, run: Callable[[], T]) -> T:
-        """Run a statement outside a transaction; if the connection was cut, reconnect and run it once more (a
-        statement that failed on a dead connection never reached the server, so running it again is safe)."""
+        """Run a statement outside a transaction; if the connection was cut, reconnect and run it once more. Only
+        reads and idempotent upserts run outside a transaction, so running one again is safe even if the first
+        reached the server before the cut."""
         try:
             return run()
         except self._lost:
-            if self.in_tx:
-                raise  # inside a transaction the whole transaction fails; the next one reconnects
+            if self.in_tx or not self._cut():
+                raise  # inside a transaction the whole transaction fails (the next one reconnects); a live connection stays
             self.reconnect()
             return run()
 
@@ -124,6 +130,8 @@ class Tx:
             try:
                 self._begin()
             except self.db._lost:  # the connection was cut since the last statement: nothing was done yet
+                if not self.db._cut():
+                    raise
                 self.db.reconnect()
                 self._begin()
         else:
@@ -134,7 +142,14 @@ class Tx:
     def _begin(self) -> None:
         self._pg_tx = self.db.conn.transaction()
         self._pg_tx.__enter__()
-        self.db.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+        try:
+            self.db.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+        except BaseException as exc:
+            try:  # end the transaction begun above, so a live connection is not left inside it
+                self._pg_tx.__exit__(type(exc), exc, exc.__traceback__)
+            except Exception:  # a cut connection cannot roll back: it is replaced anyway
+                pass
+            raise
         self.db.in_tx = True  # from here a cut connection fails the transaction instead of retrying a statement
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001

@@ -211,7 +211,7 @@ def build_ui(
             if fresh is None:
                 turn["recs"].pop(position)
             else:
-                plugin.record_impressions(uid, [fresh])  # shown like any card, so a 👍 on it is credited
+                plugin.record_impressions(uid, [fresh], join_latest=True)  # shown like any card, so a 👍 on it is credited
                 turn["recs"][position] = dict(fresh.to_dict(), state=None, fresh=True)
         plot, signals, _ = panel(uid, catalog, turns)
         return render_conversation(turns, scroll="keep"), turns, plot, signals, gr.skip()

@@ -415,13 +415,14 @@ class InterestPlugin:
                 votes[item] += sim**cfg.neighbour_power
         return votes
 
-    def record_impressions(self, user_id: str, recommendations: Sequence[Recommendation]) -> None:
-        """Count what was shown, so click-through can be measured per variant."""
+    def record_impressions(self, user_id: str, recommendations: Sequence[Recommendation], join_latest: bool = False) -> None:
+        """Count what was shown, so click-through can be measured per variant (join_latest: a replacement card,
+        counted as part of the batch shown last)."""
         validate_user_id(user_id)  # never count impressions for an id that could not hold memory
         if not recommendations:
             return
         variant = self.variant(user_id)
-        self.counts.add_impressions(user_id, [r.item_id for r in recommendations], variant)
+        self.counts.add_impressions(user_id, [r.item_id for r in recommendations], variant, join_latest=join_latest)
         self._emit("impressions", count=len(recommendations), variant=variant)
 
     def variant(self, user_id: str) -> str:

@@ -10,7 +10,7 @@ from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from interest_bot.bot.bounded_saver import BoundedMemorySaver
+from interest_bot.bot.bounded_saver import KEEP_CHECKPOINTS, BoundedMemorySaver
 from interest_bot.bot.conversations import MemoryOwners, owners_for
 from interest_bot.plugins.interest.config import PluginConfig
 from interest_bot.plugins.interest.plugin import InterestPlugin
@@ -40,7 +40,7 @@ def test_profile_states_and_impressions_stay_bounded(prepared_data_dir: Path, en
 def test_in_process_threads_and_owners_stay_bounded() -> None:
     saver = BoundedMemorySaver(max_threads=100)
     owners = owners_for(saver)
-    assert isinstance(owners, MemoryOwners) and owners.max_threads == 100
+    assert isinstance(owners, MemoryOwners) and owners.max_threads == 200
     model = GenericFakeChatModel(messages=iter(AIMessage(f"reply {i}") for i in range(USERS + 1)))
     agent = create_agent(model, tools=[], checkpointer=saver)
     for i in range(USERS):
@@ -52,3 +52,19 @@ def test_in_process_threads_and_owners_stay_bounded() -> None:
     assert last in saver.threads() and saver.get_tuple({"configurable": {"thread_id": last}}) is not None
     assert saver.get_tuple({"configurable": {"thread_id": "u0::t0"}}) is None  # the oldest went first
     assert owners.threads(f"u{USERS - 1}") == [f"t{(USERS - 1) % 7}"] and owners.threads("u0") == []
+    # a visitor's history lookup on a thread never written creates nothing
+    assert saver.get_tuple({"configurable": {"thread_id": "nobody::default"}}) is None and len(saver.storage) == 100
+    assert list(saver.list({"configurable": {"thread_id": "nobody::default"}})) == [] and len(saver.storage) == 100
+
+
+def test_a_long_in_process_conversation_keeps_only_its_latest_checkpoints() -> None:
+    saver = BoundedMemorySaver(max_threads=10)
+    model = GenericFakeChatModel(messages=iter(AIMessage(f"reply {i}") for i in range(200)))
+    agent = create_agent(model, tools=[], checkpointer=saver)
+    config = {"configurable": {"thread_id": "talker::default"}}
+    for i in range(60):
+        agent.invoke({"messages": [{"role": "user", "content": f"message {i}"}]}, config)
+    assert len(saver.storage["talker::default"][""]) == KEEP_CHECKPOINTS
+    assert len(saver.blobs) <= 2 * KEEP_CHECKPOINTS * 4  # a few channels per kept checkpoint, not one per step
+    state = agent.get_state(config)
+    assert len(state.values["messages"]) == 120 and state.values["messages"][-1].text == "reply 59"

@@ -27,15 +27,15 @@ def test_a_retried_feedback_is_recorded_once(plugin) -> None:
 
 def test_a_failed_counts_write_is_repaired_by_the_drain(plugin, monkeypatch: pytest.MonkeyPatch) -> None:
     assert plugin.memory.outbox is not None  # the embedded deployment: events are committed to the outbox first
-    real = plugin.counts.add_event
+    real = plugin.counts.add_events
 
-    def broken(*args: object, **kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> int:
         raise OSError("disk full")
 
-    monkeypatch.setattr(plugin.counts, "add_event", broken)
+    monkeypatch.setattr(plugin.counts, "add_events", broken)
     ids = plugin.feedback("fail-user", ITEM, liked=True, key="tap-1")  # answered: the event is durable
     assert ids and plugin.counts.user_items("fail-user") == []
-    monkeypatch.setattr(plugin.counts, "add_event", real)
+    monkeypatch.setattr(plugin.counts, "add_events", real)
     plugin.memory.flush()  # the drain moves the event to Chroma and gives it to the counts
     assert plugin.counts.user_items("fail-user") == [ITEM]
     assert plugin.feedback("fail-user", ITEM, liked=True, key="tap-1") == ids  # the client's retry adds nothing
@@ -65,3 +65,10 @@ def test_forgetting_one_interest_keeps_the_ab_impressions(plugin) -> None:
     plugin.forget_interest("ab-user", ids[0])
     assert plugin.counts.user_items("ab-user") == []
     assert plugin.counts.click_through()["A"]["impressions"] == 2
+
+
+def test_a_replacement_card_joins_the_batch_shown_last(plugin) -> None:
+    """"Seen it" typed after a card was replaced still means the reply's cards, the replacement among them."""
+    plugin.counts.add_impressions("batch-user", [ITEM, "movielens-100k:1"], "A")
+    plugin.counts.add_impressions("batch-user", ["movielens-100k:2"], "A", ts=10**10, join_latest=True)
+    assert plugin.counts.latest_impressions("batch-user") == [ITEM, "movielens-100k:1", "movielens-100k:2"]

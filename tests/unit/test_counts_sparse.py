@@ -189,3 +189,24 @@ def test_neighbours_naming_an_item_another_process_created_are_scored_safely(tmp
     s, ids = sequential_scores(b, ["c:1"])
     assert s[b.popularity_view()[1]["c:2"]] > 0
     assert "c:new" in [b._ids[i] for i in b.neighbours("c:1").idx]  # the list read taught b the new item
+
+
+def test_a_write_that_rolls_back_leaves_no_trace_in_the_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The item index, popularity and user tails change before the commit: a rollback must not leave them changed
+    (a retried write would then count a pair against a phantom tail)."""
+    store = CountStore.open(tmp_path / "c.sqlite")
+    store.add_events([CountEvent("alice", "x", 1.0, "a1"), CountEvent("alice", "y", 2.0, "a2")])
+    real = store._apply
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_apply", fail)
+    with pytest.raises(sqlite3.OperationalError):
+        store.add_events([CountEvent("bob", "x", 3.0, "b1"), CountEvent("bob", "y", 4.0, "b2"), CountEvent("bob", "z", 5.0, "b3")])
+    monkeypatch.setattr(store, "_apply", real)
+    assert store.popularity("x") == 1 and store.popularity("z") == 0 and store.user_items("bob") == []
+    assert store.add_events([CountEvent("bob", "x", 3.0, "b1"), CountEvent("bob", "y", 4.0, "b2"), CountEvent("bob", "z", 5.0, "b3")]) == 3
+    assert store.popularity("x") == 2 and store.follow("x", "y")[1] == 2 and store.follow("y", "x")[1] == 0
+    assert store.user_items("bob") == ["z", "y", "x"]
+    store.close()

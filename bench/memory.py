@@ -74,7 +74,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         shared = InterestMemory(client, counts, shared=True)
         for user in theirs:
             shared.profile(user)
-        events = mem._events
+        events = mem._events  # the floor is measured on the very same collection
 
         def bare_add(user: str) -> None:
             v = rng.standard_normal(384).astype(np.float32)

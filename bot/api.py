@@ -181,7 +181,7 @@ def create_api(services: Any) -> APIRouter:
             try:
                 for event in chat_service.stream(uid, body.message, body.thread):
                     yield (json.dumps(event) + "\n").encode()
-            except Exception as exc:
+            except Exception as exc:  # the status line is sent: the client learns of it in-band
                 log.exception("chat stream failed")
                 services.metrics.errors.labels(route="/v1/chat/stream", status="stream_error").inc()
                 yield (json.dumps({"type": "error", "message": f"the reply failed ({type(exc).__name__}); please try again"}) + "\n").encode()

@@ -74,7 +74,7 @@ def _open_http(url: str) -> ClientAPI:
     try:
         client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=_settings())
         client.heartbeat()
-    except Exception as exc:
+    except Exception as exc:  # any failure here means "no usable server"
         raise ChromaUnavailableError(
             f"No Chroma server answers at {url} ({type(exc).__name__}: {exc}). Start one with"
             " `chroma run --path DATA_DIR/chroma --port PORT`, or unset IBOT_CHROMA_URL for embedded mode."

@@ -588,7 +588,7 @@ class InterestMemory:
                 if self._should_flush():
                     self.flush()
                     self._last_flush = time.monotonic()
-            except Exception:
+            except Exception:  # outbox and profile stay pending; never kill the writer thread
                 time.sleep(0.2)
 
     def _drain(self, for_user: str | None = None, to_counts: bool = False) -> int:
@@ -684,7 +684,7 @@ class InterestMemory:
             self._thread.join(timeout=10)
         try:
             self.flush()
-        except Exception:
+        except Exception:  # at exit the client may already be gone; events are safe anyway
             pass
         if self.outbox is not None:
             self.outbox.close()

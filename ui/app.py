@@ -99,7 +99,7 @@ def build_ui(
     def default_catalog() -> str | None:
         try:
             return plugin_for(None).catalog_name
-        except Exception:
+        except Exception:  # the page still renders and says what is missing
             log.exception("no default catalog")
             return None
 
@@ -178,7 +178,7 @@ def build_ui(
                 elif event.get("type") == "done":
                     turn["reply"] = str(event.get("reply") or turn["reply"])
                     turn["recs"] = [dict(r, state=None) for r in event.get("recommendations") or []]
-        except Exception as exc:
+        except Exception as exc:  # the user sees a short note; the log has the trace
             log.exception("chat turn failed")
             turn["error"] = f"Sorry, something went wrong ({type(exc).__name__}). Please try again."
         turn["pending"] = False

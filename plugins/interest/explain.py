@@ -102,7 +102,7 @@ def _lexical_scores(clf: InterestClassifier, j: int, text: str, spans: list[tupl
     return scores
 
 
-def _fp32_encoder(clf: InterestClassifier):
+def _fp32_encoder(clf: InterestClassifier):  # a TorchEncoder
     """The fp32 torch MiniLM, loaded on first use and kept on the classifier."""
     if getattr(clf, "_explainer", None) is None:
         from .encoder import TorchEncoder

@@ -75,7 +75,7 @@ def ensure_int8_onnx(model_dir: Path, cache_dir: Path | None = None) -> Path:
         build_int8_onnx(Path(model_dir), target)
     except EncoderBuildError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # export and rewrite fail in many ways; the user needs one message
         raise EncoderBuildError(f"building the int8 ONNX encoder from {model_dir} failed: {exc}. {FALLBACK_HINT}") from exc
     return target
 

@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 
 def _get(url: str, timeout: float = 5.0) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # loopback only
         return response.status, response.read().decode("utf-8", "replace")
 
 
@@ -95,7 +95,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     exe = Path(sys.executable).with_name("interest-bot")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "interest_bot.bot.cli"]
     log_path = artifacts / "server.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # closed below
     proc = subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -130,7 +130,7 @@ def test_server_down_gives_clear_error(tmp_path: Path) -> None:
         open_client(tmp_path / "data", url)
 
 
-def _replace_forever(col, stop, generations: list[int]) -> None:
+def _replace_forever(col, stop, generations: list[int]) -> None:  # a collection and an Event
     """Replace one user's eight records again and again, as a profile rewrite does."""
     rng = np.random.default_rng(0)
     gen = 0

@@ -93,6 +93,20 @@ class InterestEvent:
         return asdict(self)
 
 
+# An item event as the counts take it: (user, item, ts, event id, positive).
+CountRow = tuple[str, str, float, str, bool]
+
+
+def _meta_row(uid: str, event_id: str, meta: dict[str, Any]) -> CountRow:
+    """The count row of a stored item event, from its unpacked metadata."""
+    return (uid, str(meta["item_id"]), float(meta["ts"]), event_id, float(meta.get("polarity", 0.0)) >= 0)
+
+
+def _view_rows(uid: str, views: Iterable[EventView]) -> list[CountRow]:
+    """The count rows of the item events among these views."""
+    return [(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.item_id]
+
+
 def keyed_event_id(user_id: str, key: str) -> str:
     """The event id a client's idempotency key names: the same key from the same user is the same event."""
     return hashlib.sha256(f"{user_id}\0{key}".encode()).hexdigest()[:32]
@@ -202,7 +216,7 @@ class InterestMemory:
         self._stored_cids: dict[str, set[int]] = {}
         self._head_vecs: dict[str, np.ndarray] = {}
         self._dirty: set[str] = set()
-        self._counts_retry: list[tuple[str, str, float, str, bool]] = []  # item events a failed counts write left behind
+        self._counts_retry: list[CountRow] = []  # item events a failed counts write left behind
         self._stripes = [threading.RLock() for _ in range(USER_LOCK_STRIPES)]
         self._guard = threading.Lock()
         self._wake = threading.Event()
@@ -437,7 +451,7 @@ class InterestMemory:
             if known:
                 # A retried request: those events are durable already. Their item events are offered to the counts
                 # again (they skip ids they hold), in case the first try failed between the two writes.
-                self._offer_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.event_id in known and v.item_id])
+                self._offer_counts(_view_rows(uid, (v for v in views if v.event_id in known)))
                 for s, eid in zip(sigs, ids):
                     s.event_id = eid
                 fresh = [j for j, i in enumerate(ids) if i not in known]
@@ -466,7 +480,7 @@ class InterestMemory:
             for s, eid in zip(sigs, ids):
                 s.event_id = eid
             self._dirty.add(uid)
-            self._offer_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.item_id])
+            self._offer_counts(_view_rows(uid, views))
             if not self.write_behind:
                 self._flush_users([uid])
         if self.write_behind and self.shared:
@@ -506,7 +520,7 @@ class InterestMemory:
                 metadatas=[m for r in rows.values() for m in r[2]],
                 documents=docs if (docs := [d for r in rows.values() for d in r[3]]) and any(docs) else None,
             )
-            self._add_counts([(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for uid, r in rows.items() for v in r[4] if v.item_id])
+            self._add_counts([row for uid, r in rows.items() for row in _view_rows(uid, r[4])])
             for uid, (ids, _, _, _, views) in rows.items():
                 with self._lock(uid):
                     state = self._states.get(uid) or states[uid]  # dropped meanwhile (a bulk of many users): the one loaded above
@@ -524,7 +538,7 @@ class InterestMemory:
         self.flush()
         return [e for e in out if e is not None]
 
-    def _offer_counts(self, rows: list[tuple[str, str, float, str, bool]]) -> None:
+    def _offer_counts(self, rows: list[CountRow]) -> None:
         """Give item events to the counts. With an outbox a failure is logged and the rows are offered again by the
         next drains (the events themselves are durable); without one it raises, and the client's retry (same
         idempotency key) offers them again."""
@@ -539,7 +553,12 @@ class InterestMemory:
                 self._counts_retry.extend(rows)
             log.warning("counts write failed for %d item event(s); the next drain offers them again", len(rows), exc_info=True)
 
-    def _add_counts(self, rows: list[tuple[str, str, float, str, bool]]) -> None:
+    def _take_counts_retry(self) -> list[CountRow]:
+        with self._guard:
+            rows, self._counts_retry = self._counts_retry, []
+        return rows
+
+    def _add_counts(self, rows: list[CountRow]) -> None:
         """Give (user, item, ts, event_id, positive) item events to the counts, in one transaction when the store can."""
         if self.counts is None or not rows:
             return
@@ -609,8 +628,7 @@ class InterestMemory:
                     with self._guard:
                         if self._puts == seen:  # nothing was put since this empty take
                             self._pending_since = None
-                        retry, self._counts_retry = self._counts_retry, []
-                    self._offer_counts(retry)
+                    self._offer_counts(self._take_counts_retry())
                     return moved
                 docs = [e.document for e in batch]
                 # Upsert, not add: a replay after a crash mid-drain finds some of these ids already stored.
@@ -620,11 +638,9 @@ class InterestMemory:
                     metadatas=[e.metadata for e in batch],
                     documents=docs if any(docs) else None,
                 )
-                with self._guard:
-                    retry, self._counts_retry = self._counts_retry, []
+                retry = self._take_counts_retry()
                 if to_counts:
-                    metas = [(e, _unpack(e.metadata)) for e in batch]
-                    retry += [(e.user_id, str(m["item_id"]), float(m["ts"]), e.event_id, float(m.get("polarity", 0.0)) >= 0) for e, m in metas if m.get("item_id")]
+                    retry += [_meta_row(e.user_id, e.event_id, m) for e in batch for m in [_unpack(e.metadata)] if m.get("item_id")]
                 self._offer_counts(retry)  # a failure keeps them for the next drain; the batch is in Chroma either way
                 self.outbox.done([e.event_id for e in batch])
                 moved += len(batch)
@@ -752,11 +768,11 @@ class InterestMemory:
         rows.sort(key=lambda t: t[0])
         return [(user, item) for _, user, item in rows]
 
-    def item_events(self) -> Iterable[tuple[str, str, float, str, bool]]:
+    def item_events(self) -> Iterable[CountRow]:
         """Every item event as (user_id, item_id, ts, event_id, positive): feed to CountStore.rebuild / catch_up."""
         for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):
             m = _unpack(rec["metadata"])
-            yield (str(m["user_id"]), str(m["item_id"]), float(m["ts"]), rec["id"], float(m.get("polarity", 0.0)) >= 0)
+            yield _meta_row(str(m["user_id"]), rec["id"], m)
 
     def export(self, user_id: str) -> dict[str, Any]:
         """Everything stored about the user, JSON-able: events (with embeddings), profile, profile records, counts."""
@@ -843,10 +859,6 @@ class InterestMemory:
             if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):
                 # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
                 self.counts.remove_user(uid, impressions=False)
-                rows = [
-                    (uid, str(m["item_id"]), float(m["ts"]), rec["id"], float(m["polarity"]) >= 0)
-                    for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""}))
-                    for m in [_unpack(rec["metadata"])]
-                ]
+                rows = [_meta_row(uid, rec["id"], _unpack(rec["metadata"])) for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""}))]
                 self._add_counts(rows)  # one transaction, in time order
             return {"kind": kind, "category": category, "deleted_events": len(doomed["ids"])}

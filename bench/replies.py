@@ -5,8 +5,9 @@
     python -m bench.replies --audit    # fold the blind auditor's labels into replies.json
     python -m bench.replies --shipped-only --set seen   # development: every reply on the seen set, printed
 
-Two frozen sets (bench/data/replies/README.md): the headline figures come from "blind", which nobody working on the
-pipeline has read; "seen" was read and tuned against and is reported beside it as `seen_set`.
+Three frozen sets (bench/data/replies/README.md): the headline figures come from "blind", which nobody working on the
+pipeline has read; "seen" was read and tuned against and is reported beside it as `seen_set`; "first" is an older
+tuning set for development runs.
 
 Scores are computed on the model's own words (the reply before the card block), by a detector written apart from
 the output guard (bench/reply_scoring.py). "Previous" is the landed behaviour this replaces: the old system prompt
@@ -34,11 +35,13 @@ from .common import finish, results_dir, write_result
 from .reply_scoring import ReplyScorer, own_words
 
 DATA = Path(__file__).parent / "data" / "replies"
-# Frozen sets by name: "blind" was committed unread before the pipeline was tuned and gives the headline figures;
-# "seen" (the first blind set) was run and read, then tuned against, and is reported beside it.
+# Frozen sets by name: "blind" was committed unread before the pipeline was last tuned and gives the headline
+# figures; "seen" (the previous blind set) was run and read, then tuned against, and is reported beside it;
+# "first" (the first blind set) was tuned against earlier and is kept for development runs.
 SETS: dict[str, tuple[str, str]] = {
-    "blind": ("blind2.jsonl", "70647adf7ec45abe92306cfec2a4d5aeab4169ffdd74f311a4b3fa01dd5eb4ee"),
-    "seen": ("conversations.jsonl", "2e944417368d1cdb48a81833202edd5202c8b5978aeea836ca73713781ae2b84"),
+    "blind": ("blind3.jsonl", "cd0bcc2b065ddc2be549d54a950724f71ff39a6c80934bc7e46dfc6ee269d021"),
+    "seen": ("blind2.jsonl", "70647adf7ec45abe92306cfec2a4d5aeab4169ffdd74f311a4b3fa01dd5eb4ee"),
+    "first": ("conversations.jsonl", "2e944417368d1cdb48a81833202edd5202c8b5978aeea836ca73713781ae2b84"),
 }
 AUDIT_SAMPLE = "replies_audit_sample.jsonl"
 AUDIT_LABELS = DATA / "audit_labels.jsonl"

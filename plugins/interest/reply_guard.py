@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 _BOUNDARY = re.compile(r"(?<=[.!?…])(?<!\s\d\.)(?<!\s\d\d\.)(?<!^\d\.)(?<!^\d\d\.)[\"'”’)\]]*(?=\s)|\n+", re.M)
 # "… Uncharted 2." : the number of the next item of a list written on one line.
 _INLINE_ITEM = re.compile(r"(?:^|\s)\d{1,2}[.)]$")
+# Where a clause ends inside a sentence: a comma, dash, ellipsis, semicolon or colon.
+_CLAUSE_END = re.compile(r"\s*(?:,|;|:|\s[-–—]\s|[–—]|\.\.\.|…)")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)]|#+)\s*")
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]|\*\*?([^*]{2,80})\*\*?|(?<![A-Za-z])['‘]([A-Z][^'‘’]{1,80})['’](?![A-Za-z])")
@@ -129,7 +131,11 @@ class ReplyGuard:
         return not folded or re.search(rf"(?:^|\s){re.escape(folded)}(?:\s|$)", self._allowed) is not None
 
     def _is_allowed(self, span: str) -> bool:
-        return fold(span) in self._vocab or self._was_shown(span)
+        if fold(span) in self._vocab or self._was_shown(span):
+            return True
+        # "Bruce Lee and Jackie Chan": names the user typed apart, joined in the reply, are each still theirs.
+        parts = [p for p in re.split(r"\s+(?:and|&)\s+|,\s*", span) if p.strip()]
+        return len(parts) > 1 and all(fold(p) in self._vocab or self._was_shown(p) for p in parts)
 
     def problem(self, sentence: str) -> str | None:
         """Why this sentence must not be shown ("list", "invented title", "name"), or None when it may."""
@@ -179,11 +185,26 @@ class GuardedStream:
         reason = self.guard.problem(sentence)
         if reason:
             self.dropped.append((sentence, reason))
-            return None
+            if self.kept or reason == "list":
+                return None
+            # The first sentence carries the reply's opening (the user's own words): keep the clauses before the
+            # name it must not show, so the reply still answers them ("Roman Holiday - starring <invented>").
+            sentence = self._leading_clause(sentence) or ""
+            if not sentence:
+                return None
         self._grams.update(grams)
         self.kept.append(sentence)
         self.done = len(self.kept) >= self.max_sentences
         return sentence
+
+    def _leading_clause(self, sentence: str) -> str | None:
+        """The longest run of leading clauses of a dropped sentence that passes the guard on its own, as a sentence."""
+        cuts = [m.start() for m in _CLAUSE_END.finditer(sentence)]
+        for cut in reversed(cuts):
+            clause = sentence[:cut].rstrip(" ,;:-–—.…")
+            if len(clause.split()) >= 2 and self.guard.problem(clause + ".") is None:
+                return clause + "."
+        return None
 
     def _emit(self, sentences: Iterable[str]) -> list[str]:
         out = []

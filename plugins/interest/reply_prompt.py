@@ -99,7 +99,11 @@ _ASKED_TERM = re.compile(
 _KIND_NOUNS = re.compile(r"dramas?|thrillers?|comed(?:y|ies)|westerns?", re.I)
 # Capitalised names the user typed (films, people, events): two or more capitalised words, "of the" between allowed.
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|a|an|and|in|on|to|for)\s+)*[A-Z][\w'’-]*)+")
-_NOT_NAMES = {"i", "i'm", "i've", "i'd", "i'll", "hello", "hi", "hey", "good", "dear", "thanks", "thank", "please", "ok", "okay", "yes", "no"}
+_NOT_NAMES = {
+    "i", "i'm", "i've", "i'd", "i'll", "hello", "hi", "hey", "good", "dear", "thanks", "thank", "please", "ok", "okay", "yes",
+    "no", "not", "my", "your", "our", "oh", "but", "and", "so", "also", "maybe", "sorry", "what", "why", "how", "when",
+    "if", "then", "just", "well", "bless", "love", "loved", "like", "liked", "hate", "seen", "saw", "watched", "is", "was",
+}
 
 
 def clean_field(text: str, cap: int = MAX_FIELD_CHARS) -> str:
@@ -145,7 +149,9 @@ def typed_names(text: str) -> list[str]:
         words = match.group(0).split()
         while words and words[-1].lower() in _NOT_NAMES | {"of", "the", "a", "an", "and", "in", "on", "to", "for"}:
             words.pop()  # "Enter the Dragon I" -> "Enter the Dragon"
-        if len(words) < 2 or words[0].lower() in _NOT_NAMES or sum(w[:1].isupper() for w in words) < 2:
+        while words and words[0].lower() in _NOT_NAMES:
+            words.pop(0)  # "Not Jim Carrey", "My Year 11s": a capitalised sentence opener is no part of a name
+        if len(words) < 2 or sum(w[:1].isupper() for w in words) < 2:
             continue
         name = clean_field(" ".join(words), 60)
         if name not in out:

@@ -241,3 +241,29 @@ def test_a_kind_the_catalog_lacks_before_a_genre_noun_is_said_with_the_noun() ->
     assert ReplyBrief(unlabelled=("courtroom drama",)).opening() == "Courtroom drama"
     assert ReplyBrief(unlabelled=("heist",)).opening() == "Heist films"
     assert unlabelled_terms("I find the loud, glossy romantic comedies rather tiresome", CATEGORIES) == []
+
+
+def test_a_dropped_first_sentence_keeps_the_clauses_before_the_invented_name() -> None:
+    user = "Roman Holiday. Audrey Hepburn on a Vespa."
+    out = guard_text("Roman Holiday - a romantic comedy starring Audrey Hepblank. Yes, absolutely.", _guard(user), max_sentences=3)
+    assert out.kept == ["Roman Holiday.", "Yes, absolutely."]
+    assert out.dropped == [("Roman Holiday - a romantic comedy starring Audrey Hepblank.", "name")]
+
+
+def test_only_the_first_sentence_is_salvaged_and_never_with_the_name() -> None:
+    out = guard_text("Westerns are great. Tombstone, starring Kurt Hopper, is fun, try it.", _guard(), max_sentences=3)
+    assert out.kept == ["Westerns are great."]  # a later sentence with an invented name goes whole
+    out = guard_text("Ask James Cameron, he knows westerns.", _guard(), max_sentences=3)
+    assert out.kept == []  # no leading clause passes on its own
+
+
+def test_names_the_user_typed_apart_may_be_joined_in_the_reply() -> None:
+    user = "Something with martial arts. Bruce Lee, or Jackie Chan doing his own stunts"
+    out = guard_text("Bruce Lee and Jackie Chan are legends. Bruce Lee and Jet Li too.", _guard(user), max_sentences=3)
+    assert out.kept == ["Bruce Lee and Jackie Chan are legends."]
+    assert [why for _, why in out.dropped] == ["name"]
+
+
+def test_a_capitalised_sentence_opener_is_no_part_of_a_typed_name() -> None:
+    assert typed_names("Monty Python, Fawlty Towers energy. Not Jim Carrey gurning.") == ["Monty Python", "Fawlty Towers", "Jim Carrey"]
+    assert typed_names("My Year 11s want to do a heist") == []

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired
 
@@ -29,6 +30,7 @@ from .reply_prompt import (
     system_prompt,
     title_as_said,
     typed_names,
+    typed_words,
     unlabelled_terms,
 )
 from .titles import title_variants
@@ -149,6 +151,7 @@ class InterestMiddleware(AgentMiddleware):
         likes: list[str] = []
         dislikes: list[str] = []
         said: dict[bool, dict[str, str]] = {True: {}, False: {}}  # polarity -> {name: the user's words for it}
+        plain: dict[bool, dict[str, str]] = {True: {}, False: {}}  # polarity -> {name: its plain name, not typed}
         for signal in signals:
             name = self._signal_name(signal)
             if not name or signal.polarity == 0:
@@ -158,8 +161,9 @@ class InterestMiddleware(AgentMiddleware):
                 continue  # too weak a reading to say back either way
             sure = signal.preference >= SURE_PREFERENCE and abs(signal.polarity) >= SURE_POLARITY
             words = title_as_said(name, text) if signal.item_id else said_as(name, signal.text or text, sure)
-            if words and name not in said[signal.polarity > 0]:
-                said[signal.polarity > 0][name] = words
+            if words and name not in said[signal.polarity > 0] and name not in plain[signal.polarity > 0]:
+                typed = re.search(rf"\b{re.escape(words)}\b", text, re.I) is not None
+                (said if typed else plain)[signal.polarity > 0][name] = words
         typed = self._typed_titles(text)
         known_likes, known_dislikes = self.plugin.top_interests(user_id)
         unlabelled = unlabelled_terms(text, self.plugin.classifier.categories)
@@ -171,6 +175,9 @@ class InterestMiddleware(AgentMiddleware):
             said_dislikes=tuple(dict.fromkeys(said[False].values())),
             said_titles=tuple(typed),
             said_names=tuple(n for n in typed_names(text) if n.lower() not in {t.lower() for t in typed}),
+            said_words=tuple(w for w in typed_words(text, self.plugin.classifier.categories) if not any(w.lower() in t.lower() for t in typed)),
+            plain_likes=tuple(dict.fromkeys(plain[True].values())),
+            plain_dislikes=tuple(dict.fromkeys(plain[False].values())),
             mood=mood_asked(text),
             known_likes=tuple(known_likes),
             known_dislikes=tuple(known_dislikes),

@@ -192,6 +192,8 @@ class GuardedStream:
             sentence = self._leading_clause(sentence) or ""
             if not sentence:
                 return None
+        if not _TERMINAL.search(sentence):
+            sentence += "."  # a line the model broke without a full stop ("(laughs)\n") still ends as a sentence
         self._grams.update(grams)
         self.kept.append(sentence)
         self.done = len(self.kept) >= self.max_sentences

@@ -99,6 +99,7 @@ _ASKED_TERM = re.compile(
 _KIND_NOUNS = re.compile(r"dramas?|thrillers?|comed(?:y|ies)|westerns?", re.I)
 # Capitalised names the user typed (films, people, events): two or more capitalised words, "of the" between allowed.
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|a|an|and|in|on|to|for)\s+)*[A-Z][\w'’-]*)+")
+_FILM_WORDS = {"film", "films", "movie", "movies", "cinema", "kino", "genre", "tv", "netflix", "dvd", "oscar", "oscars", "english", "hollywood"}
 _NOT_NAMES = {
     "i", "i'm", "i've", "i'd", "i'll", "hello", "hi", "hey", "good", "dear", "thanks", "thank", "please", "ok", "okay", "yes",
     "no", "not", "my", "your", "our", "oh", "but", "and", "so", "also", "maybe", "sorry", "what", "why", "how", "when",
@@ -156,6 +157,18 @@ def typed_names(text: str) -> list[str]:
         name = clean_field(" ".join(words), 60)
         if name not in out:
             out.append(name)
+    return out
+
+
+def typed_words(text: str, categories: Iterable[str] = ()) -> list[str]:
+    """Single capitalised words typed inside a sentence ("my gran loves Hitchcock"): names, as typed. Not a sentence's
+    first word, not SHOUTED words, not a catalog category or a word for films."""
+    skip = {c.lower() for c in categories} | _NOT_NAMES | _FILM_WORDS
+    out: list[str] = []
+    for match in re.finditer(r"(?<![.!?]\s)(?<!^)(?<![\w'’-])([A-Z][a-z][\w'’-]{2,})", text.strip()):
+        word = re.sub(r"['’]s$", "", match.group(1))
+        if word.lower() not in skip and word.lower().rstrip("s") not in skip and word not in out:
+            out.append(word)
     return out
 
 
@@ -226,6 +239,11 @@ class ReplyBrief:
     said_titles: tuple[str, ...] = ()
     # Other capitalised names the user typed (a film not in the catalog, an actor, a war), as typed.
     said_names: tuple[str, ...] = ()
+    # Single capitalised words typed inside a sentence ("my gran loves Hitchcock"): a name, said back last.
+    said_words: tuple[str, ...] = ()
+    # Tastes read with confidence but named in none of the user's words: their category's plain name ("westerns").
+    plain_likes: tuple[str, ...] = ()
+    plain_dislikes: tuple[str, ...] = ()
     # A mood the user asked for or against in this message ("feel good", "not sad"), when nothing else was read.
     mood: str = ""
 
@@ -281,7 +299,7 @@ class ReplyBrief:
         liked_titles = [t for t in self.said_titles if t not in self.said_dislikes]
         if liked_titles:
             return _capital(_join(liked_titles[:2]))  # a film they named is what the reply is about
-        if self.said_names and not self.said_dislikes:
+        if self.said_names and not self.said_dislikes and not self.plain_dislikes:
             return _join(self.said_names[:2])  # a film, an actor or an event they named, as they wrote it
         if self.said_likes:
             return _framed(self.said_likes[:2], "Something", "")
@@ -290,6 +308,13 @@ class ReplyBrief:
         if self.mood:
             negated, word = self.mood.split(":", 1)
             return ("Nothing " if negated == "-" else "Something ") + word
+        # Words the user typed come before a category they did not name: the reading may be wrong, their words not.
+        if self.said_words and not self.plain_dislikes:
+            return _join(self.said_words[:2])
+        if self.plain_likes:
+            return _framed(self.plain_likes[:2], "Something", "")
+        if self.plain_dislikes:
+            return _framed(self.plain_dislikes[:2], "Nothing", "No")
         return ""
 
     def vocabulary(self) -> list[str]:

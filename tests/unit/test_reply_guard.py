@@ -7,7 +7,7 @@ from langchain_core.messages import HumanMessage
 
 from interest_bot.plugins.interest.guarded_model import GuardedChatModel
 from interest_bot.plugins.interest.reply_guard import GuardedStream, ReplyGuard, guard_text
-from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, mood_asked, said_as, title_as_said, typed_names, unlabelled_terms
+from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, mood_asked, said_as, title_as_said, typed_names, typed_words, unlabelled_terms
 from interest_bot.plugins.interest.titles import TitleIndex
 
 CARDS = ["Unforgiven (1992)", "Tombstone (1993)", "Good, The Bad and The Ugly, The (1966)", "the good the bad and the ugly"]
@@ -267,3 +267,20 @@ def test_names_the_user_typed_apart_may_be_joined_in_the_reply() -> None:
 def test_a_capitalised_sentence_opener_is_no_part_of_a_typed_name() -> None:
     assert typed_names("Monty Python, Fawlty Towers energy. Not Jim Carrey gurning.") == ["Monty Python", "Fawlty Towers", "Jim Carrey"]
     assert typed_names("My Year 11s want to do a heist") == []
+
+
+def test_a_line_broken_without_a_full_stop_still_ends_as_a_sentence() -> None:
+    out = guard_text("Your family loves food lately...\n(laughs)\n", _guard(), max_sentences=3)
+    assert out.kept == ["Your family loves food lately...", "(laughs)."]
+
+
+def test_the_users_own_words_open_before_a_category_they_did_not_name() -> None:
+    assert typed_words("Hitchcock's fine too but I've done Vertigo to death.", CATEGORIES) == ["Vertigo"]
+    assert typed_words("WESTERNS. the old ones, i love Comedy", CATEGORIES) == []  # shouted, a category
+    # The reading said Western for a line about Vertigo: the word the user typed opens the reply, not "Westerns".
+    brief = ReplyBrief(likes=("Western",), plain_likes=("westerns",), said_words=("Vertigo",))
+    assert brief.opening() == "Vertigo"
+    assert ReplyBrief(likes=("Western",), plain_likes=("westerns",)).opening() == "Westerns"
+    assert ReplyBrief(likes=("Sci-Fi",), said_likes=("space",), said_words=("Vertigo",)).opening() == "Space"
+    # A line read as a dislike does not open on a name as if it were liked.
+    assert ReplyBrief(dislikes=("Western",), plain_dislikes=("westerns",), said_names=("John Wayne",)).opening() == "No westerns"

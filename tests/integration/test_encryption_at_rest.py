@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from test_postgres import db_url, pg  # noqa: F401 - the module's throwaway cluster and a fresh database per test
 
+from bench.pg import PgCluster, pg_available
 from interest_bot.bot.agent import AgentBundle, open_checkpointer
 from interest_bot.bot.chat import ChatService
 from interest_bot.bot.config import Settings
@@ -93,6 +95,24 @@ def test_keyring_round_trip_binds_the_user_and_shreds(tmp_path: Path) -> None:
         assert reopened.decrypt("alice", token) is None
     finally:
         reopened.close()
+
+
+@pytest.mark.skipif(not pg_available(), reason="PostgreSQL server binaries missing: apt-get install -y postgresql")
+def test_postgres_keyring_shred_leaves_no_live_key(pg: PgCluster, db_url: str) -> None:  # noqa: F811
+    """With IBOT_SQL_URL the keys live in PostgreSQL; a shred removes the live row (the dead tuple waits for VACUUM:
+    README, Security)."""
+    ring = Keyring.open(db_url)
+    try:
+        token = ring.encrypt("pg-alice", f"{MARK} on PostgreSQL")
+        ring.encrypt("pg-bob", "bob stays")
+        key_hex = ring._db.execute("SELECT data_key FROM user_keys WHERE user_key = ?", (hashlib.sha256(b"pg-alice").hexdigest(),)).fetchone()[0]
+        dump = lambda: pg._run("pg_dump", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", db_url.rsplit("/", 1)[1]).stdout  # noqa: E731
+        assert key_hex in dump() and MARK not in dump()
+        assert ring.shred("pg-alice")
+        assert key_hex not in dump() and ring.decrypt("pg-alice", token) is None
+        assert ring.has_key("pg-bob")
+    finally:
+        ring.close()
 
 
 # -- legacy data dirs --------------------------------------------------------------------------------------------------

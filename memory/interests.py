@@ -303,7 +303,7 @@ class InterestMemory:
 
     def _sealed_clusters(self, uid: str, metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Cluster metadata with its exemplars (clause texts) sealed as one token."""
-        if self.keyring is None:
+        if self.keyring is None or not self.store_text:  # without text the exemplars are event ids and times only
             return metas
         return [{**m, "ex": self._seal(uid, m["ex"])} if m.get("ex") else m for m in metas]
 
@@ -850,6 +850,8 @@ class InterestMemory:
             if self.outbox is not None:
                 left += self.outbox.count(uid)
             if self.counts is not None and self.counts.user_contribution(uid).get("events"):
+                left += 1
+            if self.keyring is not None and self.keyring.has_key(uid):
                 left += 1
             if left:
                 raise ForgetIncompleteError(f"forget({uid!r}): {left} record(s) still stored after deletion")

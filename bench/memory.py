@@ -3,7 +3,11 @@
 record_*: one `InterestMemory.record` call with one signal as the plugin runs it in embedded mode (shared=False: this
 process holds the data dir, no freshness read): the event committed to the outbox (fsynced SQLite), counts for item
 events, profile fold; the outbox drains into Chroma behind it, in the same run. record_direct_*: the same call
-without the outbox (the event written to Chroma inside record), interleaved with it on other users.
+without the outbox (the event written to Chroma inside record), interleaved with it on other users;
+record_direct_sealed_* the same again with the clause text sealed under the user's key (half of those users each).
+record, the fill and record_shared seal the text as the plugin does. seal_/open_us_per_record: AES-GCM of one clause
+for a user whose key is cached; key_create_ms: a user's first seal (the key row, an fsynced SQLite insert);
+shred_ms: deleting a key as forget does (secure_delete, WAL checkpointed and truncated).
 chroma_add_*: the floor under record, measured interleaved with it: a bare single-record `collection.add`
 (one 384-d vector, one metadata key) into the same events collection; chroma_add_legacy_* is one add with the
 old event layout (9 metadata keys + a document) for comparison with the packed layout record now writes.
@@ -32,6 +36,7 @@ from bench.common import percentile_ms, write_result
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
 from interest_bot.memory.interests import InterestMemory
+from interest_bot.memory.keyring import Keyring
 from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
 
@@ -55,7 +60,8 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         data = tmp / "data"
         client = open_client(data)
         counts = CountStore.open(data / "counts.sqlite")
-        mem = InterestMemory(client, counts, shared=False, outbox=embedded_outbox(data))  # as the plugin opens it in embedded mode
+        ring = Keyring.open(data / "counts.sqlite")
+        mem = InterestMemory(client, counts, shared=False, outbox=embedded_outbox(data), keyring=ring)  # as the plugin opens it in embedded mode
         t_start = time.time() - 90 * 86400.0
         step = 90 * 86400.0 / n_events
         t0 = time.perf_counter()
@@ -68,10 +74,14 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         # a third of the users, the direct (no outbox) and the shared=True instances the others (warmed first, so no
         # sample pays a cold load).
         mine, plain, theirs = users[0::3], users[1::3], users[2::3]
+        plain, sealed = plain[0::2], plain[1::2]
         direct = InterestMemory(client, counts, shared=False)
         for user in plain:
             direct.profile(user)
-        shared = InterestMemory(client, counts, shared=True)
+        direct_sealed = InterestMemory(client, counts, shared=False, keyring=ring)
+        for user in sealed:
+            direct_sealed.profile(user)
+        shared = InterestMemory(client, counts, shared=True, keyring=ring)
         for user in theirs:
             shared.profile(user)
         events = mem._events  # the floor is measured on the very same collection
@@ -90,6 +100,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         timed = {
             "record": lambda user: mem.record(user, [_signal(rng, None)]),  # type: ignore[arg-type]
             "record_direct": lambda user: direct.record(plain[int(rng.integers(len(plain)))], [_signal(rng, None)]),  # type: ignore[arg-type]
+            "record_direct_sealed": lambda user: direct_sealed.record(sealed[int(rng.integers(len(sealed)))], [_signal(rng, None)]),  # type: ignore[arg-type]
             "chroma_add": bare_add,
             "chroma_add_legacy": legacy_add,
         }
@@ -108,6 +119,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
         mem.flush()
         flush_s = time.perf_counter() - t
         direct.close()
+        direct_sealed.close()
         # shared=True in its own block: its write-behind is woken by every record, which is part of what it costs.
         samples["record_shared"] = []
         for _ in range(n_samples):
@@ -127,9 +139,11 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
             profile_shared_s.append(time.perf_counter() - t)
         shared.close()
         mem.close()
+        crypto = _crypto_costs(ring, mine, rng, n_samples)
+        ring.close()
 
         # A fresh instance (as after a restart): first read of each user loads its stored records.
-        fresh = InterestMemory(client, counts)
+        fresh = InterestMemory(client, counts, keyring=(ring := Keyring.open(data / "counts.sqlite")))
         cold_s = []
         for user in rng.choice(users, size=min(n_samples, n_users), replace=False):
             t = time.perf_counter()
@@ -137,10 +151,11 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
             cold_s.append(time.perf_counter() - t)
         assert p.n_signals >= n_events // n_users
         fresh.close()
+        ring.close()
         load = __import__("os").getloadavg()
         counts.close()
         return {
-            "events_stored": n_events + 3 * n_samples,
+            "events_stored": n_events + 4 * n_samples,
             "users": n_users,
             "fill_events_per_s": round(n_events / fill_s, 1),
             **{f"{kind}_p{q}_ms": percentile_ms(samples[kind], q) for kind in samples for q in (50, 95)},
@@ -152,10 +167,42 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
             "profile_cold_p95_ms": percentile_ms(cold_s, 95),
             "outbox_left_after_timing": left,
             "flush_after_timing_ms": round(flush_s * 1000, 1),  # outbox drain + profile records of every user written
+            **crypto,
             "loadavg_1m_at_end": round(load[0], 2),
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _crypto_costs(ring: Keyring, users: list[str], rng: np.random.Generator, n_samples: int) -> dict:
+    """Per-record cost of sealing clause text (warm keys), a user's first key and a shred, timed on the run's keyring."""
+    text = "a clause of about this length from a chat"
+    seal_s, open_s = [], []
+    for _ in range(n_samples):
+        user = users[int(rng.integers(len(users)))]
+        t = time.perf_counter()
+        token = ring.encrypt(user, text)
+        seal_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        assert ring.decrypt(user, token) == text
+        open_s.append(time.perf_counter() - t)
+    create_s, shred_s = [], []
+    for i in range(min(n_samples, 50)):
+        t = time.perf_counter()
+        ring.encrypt(f"bench-new-{i}", text)
+        create_s.append(time.perf_counter() - t)
+    for i in range(min(n_samples, 50)):
+        t = time.perf_counter()
+        ring.shred(f"bench-new-{i}")
+        shred_s.append(time.perf_counter() - t)
+    return {
+        "seal_us_per_record_p50": round(float(np.percentile(seal_s, 50)) * 1e6, 1),
+        "open_us_per_record_p50": round(float(np.percentile(open_s, 50)) * 1e6, 1),
+        "key_create_ms_p50": percentile_ms(create_s, 50),
+        "shred_ms_p50": percentile_ms(shred_s, 50),
+        "plain_text_bytes_per_record": len(text.encode()),
+        "sealed_text_bytes_per_record": len(token),
+    }
 
 
 def main() -> None:

@@ -12,10 +12,12 @@ from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResp
 from langchain_core.language_models.chat_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from interest_bot.memory.keyring import Keyring
 from interest_bot.plugins.interest.middleware import InterestContext, InterestMiddleware
 
 from .bounded_saver import MAX_THREADS, BoundedMemorySaver
 from .config import Settings
+from .sealed_checkpoints import seal_checkpoints
 
 
 class TrimHistory(AgentMiddleware):
@@ -57,9 +59,11 @@ def checkpoints_may_exist(data_dir: Path, sql_url: str, store_text: bool) -> boo
 def open_checkpointer_at(data_dir: Path, sql_url: str, store_text: bool, max_threads: int = MAX_THREADS) -> BaseCheckpointSaver:
     """open_checkpointer from the three settings it reads (the CLI has no full Settings to hand)."""
     if not store_text:
-        return BoundedMemorySaver(max_threads)
+        return BoundedMemorySaver(max_threads)  # nothing at rest: it never leaves the process
+    # The keys live where the plugin keeps them (the counts' location), so its forget shreds these too.
+    keyring = Keyring.open(sql_url or Path(data_dir) / "counts.sqlite")
     if is_postgres(sql_url):
-        return _postgres_checkpointer(sql_url)
+        return seal_checkpoints(_postgres_checkpointer(sql_url), keyring)
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     data_dir = Path(data_dir)
@@ -68,7 +72,7 @@ def open_checkpointer_at(data_dir: Path, sql_url: str, store_text: bool, max_thr
     conn.execute("PRAGMA journal_mode=WAL")
     saver = SqliteSaver(conn)
     saver.setup()
-    return saver
+    return seal_checkpoints(saver, keyring)
 
 
 # Advisory lock key held while the checkpoint tables are created, so processes starting together never race.

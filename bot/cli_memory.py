@@ -50,6 +50,7 @@ def _memory() -> Iterator[InterestMemory]:
     """Open the interest memory the running configuration points at, with clear errors."""
     from interest_bot.memory.counts import CountStore
     from interest_bot.memory.forget_log import ForgetLog
+    from interest_bot.memory.keyring import Keyring
 
     data_dir, chroma_url, sql_url, store_text = _settings()
     try:
@@ -67,13 +68,15 @@ def _memory() -> Iterator[InterestMemory]:
     counts = CountStore.open(location)
     forget_log = ForgetLog.open(location)  # a forget here revokes the user's tokens and browser identity too
     # Embedded: this process holds the data dir, so it is the only writer and replays a crashed server's outbox.
-    mem = InterestMemory(client, counts, store_text=store_text, shared=bool(chroma_url), outbox=outbox, forget_log=forget_log)
+    keyring = Keyring.open(location)  # a forget here shreds the user's key, so copies of their text anywhere are noise
+    mem = InterestMemory(client, counts, store_text=store_text, shared=bool(chroma_url), outbox=outbox, forget_log=forget_log, keyring=keyring)
     try:
         yield mem
     finally:
         mem.close()
         counts.close()
         forget_log.close()
+        keyring.close()
 
 
 @contextmanager

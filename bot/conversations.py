@@ -228,7 +228,10 @@ class Conversations:
         return [t for t in threads if t in owned or self.checkpointer.get_tuple({"configurable": {"thread_id": thread_id(user_id, t)}}) is not None]
 
     def close(self) -> None:
-        """Close the checkpointer's connection (SQLite) or pool (PostgreSQL)."""
+        """Close the checkpointer's connection (SQLite) or pool (PostgreSQL), and release its keyring."""
         conn = getattr(self.checkpointer, "conn", None)
         if conn is not None and hasattr(conn, "close"):
             conn.close()
+        keyring = getattr(self.checkpointer, "keyring", None)
+        if keyring is not None:
+            keyring.close()

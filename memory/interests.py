@@ -31,6 +31,7 @@ import numpy as np
 
 from .chroma import get_collection
 from .forget_log import ForgetLog
+from .keyring import Keyring, is_sealed
 from .outbox import Outbox, PendingEvent
 from .profile import EventView, Profile, ProfileState
 from .signals import InterestSignal
@@ -184,10 +185,12 @@ class InterestMemory:
         outbox: Outbox | None = None,
         forget_log: ForgetLog | None = None,
         max_cached_users: int = MAX_CACHED_USERS,
+        keyring: Keyring | None = None,
     ) -> None:
         """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record().
 
-        `forget_log` (optional) notes when each user is forgotten, so the app can refuse credentials issued before."""
+        `forget_log` (optional) notes when each user is forgotten, so the app can refuse credentials issued before.
+        `keyring` (optional, the caller closes it) seals clause texts and exemplars per user; forget shreds the key."""
         if outbox is not None and shared:
             raise ValueError("an outbox needs sole ownership of Chroma (shared=False): other processes would not see its events")
         self.client = client
@@ -205,6 +208,7 @@ class InterestMemory:
         self._writer = uuid.uuid4().hex[:12]  # names this process's profile writes
         self.outbox = outbox
         self.forget_log = forget_log
+        self.keyring = keyring
         self._drain_lock = threading.Lock()
         self._pending_since: float | None = None  # monotonic time of the oldest undrained outbox write
         self._puts = 0  # outbox writes so far: a drain that saw none arrive meanwhile may clear _pending_since
@@ -286,6 +290,27 @@ class InterestMemory:
             vec = self._head_vecs[uid] = (v / np.linalg.norm(v)).astype(np.float32)
         return vec
 
+    def _seal(self, uid: str, text: str | None) -> str | None:
+        """Text as it is stored: sealed under the user's key when a keyring is given."""
+        return self.keyring.encrypt(uid, text) if (self.keyring is not None and text) else text
+
+    def _open(self, uid: str, stored: str | None) -> str | None:
+        """Stored text as read: a sealed token opened (None once the key is shredded); a value without the prefix
+        is plaintext from a data dir written before encryption, read as it is."""
+        if not stored or not is_sealed(stored):
+            return stored or None
+        return self.keyring.decrypt(uid, stored) if self.keyring is not None else None
+
+    def _sealed_clusters(self, uid: str, metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Cluster metadata with its exemplars (clause texts) sealed as one token."""
+        if self.keyring is None or not self.store_text:  # without text the exemplars are event ids and times only
+            return metas
+        return [{**m, "ex": self._seal(uid, m["ex"])} if m.get("ex") else m for m in metas]
+
+    def _opened_clusters(self, uid: str, metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Cluster metadata as written by the profile (exemplars opened; shredded ones read as none)."""
+        return [{**m, "ex": self._open(uid, m["ex"]) or "[]"} if is_sealed(m.get("ex")) else m for m in metas]
+
     def _count_events(self, uid: str) -> int:
         self._drain(uid)
         return len(self._events.get(where=_user(uid), include=[])["ids"])
@@ -299,7 +324,7 @@ class InterestMemory:
         clusters: list[tuple[np.ndarray, dict[str, Any]]] = []
         if head is not None:
             got = self._profiles.get(where=_and(uid, kind="cluster"), include=["embeddings", "metadatas"])
-            clusters = list(zip(got["embeddings"], got["metadatas"]))
+            clusters = list(zip(got["embeddings"], self._opened_clusters(uid, got["metadatas"])))
             self._stored_cids[uid] = {int(m["cid"]) for _, m in clusters}
             self._synced[uid] = (str(head.get("writer", "")), int(head.get("version", 0)))
         else:
@@ -371,7 +396,7 @@ class InterestMemory:
             item_id=meta.get("item_id") or None,
             ts=float(meta.get("ts", 0.0)),
             rt=float(meta.get("rt", meta.get("ts", 0.0))),
-            text=(meta.get("text") or rec.get("document")) if self.store_text else None,
+            text=self._open(str(meta.get("user_id", "")), meta.get("text") or rec.get("document")) if self.store_text else None,
         )
 
     def _iter_events(self, uid: str | None, with_embeddings: bool = False, where: dict | None = None) -> Iterable[dict[str, Any]]:
@@ -410,12 +435,13 @@ class InterestMemory:
             preference = float(min(max(s.preference, 0.0), 1.0))
             ts = float(s.timestamp) if s.timestamp is not None else now
             text = s.text if (self.store_text and s.text) else None
+            stored = self._seal(uid, text)
             eid = keyed_event_id(uid, s.key) if s.key else uuid.uuid4().hex
             top = max(cats, key=cats.__getitem__) if cats else ""
             ids.append(eid)
             embs.append(emb)
-            metas.append(_event_metadata(uid, s.source, s.item_id or "", top, ts, now, polarity, preference, cats, text if self._text_in_meta else None))
-            docs.append(None if self._text_in_meta else text)
+            metas.append(_event_metadata(uid, s.source, s.item_id or "", top, ts, now, polarity, preference, cats, stored if self._text_in_meta else None))
+            docs.append(None if self._text_in_meta else stored)
             views.append(EventView(eid, emb, cats, polarity, preference, s.source, s.item_id or None, ts, now, text))
         return ids, np.stack(embs), metas, docs, views
 
@@ -671,7 +697,8 @@ class InterestMemory:
                 embs.append(self._head_vec(uid))
                 metas.append(head)
                 cids = set()
-                for cid, centroid, meta in state.cluster_records():
+                records = state.cluster_records()
+                for (cid, centroid, _), meta in zip(records, self._sealed_clusters(uid, [r[2] for r in records])):
                     ids.append(_cluster_id(uid, cid))
                     embs.append(centroid)
                     metas.append(meta)
@@ -733,7 +760,7 @@ class InterestMemory:
         return InterestEvent(
             event_id=rec["id"],
             user_id=uid,
-            text=meta.get("text") or rec.get("document") or None,
+            text=self._open(uid, meta.get("text") or rec.get("document")),
             source=str(meta.get("source")),
             item_id=meta.get("item_id") or None,
             polarity=float(meta.get("polarity", 0.0)),
@@ -788,7 +815,7 @@ class InterestMemory:
                 "store_text": self.store_text,
                 "events": [e.to_dict() for e in self.events(uid, limit=None, with_embeddings=True)],
                 "profile": prof.to_dict(),
-                "profile_records": [{"id": i, "metadata": m} for i, m in zip(stored["ids"], stored["metadatas"])],
+                "profile_records": [{"id": i, "metadata": m} for i, m in zip(stored["ids"], self._opened_clusters(uid, stored["metadatas"]))],
                 "counts": self.counts.user_contribution(uid) if self.counts is not None else None,
             }
 
@@ -801,6 +828,11 @@ class InterestMemory:
             # First, and durably: should a deletion below fail, the user's old credentials are refused all the same.
             self.forget_log.record(uid)
         with self._lock(uid):
+            if self.keyring is not None:
+                # Next, before any deletion (under the user's lock, so no write seals with a new key meanwhile): every
+                # sealed copy of their text (Chroma's log, free pages, backups) is noise from here on, even should a
+                # deletion below fail.
+                self.keyring.shred(uid)
             with self._guard:
                 self._dirty.discard(uid)
                 self._states.pop(uid, None)
@@ -818,6 +850,8 @@ class InterestMemory:
             if self.outbox is not None:
                 left += self.outbox.count(uid)
             if self.counts is not None and self.counts.user_contribution(uid).get("events"):
+                left += 1
+            if self.keyring is not None and self.keyring.has_key(uid):
                 left += 1
             if left:
                 raise ForgetIncompleteError(f"forget({uid!r}): {left} record(s) still stored after deletion")

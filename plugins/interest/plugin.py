@@ -25,6 +25,7 @@ from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.forget_log import ForgetLog
 from interest_bot.memory.interests import InterestMemory, keyed_event_id
+from interest_bot.memory.keyring import Keyring
 from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.userid import validate_user_id
@@ -151,6 +152,7 @@ class InterestPlugin:
             outbox=embedded_outbox(config.data_dir, config.chroma_url),
             forget_log=ForgetLog.open(counts_location(config)),
             max_cached_users=config.max_cached_users,
+            keyring=Keyring.open(counts_location(config)),
         )
         return cls._for_catalog(config, client, encoder, memory, counts, recommender_config)
 
@@ -531,11 +533,13 @@ class InterestPlugin:
         return recommend_tool(self)
 
     def close(self) -> None:
-        """Flush pending profile writes and release the count store and the forget log."""
+        """Flush pending profile writes and release the count store, the forget log and the keyring."""
         self.memory.close()
         self.counts.close()
         if self.memory.forget_log is not None:
             self.memory.forget_log.close()
+        if self.memory.keyring is not None:
+            self.memory.keyring.close()
 
 
 def recommendation_to_dict(rec: Recommendation) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -61,9 +62,10 @@ def _pg_dump(pg: PgCluster, url: str) -> str:  # noqa: F811
 
 
 def _marked(dump: str, user: str) -> bool:
-    """True when the dump still holds text this user wrote (as text, or hex inside a blob)."""
-    phrase = f"{MARK} from {user} in"
-    return phrase in dump or phrase.encode().hex() in dump
+    """True when the dump still holds a row of this user's threads. Their words are sealed under their key (item 11),
+    so no dump holds the text itself (as text, or hex inside a blob)."""
+    assert MARK not in dump and MARK.encode().hex() not in dump, "conversation text stored unsealed"
+    return re.search(rf"(^|\t){re.escape(user)}::", dump, re.M) is not None
 
 
 def _sqlite_threads(data_dir: Path) -> set[str]:

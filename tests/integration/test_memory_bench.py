@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TIMED = ["record", "record_direct", "chroma_add", "chroma_add_legacy", "record_shared", "profile", "profile_shared", "profile_cold"]
+TIMED = ["record", "record_direct", "record_direct_sealed", "chroma_add", "chroma_add_legacy", "record_shared", "profile", "profile_shared", "profile_cold"]
 
 
 def test_bench_memory_smoke(tmp_path: Path) -> None:
@@ -28,8 +28,12 @@ def test_bench_memory_smoke(tmp_path: Path) -> None:
             key = f"{kind}_p{q}_ms"
             assert isinstance(written[key], float) and written[key] > 0, key
         assert written[f"{kind}_p95_ms"] >= written[f"{kind}_p50_ms"]
-    # record (through the outbox), record_direct and record_shared each store one event per sample
-    assert written["events_stored"] == 1500 + 3 * 12 and written["users"] == 30
+    # record (through the outbox), record_direct, record_direct_sealed and record_shared each store one event per sample
+    assert written["events_stored"] == 1500 + 4 * 12 and written["users"] == 30
+    # the cost of encryption at rest per record, measured in the same run (item 11)
+    for key in ("seal_us_per_record_p50", "open_us_per_record_p50", "key_create_ms_p50", "shred_ms_p50"):
+        assert isinstance(written[key], float) and written[key] > 0, key
+    assert written["sealed_text_bytes_per_record"] > written["plain_text_bytes_per_record"] > 0
     assert written["outbox_left_after_timing"] >= 0 and written["flush_after_timing_ms"] > 0
     assert written["fill_events_per_s"] > 0
     # the bench cleans up its floor probes: they are not counted as events

@@ -99,7 +99,11 @@ _ASKED_TERM = re.compile(
 _KIND_NOUNS = re.compile(r"dramas?|thrillers?|comed(?:y|ies)|westerns?", re.I)
 # Capitalised names the user typed (films, people, events): two or more capitalised words, "of the" between allowed.
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|a|an|and|in|on|to|for)\s+)*[A-Z][\w'’-]*)+")
-_FILM_WORDS = {"film", "films", "movie", "movies", "cinema", "kino", "genre", "tv", "netflix", "dvd", "oscar", "oscars", "english", "hollywood"}
+_FILM_WORDS = {
+    "film", "films", "movie", "movies", "cinema", "kino", "genre", "tv", "netflix", "dvd", "oscar", "oscars", "english",
+    "hollywood", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+    "march", "april", "june", "july", "august", "september", "october", "november", "december", "christmas", "easter",
+}
 _NOT_NAMES = {
     "i", "i'm", "i've", "i'd", "i'll", "hello", "hi", "hey", "good", "dear", "thanks", "thank", "please", "ok", "okay", "yes",
     "no", "not", "my", "your", "our", "oh", "but", "and", "so", "also", "maybe", "sorry", "what", "why", "how", "when",
@@ -162,10 +166,11 @@ def typed_names(text: str) -> list[str]:
 
 def typed_words(text: str, categories: Iterable[str] = ()) -> list[str]:
     """Single capitalised words typed inside a sentence ("my gran loves Hitchcock"): names, as typed. Not a sentence's
-    first word, not SHOUTED words, not a catalog category or a word for films."""
+    first word, not SHOUTED words, not a numbered thing ("Year 9s"), a day, a month, a catalog category or a word for
+    films."""
     skip = {c.lower() for c in categories} | _NOT_NAMES | _FILM_WORDS
     out: list[str] = []
-    for match in re.finditer(r"(?<![.!?]\s)(?<!^)(?<![\w'’-])([A-Z][a-z][\w'’-]{2,})", text.strip()):
+    for match in re.finditer(r"(?<![.!?]\s)(?<!^)(?<![\w'’-])([A-Z][a-z][\w'’-]{2,})(?!\s+\d)", text.strip()):
         word = re.sub(r"['’]s$", "", match.group(1))
         if word.lower() not in skip and word.lower().rstrip("s") not in skip and word not in out:
             out.append(word)
@@ -309,7 +314,7 @@ class ReplyBrief:
             negated, word = self.mood.split(":", 1)
             return ("Nothing " if negated == "-" else "Something ") + word
         # Words the user typed come before a category they did not name: the reading may be wrong, their words not.
-        if self.said_words and not self.plain_dislikes:
+        if self.said_words and (self.likes or self.dislikes) and not self.plain_dislikes:
             return _join(self.said_words[:2])
         if self.plain_likes:
             return _framed(self.plain_likes[:2], "Something", "")

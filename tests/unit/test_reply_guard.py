@@ -284,3 +284,6 @@ def test_the_users_own_words_open_before_a_category_they_did_not_name() -> None:
     assert ReplyBrief(likes=("Sci-Fi",), said_likes=("space",), said_words=("Vertigo",)).opening() == "Space"
     # A line read as a dislike does not open on a name as if it were liked.
     assert ReplyBrief(dislikes=("Western",), plain_dislikes=("westerns",), said_names=("John Wayne",)).opening() == "No westerns"
+    # Nothing read: a typed word does not open a thank-you; a numbered thing or a day is no name.
+    assert ReplyBrief(said_words=("Saturday",)).opening() == ""
+    assert typed_words("My Year 11s want a heist, Rififi-ish, by Saturday", CATEGORIES) == ["Rififi-ish"]

@@ -218,6 +218,7 @@ class InterestMemory:
         self._states: OrderedDict[str, ProfileState] = OrderedDict()
         self._synced: dict[str, tuple[str, int]] = {}  # (writer, version) of the head last read/written
         self._stored_cids: dict[str, set[int]] = {}
+        self._loaded_at: dict[str, float] = {}  # wall time each cached state was read from Chroma
         self._head_vecs: dict[str, np.ndarray] = {}
         self._dirty: set[str] = set()
         self._counts_retry: list[CountRow] = []  # item events a failed counts write left behind
@@ -267,12 +268,25 @@ class InterestMemory:
             with self._guard:
                 if uid in self._dirty:
                     return  # its profile records are not written yet
-                self._states.pop(uid, None)
-                self._synced.pop(uid, None)
-                self._stored_cids.pop(uid, None)
-                self._head_vecs.pop(uid, None)
+                self._drop_cached(uid)
         finally:
             lock.release()
+
+    def _drop_cached(self, uid: str) -> None:
+        """Forget what this process holds about the user (call with the guard held); Chroma is read again next time."""
+        self._states.pop(uid, None)
+        self._synced.pop(uid, None)
+        self._stored_cids.pop(uid, None)
+        self._head_vecs.pop(uid, None)
+        self._loaded_at.pop(uid, None)
+
+    def _forgotten_since_loaded(self, uid: str) -> bool:
+        """Server mode: another process forgot the user after this one read their state, so writing or serving that
+        state would bring the forgotten profile back. (Both times are wall clock: processes share a clock or NTP.)"""
+        if not self.shared or self.forget_log is None:
+            return False
+        at = self.forget_log.forgotten_at(uid)
+        return at is not None and at >= self._loaded_at.get(uid, 0.0)
 
     def cached_users(self) -> int:
         """How many users' profile states this process holds (at most max_cached_users, plus unwritten ones)."""
@@ -321,6 +335,7 @@ class InterestMemory:
 
     def _load(self, uid: str, head: dict[str, Any] | None) -> ProfileState:
         """State from Chroma: the stored profile if it covers every event of the user, else rebuilt from events."""
+        self._loaded_at[uid] = time.time()  # before the reads: a forget that lands meanwhile counts as after them
         clusters: list[tuple[np.ndarray, dict[str, Any]]] = []
         if head is not None:
             got = self._profiles.get(where=_and(uid, kind="cluster"), include=["embeddings", "metadatas"])
@@ -376,7 +391,7 @@ class InterestMemory:
         if state is None:
             return self._load(uid, head)
         if head is None:
-            if uid in self._synced:  # it was stored and is gone: forgotten by another process
+            if uid in self._synced or self._forgotten_since_loaded(uid):  # stored and gone, or never written: forgotten by another process
                 return self._load(uid, None)
             return state
         marker = (str(head.get("writer", "")), int(head.get("version", 0)))
@@ -690,6 +705,11 @@ class InterestMemory:
             for uid in users:
                 if uid not in self._dirty or uid not in self._states:
                     continue
+                if self._forgotten_since_loaded(uid):
+                    with self._guard:  # forgotten by another process meanwhile: this state must not be written back
+                        self._dirty.discard(uid)
+                        self._drop_cached(uid)
+                    continue
                 state = self._states[uid]
                 head = state.head_metadata()
                 head["writer"] = self._writer
@@ -835,10 +855,7 @@ class InterestMemory:
                 self.keyring.shred(uid)
             with self._guard:
                 self._dirty.discard(uid)
-                self._states.pop(uid, None)
-                self._synced.pop(uid, None)
-                self._stored_cids.pop(uid, None)
-                self._head_vecs.pop(uid, None)
+                self._drop_cached(uid)
             n_events = self._count_events(uid)  # drains the outbox first
             n_profile = len(self._profiles.get(where=_user(uid), include=[])["ids"])
             self._events.delete(where=_user(uid))

@@ -49,3 +49,40 @@ def test_forget_during_a_chat_leaves_nothing_behind(plugin, prepared_data_dir: P
     export = client.get("/v1/users/racer/export").json()
     assert export["events"] == [] and export["conversations"] == [], export
     assert plugin.counts.latest_impressions("racer") == []  # the turn's cards were not counted after the forget
+
+
+def test_a_write_behind_in_another_process_does_not_bring_a_forgotten_profile_back(tmp_path: Path) -> None:
+    """Server mode: process A holds a profile it has not written yet; process B forgets the user; A's write-behind
+    runs afterwards. The profile must not come back, nor a new key with the user's text sealed under it."""
+    import numpy as np
+
+    from interest_bot.memory.chroma import open_client
+    from interest_bot.memory.forget_log import ForgetLog
+    from interest_bot.memory.interests import InterestMemory
+    from interest_bot.memory.keyring import Keyring
+    from interest_bot.memory.signals import InterestSignal
+
+    data = tmp_path / "data"
+    client = open_client(data)
+    store = data / "counts.sqlite"
+    logs, ring = [ForgetLog.open(store), ForgetLog.open(store)], Keyring.open(store)
+    a = InterestMemory(client, shared=True, forget_log=logs[0], keyring=ring)
+    b = InterestMemory(client, shared=True, forget_log=logs[1], keyring=ring)
+    vec = np.random.default_rng(1).standard_normal(384).astype(np.float32)
+    try:
+        held = a._lock("dora")
+        with held:  # A's writer thread waits here: the profile stays unwritten until after the forget
+            a.record("dora", [InterestSignal(text="dora loves zydeco musicals", embedding=vec, categories={"Musical": 0.9}, polarity=0.9, preference=0.9)])
+            time.sleep(0.2)
+            b.forget("dora")
+        time.sleep(0.2)
+        a.flush()
+        assert b._profiles.get(where={"user_id": "dora"})["ids"] == []
+        assert not ring.has_key("dora")
+        assert a.profile("dora").n_signals == 0
+    finally:
+        a.close()
+        b.close()
+        for log in logs:
+            log.close()
+        ring.close()

@@ -57,13 +57,22 @@ def chroma_path(data_dir: Path) -> Path:
     return Path(data_dir) / CHROMA_SUBDIR
 
 
+def redacted_url(url: str) -> str:
+    """The URL with any password replaced by ***, for messages and logs."""
+    parsed = urlparse(url if "://" in url else "http://" + url)
+    if parsed.password is None:
+        return url
+    netloc = f"{parsed.username}:***@{parsed.hostname}" + (f":{parsed.port}" if parsed.port else "")
+    return parsed._replace(netloc=netloc).geturl()
+
+
 def parse_chroma_url(url: str) -> tuple[str, int, bool]:
     """(host, port, ssl) from a URL like http://127.0.0.1:8000."""
     if "://" not in url:
         url = "http://" + url
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError(f"IBOT_CHROMA_URL must look like http://HOST:PORT, got {url!r}")
+        raise ValueError(f"IBOT_CHROMA_URL must look like http://HOST:PORT, got {redacted_url(url)!r}")
     ssl = parsed.scheme == "https"
     return parsed.hostname, parsed.port or (443 if ssl else 8000), ssl
 
@@ -76,7 +85,7 @@ def _open_http(url: str) -> ClientAPI:
         client.heartbeat()
     except Exception as exc:  # any failure here means "no usable server"
         raise ChromaUnavailableError(
-            f"No Chroma server answers at {url} ({type(exc).__name__}: {exc}). Start one with"
+            f"No Chroma server answers at {redacted_url(url)} ({type(exc).__name__}). Start one with"
             " `chroma run --path DATA_DIR/chroma --port PORT`, or unset IBOT_CHROMA_URL for embedded mode."
         ) from None
     return client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 # The one default for how long a chat message may be (API, UI and classifier read it from the config).
 DEFAULT_MAX_MESSAGE_CHARS = 4000
@@ -22,12 +22,16 @@ class PluginConfig(BaseModel):
     device: Device = "auto"
     quantization: Quantization = "auto"
     # Per-device memory budget for accelerate, e.g. {"cpu": "4GiB", 0: "6GiB"}; empty = let accelerate decide.
+    # From the environment it is JSON (`{"cpu": "8GiB", "0": "10GiB"}`): digit keys become GPU indices.
     max_memory: dict[str | int, str] = Field(default_factory=dict)
     encoder_path: Path | None = None
-    # Where the CPU int8 encoder is built once; None = IBOT_MODEL_CACHE or the user's cache dir.
+    # Where the CPU int8 encoder is built once; None = $XDG_CACHE_HOME/interest-bot, else ~/.cache/interest-bot.
     model_cache: Path | None = None
-    chroma_url: str = ""
-    sql_url: str = ""
+    # Intra-op threads of the CPU encoder; 0 = two where there are two cores (1 leaves a core to other work).
+    encoder_threads: int = Field(default=0, ge=0)
+    # Either URL may carry a password: kept out of reprs (and so out of logs that print the config).
+    chroma_url: str = Field(default="", repr=False)
+    sql_url: str = Field(default="", repr=False)
     # Collaborative neighbours the scorer reads per item and direction (top-M by follow weight; read-time, no rebuild).
     count_neighbours: int = Field(default=1000, ge=1)
     store_text: bool = True
@@ -45,3 +49,8 @@ class PluginConfig(BaseModel):
     batch_encoder: bool = True
     # A/B test of two recommender configurations (experiments.py), by a stable hash of the user id.
     ab_test: bool = False
+
+    @field_validator("max_memory")
+    @classmethod
+    def _gpu_indices(cls, value: dict[str | int, str]) -> dict[str | int, str]:
+        return {(int(k) if isinstance(k, str) and k.isdigit() else k): v for k, v in value.items()}

@@ -24,7 +24,7 @@ app.add_typer(cli_memory.app, name="memory")
 @models_app.command("prepare")
 def models_prepare(force: bool = typer.Option(False, help="convert again even when already prepared")) -> None:
     """Convert the default chat model once and check the encoder loads (no network needed)."""
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoder import encoder_for
     from interest_bot.plugins.interest.errors import EncoderBuildError, ModelNotInstalledError
 
     from .models import is_prepared, prepare_local_model
@@ -38,7 +38,7 @@ def models_prepare(force: bool = typer.Option(False, help="convert again even wh
             path = prepare_local_model(settings.models_dir, force=force)
             typer.echo(f"chat model: prepared {path} in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        enc = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory, settings.model_cache)
+        enc = encoder_for(settings.plugin_config())
         built = f", built as {enc.onnx_file}" if getattr(enc, "onnx_file", None) else ""
         typer.echo(f"encoder: {enc.path} ({getattr(enc, 'quantization', '?')}{built}) ready in {time.perf_counter() - started:.1f} s")
     except (ModelNotInstalledError, EncoderBuildError) as exc:

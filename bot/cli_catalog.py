@@ -123,11 +123,11 @@ def ingest(
         raise typer.Exit(1)
 
     client = _client(settings)
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoder import encoder_for
     from interest_bot.plugins.interest.errors import EncoderBuildError, ModelNotInstalledError
 
     try:
-        encoder = load_encoder(settings.encoder_path, settings.device, settings.quantization, settings.plugin_config().max_memory, settings.model_cache)
+        encoder = encoder_for(settings.plugin_config())
     except (ModelNotInstalledError, EncoderBuildError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

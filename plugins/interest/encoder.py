@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from .config import PluginConfig
 from .errors import ModelNotInstalledError
 from .placement import ResolvedDevice, from_pretrained_kwargs, resolve_device, resolve_quantization
 
@@ -98,8 +99,8 @@ class OnnxInt8Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, local_files_only=True)
         opts = ort.SessionOptions()
         # Two intra-op threads where there are two cores (measured here on the packaged model: one message
-        # 4.9 -> 2.7 ms p50, batches 254 -> 468 clauses/s); IBOT_ENCODER_THREADS=1 leaves the second core to other work.
-        opts.intra_op_num_threads = int(threads or os.environ.get("IBOT_ENCODER_THREADS", 0) or min(2, os.cpu_count() or 1))
+        # 4.9 -> 2.7 ms p50, batches 254 -> 468 clauses/s); threads=1 (IBOT_ENCODER_THREADS) leaves the other to other work.
+        opts.intra_op_num_threads = int(threads or min(2, os.cpu_count() or 1))
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -131,7 +132,7 @@ class OnnxInt8Encoder:
         return result
 
 
-def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None) -> Encoder:
+def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None, threads: int = 0) -> Encoder:
     """The CPU int8 encoder: MiniLM as per-token int8 ONNX (built once, cached), else torch dynamic int8."""
     model_dir = encoder_path(path)
     if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxruntime") is None:
@@ -142,7 +143,7 @@ def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None) ->
         return TorchEncoder(path=path, device="cpu", quantization="int8")
     from .onnx_int8 import RECIPE, ensure_int8_onnx
 
-    return OnnxInt8Encoder(ensure_int8_onnx(model_dir, cache_dir), model_dir, identity=RECIPE)
+    return OnnxInt8Encoder(ensure_int8_onnx(model_dir, cache_dir), model_dir, threads=threads or None, identity=RECIPE)
 
 
 class TorchEncoder:
@@ -205,9 +206,16 @@ def load_encoder(
     quantization: str = "auto",
     max_memory: dict[str | int, str] | None = None,
     cache_dir: Path | None = None,
+    threads: int = 0,
 ) -> Encoder:
     """Load the project's encoder with the given placement and quantization (cache_dir: built int8 models)."""
     resolved = resolve_device(device)
     if resolved == "cpu" and resolve_quantization(quantization, resolved) == "int8":
-        return cpu_int8_encoder(path, cache_dir)
+        return cpu_int8_encoder(path, cache_dir, threads)
     return TorchEncoder(path=path, device=device, quantization=quantization, max_memory=max_memory)
+
+
+def encoder_for(config: PluginConfig) -> Encoder:
+    """The encoder a plugin configuration asks for: its path, placement, quantization, memory budget, build cache
+    and threads."""
+    return load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory, config.model_cache, config.encoder_threads)

@@ -34,9 +34,7 @@ FALLBACK_HINT = "IBOT_QUANTIZATION=none runs the fp32 encoder instead."
 
 
 def default_cache_dir() -> Path:
-    """Where built encoders are cached: IBOT_MODEL_CACHE, else $XDG_CACHE_HOME/interest-bot."""
-    if os.environ.get("IBOT_MODEL_CACHE"):
-        return Path(os.environ["IBOT_MODEL_CACHE"])
+    """Where built encoders are cached when the config names no folder: $XDG_CACHE_HOME/interest-bot."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "interest-bot"
 
 

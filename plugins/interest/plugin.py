@@ -32,7 +32,7 @@ from interest_bot.memory.userid import validate_user_id
 
 from .classifier import InterestClassifier
 from .config import PluginConfig
-from .encoder import Encoder, load_encoder
+from .encoder import Encoder, encoder_for
 from .errors import InterestBotError
 from .reactions import read_reaction
 from .recommender import Recommendation, Recommender, RecommenderConfig
@@ -138,7 +138,7 @@ class InterestPlugin:
         if catalog is not None:
             config.catalog = catalog
         client = client or open_client(Path(config.data_dir), config.chroma_url)
-        encoder = encoder or load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory, config.model_cache)
+        encoder = encoder or encoder_for(config)
         encoder = speed_up(encoder, config)
         counts = CountStore.open(counts_location(config), CountConfig(neighbours=config.count_neighbours, max_impressions=config.max_impressions))
         memory = InterestMemory(

@@ -74,3 +74,17 @@ def test_per_user_locks_stay_bounded_over_many_users(plugin) -> None:
     for i in range(3000):
         plugin.feedback(f"passer-{i}", "50", liked=None)
     assert len(plugin._user_locks) <= 256
+
+
+def test_settings_declare_the_plugin_fields_once_and_pass_them_all(monkeypatch) -> None:
+    from interest_bot.bot.config import Settings
+    from interest_bot.plugins.interest.encoder import encoder_for
+
+    assert set(PluginConfig.model_fields) <= set(Settings.model_fields)  # declared in PluginConfig, inherited
+    monkeypatch.setenv("IBOT_MAX_MEMORY", '{"cpu": "2GiB", "0": "1GiB"}')
+    monkeypatch.setenv("IBOT_ENCODER_THREADS", "1")
+    config = Settings(_env_file=None, count_neighbours=7).plugin_config()
+    assert config.max_memory == {"cpu": "2GiB", 0: "1GiB"}  # a GPU index for accelerate, from the JSON env var
+    assert config.encoder_threads == 1 and config.count_neighbours == 7
+    encoder = encoder_for(config.model_copy(update={"device": "cpu", "quantization": "auto"}))
+    assert encoder.session.get_session_options().intra_op_num_threads == 1  # the setting reached onnxruntime

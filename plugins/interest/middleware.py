@@ -162,9 +162,10 @@ class InterestMiddleware(AgentMiddleware):
             sure = signal.preference >= SURE_PREFERENCE and abs(signal.polarity) >= SURE_POLARITY
             words = title_as_said(name, text) if signal.item_id else said_as(name, signal.text or text, sure)
             if words and name not in said[signal.polarity > 0] and name not in plain[signal.polarity > 0]:
-                typed = re.search(rf"\b{re.escape(words)}\b", text, re.I) is not None
-                (said if typed else plain)[signal.polarity > 0][name] = words
+                in_text = re.search(rf"\b{re.escape(words)}\b", text, re.I) is not None
+                (said if in_text else plain)[signal.polarity > 0][name] = words
         typed = self._typed_titles(text)
+        names = [n for n in typed_names(text) if n.lower() not in {t.lower() for t in typed}]
         known_likes, known_dislikes = self.plugin.top_interests(user_id)
         unlabelled = unlabelled_terms(text, self.plugin.classifier.categories)
         going_by = [c for signal in signals if signal.polarity > 0 and signal.item_id is None for c in [signal.top_category] if c]
@@ -174,8 +175,8 @@ class InterestMiddleware(AgentMiddleware):
             said_likes=tuple(dict.fromkeys(said[True].values())),
             said_dislikes=tuple(dict.fromkeys(said[False].values())),
             said_titles=tuple(typed),
-            said_names=tuple(n for n in typed_names(text) if n.lower() not in {t.lower() for t in typed}),
-            said_words=tuple(w for w in typed_words(text, self.plugin.classifier.categories) if not any(w.lower() in t.lower() for t in typed)),
+            said_names=tuple(names),
+            said_words=tuple(w for w in typed_words(text, self.plugin.classifier.categories) if not any(w.lower() in t.lower() for t in [*typed, *names])),
             plain_likes=tuple(dict.fromkeys(plain[True].values())),
             plain_dislikes=tuple(dict.fromkeys(plain[False].values())),
             mood=mood_asked(text),

@@ -26,6 +26,13 @@ _BOUNDARY = re.compile(r"(?<=[.!?…])(?<!\s\d\.)(?<!\s\d\d\.)(?<!^\d\.)(?<!^\d\
 _INLINE_ITEM = re.compile(r"(?:^|\s)\d{1,2}[.)]$")
 # Where a clause ends inside a sentence: a comma, dash, ellipsis, semicolon or colon.
 _CLAUSE_END = re.compile(r"\s*(?:,|;|:|\s[-–—]\s|[–—]|\.\.\.|…)")
+# Quote marks and brackets in a clause: a cut there may split a title and hide it from the quote check.
+_OPEN_SPAN = re.compile(r"[\"“”«»(\[]|(?:^|\s)['‘]")
+# First words of a sentence whose leading clause says the opposite, or nothing, without the rest.
+_NEEDS_ITS_REST = {
+    "if", "since", "unless", "unlike", "although", "though", "while", "when", "because", "instead", "rather", "forget",
+    "skip", "avoid", "not", "no", "never", "but", "except", "without",
+}
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)]|#+)\s*")
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]|\*\*?([^*]{2,80})\*\*?|(?<![A-Za-z])['‘]([A-Z][^'‘’]{1,80})['’](?![A-Za-z])")
@@ -33,14 +40,15 @@ _DATED = re.compile(r"([^.!?;:()\n]{1,120}?)\s*\((?:19|20)\d{2}\)")
 _TOKEN = re.compile(r"[\w'’-]+|[^\w\s]")
 _CONNECTORS = {"of", "the", "and", "a", "in", "on", "to", "&"}
 _NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "tv", "dvd"}
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")
 
 Link = Callable[[str], Sequence[str]]
 
 
 def fold(text: str) -> str:
-    """Lowercase ASCII words separated by single spaces (for comparing titles and phrases)."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    """Lowercase words without accents, separated by single spaces (for comparing titles and phrases). Letters of
+    every script stay: a name in Cyrillic must match what was typed, not vanish and match anything."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)).casefold()
     return " ".join(_WORD.findall(text))
 
 
@@ -70,7 +78,8 @@ def name_runs(sentence: str) -> list[list[str]]:
         run.clear()
 
     for i, token in enumerate(tokens):
-        opens = i == 0 or tokens[i - 1] in {".", "!", "?", ":", "\"", "“"}
+        # A colon or an opening quote starts no sentence: "Here is one: Silent Harbor" names a title.
+        opens = i == 0 or tokens[i - 1] in {".", "!", "?"}
         # "The Fire - a classic western": an opening article before a capitalised word starts a title-like run.
         titled = opens and token in {"The", "A", "An"} and i + 1 < len(tokens) and tokens[i + 1][:1].isupper()
         if titled or (token[:1].isupper() and not opens and token.lower() not in _NOT_NAMES):
@@ -185,13 +194,14 @@ class GuardedStream:
         reason = self.guard.problem(sentence)
         if reason:
             self.dropped.append((sentence, reason))
-            if self.kept or reason == "list":
+            if self.kept or len(self.dropped) > 1 or reason == "list":
                 return None
-            # The first sentence carries the reply's opening (the user's own words): keep the clauses before the
+            # The reply's first sentence carries its opening (the user's own words): keep the clauses before the
             # name it must not show, so the reply still answers them ("Roman Holiday - starring <invented>").
             sentence = self._leading_clause(sentence) or ""
             if not sentence:
                 return None
+            grams = four_grams(sentence)
         if not _TERMINAL.search(sentence):
             sentence += "."  # a line the model broke without a full stop ("(laughs)\n") still ends as a sentence
         self._grams.update(grams)
@@ -200,10 +210,16 @@ class GuardedStream:
         return sentence
 
     def _leading_clause(self, sentence: str) -> str | None:
-        """The longest run of leading clauses of a dropped sentence that passes the guard on its own, as a sentence."""
+        """The longest run of leading clauses of a dropped sentence that passes the guard on its own, as a sentence.
+        Never a cut inside quotes or brackets (a title's first words), nor a clause that needs its rest to mean what
+        it said ("If you liked romance", "Forget Roman Holiday")."""
+        if fold(sentence).split()[:1] and fold(sentence).split()[0] in _NEEDS_ITS_REST:
+            return None
         cuts = [m.start() for m in _CLAUSE_END.finditer(sentence)]
         for cut in reversed(cuts):
             clause = sentence[:cut].rstrip(" ,;:-–—.…")
+            if _OPEN_SPAN.search(clause):
+                continue
             if len(clause.split()) >= 2 and self.guard.problem(clause + ".") is None:
                 return clause + "."
         return None

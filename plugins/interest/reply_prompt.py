@@ -99,16 +99,20 @@ _ASKED_TERM = re.compile(
 _KIND_NOUNS = re.compile(r"dramas?|thrillers?|comed(?:y|ies)|westerns?", re.I)
 # Capitalised names the user typed (films, people, events): two or more capitalised words, "of the" between allowed.
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|a|an|and|in|on|to|for)\s+)*[A-Z][\w'’-]*)+")
-_FILM_WORDS = {
+# Capitalised words a reply never says back as a name: film words, days, months, holidays, insults, fillers.
+_NOT_NAME_WORDS = {
     "film", "films", "movie", "movies", "cinema", "kino", "genre", "tv", "netflix", "dvd", "oscar", "oscars", "english",
-    "hollywood", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+    "honestly", "actually", "seriously", "moron", "idiot", "stupid", "dumb", "loser", "hollywood", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
     "march", "april", "june", "july", "august", "september", "october", "november", "december", "christmas", "easter",
 }
 _NOT_NAMES = {
     "i", "i'm", "i've", "i'd", "i'll", "hello", "hi", "hey", "good", "dear", "thanks", "thank", "please", "ok", "okay", "yes",
-    "no", "not", "my", "your", "our", "oh", "but", "and", "so", "also", "maybe", "sorry", "what", "why", "how", "when",
-    "if", "then", "just", "well", "bless", "love", "loved", "like", "liked", "hate", "seen", "saw", "watched", "is", "was",
+    "no", "not", "oh", "but", "and", "so", "also", "maybe", "sorry", "just", "well", "bless",
 }
+# Capitalised fillers that open a sentence before a name ("Oh Gene Kelly", "Bless New Zealand").
+_FILLERS = {"oh", "but", "and", "so", "also", "maybe", "sorry", "just", "well", "bless", "yes", "ok", "okay", "hi", "hey", "hello", "dear", "thanks"}
+# Words that turn down what follows them.
+_NEGATIONS = {"not", "no", "never", "nothing", "without", "except", "hate", "hated", "done", "skip", "nor", "but"}
 
 
 def clean_field(text: str, cap: int = MAX_FIELD_CHARS) -> str:
@@ -147,15 +151,29 @@ def unlabelled_terms(text: str, categories: Iterable[str]) -> list[str]:
     return out
 
 
+def _turned_down(text: str, start: int) -> bool:
+    """The words right before position `start` turn it down ("not", "no", "hate", "done", "anything but")."""
+    before = re.findall(r"[\w'’]+", text[:start].lower())[-3:]
+    return any(w in _NEGATIONS or w.endswith(("n't", "n’t")) for w in before)
+
+
 def typed_names(text: str) -> list[str]:
-    """Names the user typed with capitals ("Terms of Endearment", "Gene Kelly"), as typed: a reply may echo them."""
+    """Names the user typed with capitals ("Terms of Endearment", "Gene Kelly"), as typed: a reply may echo them.
+    Not a name they turned down ("not Jim Carrey"), nor a numbered thing ("Year 11s")."""
     out: list[str] = []
     for match in _NAME_RUN.finditer(text):
         words = match.group(0).split()
         while words and words[-1].lower() in _NOT_NAMES | {"of", "the", "a", "an", "and", "in", "on", "to", "for"}:
             words.pop()  # "Enter the Dragon I" -> "Enter the Dragon"
-        while words and words[0].lower() in _NOT_NAMES:
-            words.pop(0)  # "Not Jim Carrey", "My Year 11s": a capitalised sentence opener is no part of a name
+        if not words or words[0].lower() in _NEGATIONS or _turned_down(text, match.start()) or re.match(r"\s*\d", text[match.end() :]):
+            continue
+        # Only at a sentence's start is a capitalised filler no part of the name ("Oh Gene Kelly"); inside a
+        # sentence "My Fair Lady" and "How to Train Your Dragon" are typed as they are.
+        opens = match.start() == 0 or re.search(r"[.!?]\s+$", text[: match.start()]) is not None
+        while opens and words and words[0].lower() in _FILLERS:
+            words.pop(0)
+        if not words or words[0].lower() in _NOT_NAMES:
+            continue  # "I Love Horror", "Thanks Again"
         if len(words) < 2 or sum(w[:1].isupper() for w in words) < 2:
             continue
         name = clean_field(" ".join(words), 60)
@@ -166,14 +184,16 @@ def typed_names(text: str) -> list[str]:
 
 def typed_words(text: str, categories: Iterable[str] = ()) -> list[str]:
     """Single capitalised words typed inside a sentence ("my gran loves Hitchcock"): names, as typed. Not a sentence's
-    first word, not SHOUTED words, not a numbered thing ("Year 9s"), a day, a month, a catalog category or a word for
-    films."""
-    skip = {c.lower() for c in categories} | _NOT_NAMES | _FILM_WORDS
+    or a line's first word, not SHOUTED words, not a numbered thing ("Rocky 4"), a day, a month, a catalog category,
+    a word for films, a word never said back, nor a word the user turned down."""
+    skip = {c.lower() for c in categories} | _NOT_NAMES | _NOT_NAME_WORDS
     out: list[str] = []
-    for match in re.finditer(r"(?<![.!?]\s)(?<!^)(?<![\w'’-])([A-Z][a-z][\w'’-]{2,})(?!\s+\d)", text.strip()):
+    pattern = r"(?<![.!?]\s)(?<![.!?]\s\s)(?<!^)(?<![\w'’-])([A-Z][a-z][\w'’-]{2,})(?![\w'’-])(?!\s+\d)"
+    for match in re.finditer(pattern, text.strip(), re.M):
         word = re.sub(r"['’]s$", "", match.group(1))
-        if word.lower() not in skip and word.lower().rstrip("s") not in skip and word not in out:
-            out.append(word)
+        if word.lower() in skip or word.lower().rstrip("s") in skip or word in out or _turned_down(text.strip(), match.start()):
+            continue
+        out.append(word)
     return out
 
 
@@ -314,7 +334,7 @@ class ReplyBrief:
             negated, word = self.mood.split(":", 1)
             return ("Nothing " if negated == "-" else "Something ") + word
         # Words the user typed come before a category they did not name: the reading may be wrong, their words not.
-        if self.said_words and (self.likes or self.dislikes) and not self.plain_dislikes:
+        if self.said_words and self.likes and not self.dislikes:
             return _join(self.said_words[:2])
         if self.plain_likes:
             return _framed(self.plain_likes[:2], "Something", "")

@@ -265,8 +265,13 @@ def test_names_the_user_typed_apart_may_be_joined_in_the_reply() -> None:
 
 
 def test_a_capitalised_sentence_opener_is_no_part_of_a_typed_name() -> None:
-    assert typed_names("Monty Python, Fawlty Towers energy. Not Jim Carrey gurning.") == ["Monty Python", "Fawlty Towers", "Jim Carrey"]
-    assert typed_names("My Year 11s want to do a heist") == []
+    assert typed_names("Oh Gene Kelly, what a dancer") == ["Gene Kelly"]
+    assert typed_names("My Year 11s want to do a heist") == []  # a numbered thing
+    # Inside a sentence a title is typed as it is; a name the user turned down is not said back.
+    assert typed_names("we loved How to Train Your Dragon") == ["How to Train Your Dragon"]
+    assert typed_names("she sang along to My Fair Lady") == ["My Fair Lady"]
+    assert typed_names("Monty Python, Fawlty Towers energy. Not Jim Carrey gurning.") == ["Monty Python", "Fawlty Towers"]
+    assert typed_names("anything but Jim Carrey please") == []
 
 
 def test_a_line_broken_without_a_full_stop_still_ends_as_a_sentence() -> None:
@@ -275,15 +280,36 @@ def test_a_line_broken_without_a_full_stop_still_ends_as_a_sentence() -> None:
 
 
 def test_the_users_own_words_open_before_a_category_they_did_not_name() -> None:
-    assert typed_words("Hitchcock's fine too but I've done Vertigo to death.", CATEGORIES) == ["Vertigo"]
+    assert typed_words("my gran loves Hitchcock, and Vertigo most", CATEGORIES) == ["Hitchcock", "Vertigo"]
+    assert typed_words("Hitchcock's fine too but I've done Vertigo to death.", CATEGORIES) == []  # turned down
+    assert typed_words("Season 2 was meh, so was Rocky 4", CATEGORIES) == []  # no numbered thing, no cut word
+    assert typed_words("great film\nHonestly the best. you are a Moron", CATEGORIES) == []
     assert typed_words("WESTERNS. the old ones, i love Comedy", CATEGORIES) == []  # shouted, a category
     # The reading said Western for a line about Vertigo: the word the user typed opens the reply, not "Westerns".
     brief = ReplyBrief(likes=("Western",), plain_likes=("westerns",), said_words=("Vertigo",))
     assert brief.opening() == "Vertigo"
     assert ReplyBrief(likes=("Western",), plain_likes=("westerns",)).opening() == "Westerns"
     assert ReplyBrief(likes=("Sci-Fi",), said_likes=("space",), said_words=("Vertigo",)).opening() == "Space"
+    assert ReplyBrief(dislikes=("Thriller",), said_words=("Hitchcock",)).opening() == ""  # only for a line read as a like
     # A line read as a dislike does not open on a name as if it were liked.
     assert ReplyBrief(dislikes=("Western",), plain_dislikes=("westerns",), said_names=("John Wayne",)).opening() == "No westerns"
     # Nothing read: a typed word does not open a thank-you; a numbered thing or a day is no name.
     assert ReplyBrief(said_words=("Saturday",)).opening() == ""
     assert typed_words("My Year 11s want a heist, Rififi-ish, by Saturday", CATEGORIES) == ["Rififi-ish"]
+
+
+def test_the_leading_clause_never_cuts_a_quote_open_nor_keeps_a_clause_that_needs_its_rest() -> None:
+    for reply in ('Try "Silent Harbor: The Return" tonight.', "Try ‘Silent Harbor: The Return’ tonight.", "Here is one: Silent Harbor."):
+        assert "Silent" not in guard_text(reply, _guard(), max_sentences=3).text, reply
+    user = "Roman Holiday! Loved it."
+    assert guard_text("Forget Roman Holiday, Silent Harbor (1953) is even better.", _guard(user)).kept == []
+    assert guard_text("If you liked Roman Holiday, try Silent Harbor (1953).", _guard(user)).kept == []
+    out = guard_text("Westerns are fine. Roman Holiday fans, Silent Harbor (1953) is better.", _guard(user), max_sentences=3)
+    assert out.kept == ["Westerns are fine."]  # only the reply's very first sentence is salvaged
+
+
+def test_names_in_other_scripts_are_checked_like_any_other() -> None:
+    assert guard_text("Jackie Chan and Брюс Ли are both great.", _guard("Jackie Chan please")).kept == []
+    assert guard_text("Try Брюс Ли tonight.", _guard("hi")).kept == []
+    assert guard_text("Try Брюс Ли tonight.", _guard("I love Брюс Ли")).kept == ["Try Брюс Ли tonight."]
+    assert guard_text("Amélie is lovely.", _guard("I loved Amelie")).kept == ["Amélie is lovely."]

@@ -280,13 +280,17 @@ class InterestMemory:
         self._head_vecs.pop(uid, None)
         self._loaded_at.pop(uid, None)
 
-    def _forgotten_since_loaded(self, uid: str) -> bool:
-        """Server mode: another process forgot the user after this one read their state, so writing or serving that
-        state would bring the forgotten profile back. (Both times are wall clock: processes share a clock or NTP.)"""
-        if not self.shared or self.forget_log is None:
+    def _forgotten_since(self, uid: str, since: float) -> bool:
+        """The user was forgotten at or after `since` (wall clock: processes share a clock, or NTP keeps them close)."""
+        if self.forget_log is None:
             return False
         at = self.forget_log.forgotten_at(uid)
-        return at is not None and at >= self._loaded_at.get(uid, 0.0)
+        return at is not None and at >= since
+
+    def _forgotten_since_loaded(self, uid: str) -> bool:
+        """Server mode: another process forgot the user after this one read their state, so writing or serving that
+        state would bring the forgotten profile back."""
+        return self.shared and self._forgotten_since(uid, self._loaded_at.get(uid, 0.0))
 
     def cached_users(self) -> int:
         """How many users' profile states this process holds (at most max_cached_users, plus unwritten ones)."""
@@ -471,7 +475,7 @@ class InterestMemory:
         with self._guard:
             self._inflight += 1
         try:
-            return self._record_locked(uid, sigs, ids, embs, metas, docs, views)
+            return self._record_locked(uid, sigs, ids, embs, metas, docs, views, started=now)
         finally:
             with self._guard:
                 self._inflight -= 1
@@ -486,8 +490,15 @@ class InterestMemory:
             found |= set(self._events.get(ids=rest, where=_user(uid), include=[])["ids"])
         return found
 
-    def _record_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView]) -> list[str]:
+    def _record_locked(
+        self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView], started: float
+    ) -> list[str]:
         with self._lock(uid):
+            if self._forgotten_since(uid, started):
+                # It waited for the lock while the user was forgotten: writing it now would outlive the forget (and
+                # seal its text under a fresh key). Forget wins.
+                log.info("a write for a user forgotten while it waited was dropped")
+                return []
             known = self.has_events(uid, [i for i, s in zip(ids, sigs) if s.key])
             if known:
                 # A retried request: those events are durable already. Their item events are offered to the counts

@@ -86,3 +86,40 @@ def test_a_write_behind_in_another_process_does_not_bring_a_forgotten_profile_ba
         for log in logs:
             log.close()
         ring.close()
+
+
+def test_a_write_that_waited_for_the_lock_while_the_user_was_forgotten_is_dropped(tmp_path: Path) -> None:
+    """A record that started before a forget and got the user's lock after it must not store anything: its text
+    would otherwise be sealed under a fresh key and outlive the forget."""
+    import numpy as np
+
+    from interest_bot.memory.chroma import open_client
+    from interest_bot.memory.forget_log import ForgetLog
+    from interest_bot.memory.interests import InterestMemory
+    from interest_bot.memory.keyring import Keyring
+    from interest_bot.memory.signals import InterestSignal
+
+    data = tmp_path / "data"
+    store = data / "counts.sqlite"
+    client = open_client(data)
+    log, ring = ForgetLog.open(store), Keyring.open(store)
+    mem = InterestMemory(client, shared=False, forget_log=log, keyring=ring)
+    vec = np.random.default_rng(2).standard_normal(384).astype(np.float32)
+    signal = InterestSignal(text="eve loves zydeco westerns", embedding=vec, categories={"Western": 0.9}, polarity=0.9, preference=0.9)
+    try:
+        mem.record("eve", [signal])
+        got: list[list[str]] = []
+        with mem._lock("eve"):  # the write below prepares, then waits here while the forget runs
+            writer = threading.Thread(target=lambda: got.append(mem.record("eve", [signal])))
+            writer.start()
+            time.sleep(0.3)
+            mem.forget("eve")
+        writer.join(30)
+        assert got == [[]]
+        assert mem.events("eve") == [] and not ring.has_key("eve")
+        mem.flush()
+        assert mem._profiles.get(where={"user_id": "eve"})["ids"] == []
+    finally:
+        mem.close()
+        log.close()
+        ring.close()

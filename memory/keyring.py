@@ -1,10 +1,11 @@
 """Per-user data keys for text at rest: shredding a user's key makes every copy of their stored text unreadable.
 
 Deleted records linger where no delete reaches at once: embedded Chroma keeps them in its write-ahead log until
-about 2,000 more writes, SQLite free pages and WAL frames keep old bytes, backups keep everything. So every text
-we store (clause texts, exemplars, outbox rows, conversation checkpoints) is sealed with AES-256-GCM under a key
-of its own user, kept in the SQL store next to the counts (counts.sqlite, or PostgreSQL with IBOT_SQL_URL). Forget
-deletes the key first: whatever ciphertext survives elsewhere is noise from then on.
+about 2,000 more writes, SQLite free pages and WAL frames keep old bytes. So every text we store (clause texts,
+exemplars, outbox rows, conversation checkpoints) is sealed with AES-256-GCM under a key of its own user, kept in
+the SQL store next to the counts (counts.sqlite, or PostgreSQL with IBOT_SQL_URL). Forget deletes the key first:
+whatever ciphertext lingers in the live files is noise from then on. A backup taken before the forget holds the
+key beside the ciphertext (same data dir, or same database): it is not protected by this (README, Security).
 
 In SQLite the key row is deleted with secure_delete on and the WAL is checkpointed and truncated, so no page of the
 file keeps it. PostgreSQL keeps the dead row until VACUUM reclaims it (and in its WAL archives and backups): the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -29,6 +31,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .sqldb import Db
 from .userid import validate_user_id
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PREFIX", "Keyring", "KeyShreddedError", "is_sealed"]
 
@@ -138,18 +142,21 @@ class Keyring:
         with self._lock:
             self._cache.pop(rk, None)
             n = self._db.execute("DELETE FROM user_keys WHERE user_key = ?", (rk,)).rowcount
-            if not self._db.pg:
-                self._checkpoint()
+        # Outside the lock: other users' seals and opens need not wait for the checkpoint.
+        if not self._db.pg and not self._checkpoint():
+            log.warning("the key store's WAL could not be truncated within 10 s: the deleted key may stay in a WAL frame until the next checkpoint")
         return bool(n)
 
-    def _checkpoint(self) -> None:
-        """Fold the WAL into the file and truncate it, so no old frame keeps the deleted key's page."""
+    def _checkpoint(self) -> bool:
+        """Fold the WAL into the file and truncate it, so no old frame keeps the deleted key's page; False on timeout."""
         deadline = time.monotonic() + 10
         while True:
             busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             # Busy: a reader still sits on an older snapshot (the counts' connection mid-read); it ends soon.
-            if not busy or time.monotonic() > deadline:
-                return
+            if not busy:
+                return True
+            if time.monotonic() > deadline:
+                return False
             time.sleep(0.01)
 
     # ----- sealing -------------------------------------------------------------------------------
@@ -168,7 +175,7 @@ class Keyring:
             raise ValueError("not a sealed token")
         key = self._key(user_id, create=False)
         if key is None:
-            raise KeyShreddedError(f"no key for user {user_id!r}: forgotten, or never stored")
+            raise KeyShreddedError("no key for this user: forgotten, or never stored")  # no user id in a message
         body = token[len(_BPREFIX) :]
         return AESGCM(key).decrypt(body[:_NONCE], body[_NONCE:], user_id.encode("utf-8"))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,11 @@ PACKAGES = ("bot", "memory", "plugins", "ui")
 _MEASURE = (
     "import json, sys\n"
     "from bench.latency import chitchat_turns, run_plugin\n"
-    "print(json.dumps(run_plugin({}, chitchat_turns(int(sys.argv[1])))))\n"
+    "result = run_plugin({}, chitchat_turns(int(sys.argv[1])))\n"
+    "stray = sorted(m.__file__ for n, m in sys.modules.items() if n.startswith('interest_bot.') and getattr(m, '__file__', None)\n"
+    "               and not __import__('os').path.realpath(m.__file__).startswith(__import__('os').path.realpath(sys.argv[2])))\n"
+    "assert not stray, f'modules from another tree: {stray[:5]}'\n"
+    "print(json.dumps(result))\n"
 )
 
 
@@ -67,11 +72,11 @@ def _shim(tree: Path) -> Path:
 
 
 def measure(tree: Path, turns: int) -> dict:
-    """One plugin measurement with the code of `tree`, in its own process."""
-    import os
-
+    """One plugin measurement with the code of `tree`, in its own process (which checks it imported that code)."""
     env = {**os.environ, "PYTHONPATH": str(_shim(tree))}
-    done = subprocess.run([sys.executable, "-c", _MEASURE, str(turns)], cwd=tree, env=env, check=True, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", _MEASURE, str(turns), str(tree)], cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the measurement in {tree} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -99,6 +104,8 @@ def main() -> None:
         {
             "old_commit": _resolve(args.old),
             "new_commit": _resolve("HEAD"),
+            # The new side runs the working tree: uncommitted changes, if any, are part of it.
+            "new_tree_dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()),
             "turns": args.turns,
             "rounds": args.rounds,
             "old": old,

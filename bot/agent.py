@@ -13,6 +13,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from interest_bot.memory.keyring import Keyring
+from interest_bot.memory.sqldb import sql_location
 from interest_bot.plugins.interest.middleware import InterestContext, InterestMiddleware
 
 from .bounded_saver import MAX_THREADS, BoundedMemorySaver
@@ -61,7 +62,7 @@ def open_checkpointer_at(data_dir: Path, sql_url: str, store_text: bool, max_thr
     if not store_text:
         return BoundedMemorySaver(max_threads)  # nothing at rest: it never leaves the process
     # The keys live where the plugin keeps them (the counts' location), so its forget shreds these too.
-    keyring = Keyring.open(sql_url or Path(data_dir) / "counts.sqlite")
+    keyring = Keyring.open(sql_location(data_dir, sql_url))
     if is_postgres(sql_url):
         return seal_checkpoints(_postgres_checkpointer(sql_url), keyring)
     from langgraph.checkpoint.sqlite import SqliteSaver

@@ -51,6 +51,7 @@ def _memory() -> Iterator[InterestMemory]:
     from interest_bot.memory.counts import CountStore
     from interest_bot.memory.forget_log import ForgetLog
     from interest_bot.memory.keyring import Keyring
+    from interest_bot.memory.sqldb import sql_location
 
     data_dir, chroma_url, sql_url, store_text = _settings()
     try:
@@ -64,7 +65,7 @@ def _memory() -> Iterator[InterestMemory]:
         outbox = embedded_outbox(data_dir, chroma_url)
     except ChromaDataError as exc:
         _fail(str(exc), 2)
-    location = sql_url or Path(data_dir) / "counts.sqlite"
+    location = sql_location(data_dir, sql_url)
     counts = CountStore.open(location)
     forget_log = ForgetLog.open(location)  # a forget here revokes the user's tokens and browser identity too
     # Embedded: this process holds the data dir, so it is the only writer and replays a crashed server's outbox.

@@ -11,6 +11,12 @@ from .sqlite_open import open_wal
 T = TypeVar("T")
 
 
+def sql_location(data_dir: Path | str, sql_url: str = "") -> str | Path:
+    """Where the SQL store lives (counts, forget log, user keys): the PostgreSQL URL, else counts.sqlite in the data
+    dir. One rule, so a forget always reaches the keys the conversations were sealed with."""
+    return sql_url or Path(data_dir) / "counts.sqlite"
+
+
 def pg_schema(schema: Sequence[str]) -> list[str]:
     """The same schema in Postgres spelling."""
     return [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION") for s in schema]

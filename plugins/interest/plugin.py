@@ -28,6 +28,7 @@ from interest_bot.memory.interests import InterestMemory, keyed_event_id
 from interest_bot.memory.keyring import Keyring
 from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
+from interest_bot.memory.sqldb import sql_location
 from interest_bot.memory.userid import validate_user_id
 
 from .classifier import InterestClassifier
@@ -86,7 +87,7 @@ def single_threaded_blas() -> Any:
 
 def counts_location(config: PluginConfig) -> str | Path:
     """SQLite in the data dir unless IBOT_SQL_URL names a database."""
-    return config.sql_url or Path(config.data_dir) / "counts.sqlite"
+    return sql_location(config.data_dir, config.sql_url)
 
 
 class InterestPlugin:

@@ -14,7 +14,6 @@ import typer
 
 from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, DataDirLockedError, open_client
 from interest_bot.memory.interests import InterestMemory, UnknownInterestError
-from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.userid import InvalidUserIdError, validate_user_id
 
 if TYPE_CHECKING:  # imported where used: a core install has no LangGraph
@@ -48,10 +47,7 @@ def _fail(msg: str, code: int = 1) -> None:
 @contextmanager
 def _memory() -> Iterator[InterestMemory]:
     """Open the interest memory the running configuration points at, with clear errors."""
-    from interest_bot.memory.counts import CountStore
-    from interest_bot.memory.forget_log import ForgetLog
-    from interest_bot.memory.keyring import Keyring
-    from interest_bot.memory.sqldb import sql_location
+    from interest_bot.memory.stores import open_memory
 
     data_dir, chroma_url, sql_url, store_text = _settings()
     try:
@@ -61,23 +57,16 @@ def _memory() -> Iterator[InterestMemory]:
         _fail(f"{exc}\nThe `memory` commands cannot open the data directory while that process runs.", 3)
     except (ChromaDataError, ChromaUnavailableError) as exc:
         _fail(str(exc), 2)
+    # Embedded: this process holds the data dir, so it is the only writer and replays a crashed server's outbox. A
+    # forget here shreds the user's key and revokes their tokens and browser identity, as the server's does.
     try:
-        outbox = embedded_outbox(data_dir, chroma_url)
+        mem = open_memory(client, data_dir, chroma_url=chroma_url, sql_url=sql_url, store_text=store_text)
     except ChromaDataError as exc:
         _fail(str(exc), 2)
-    location = sql_location(data_dir, sql_url)
-    counts = CountStore.open(location)
-    forget_log = ForgetLog.open(location)  # a forget here revokes the user's tokens and browser identity too
-    # Embedded: this process holds the data dir, so it is the only writer and replays a crashed server's outbox.
-    keyring = Keyring.open(location)  # a forget here shreds the user's key, so copies of their text anywhere are noise
-    mem = InterestMemory(client, counts, store_text=store_text, shared=bool(chroma_url), outbox=outbox, forget_log=forget_log, keyring=keyring)
     try:
         yield mem
     finally:
         mem.close()
-        counts.close()
-        forget_log.close()
-        keyring.close()
 
 
 @contextmanager

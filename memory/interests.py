@@ -56,6 +56,12 @@ _PAGE = 5000  # rows per Chroma get/add page (its max batch is about 5,461)
 _SOURCES = ("chat", "feedback", "item")
 
 
+class SupportsClose(Protocol):
+    """A store with a close()."""
+
+    def close(self) -> None: ...
+
+
 class CountsLike(Protocol):
     """The part of memory.counts.CountStore that InterestMemory uses."""
 
@@ -186,11 +192,13 @@ class InterestMemory:
         forget_log: ForgetLog | None = None,
         max_cached_users: int = MAX_CACHED_USERS,
         keyring: Keyring | None = None,
+        owned: Sequence[SupportsClose] = (),
     ) -> None:
         """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record().
 
         `forget_log` (optional) notes when each user is forgotten, so the app can refuse credentials issued before.
-        `keyring` (optional, the caller closes it) seals clause texts and exemplars per user; forget shreds the key."""
+        `keyring` (optional) seals clause texts and exemplars per user; forget shreds the key. `owned`: stores this
+        memory closes when it closes (memory/stores.py opens them so); the caller closes any others."""
         if outbox is not None and shared:
             raise ValueError("an outbox needs sole ownership of Chroma (shared=False): other processes would not see its events")
         self.client = client
@@ -209,6 +217,7 @@ class InterestMemory:
         self.outbox = outbox
         self.forget_log = forget_log
         self.keyring = keyring
+        self._owned = list(owned)
         self._drain_lock = threading.Lock()
         self._pending_since: float | None = None  # monotonic time of the oldest undrained outbox write
         self._puts = 0  # outbox writes so far: a drain that saw none arrive meanwhile may clear _pending_since
@@ -762,6 +771,8 @@ class InterestMemory:
             pass
         if self.outbox is not None:
             self.outbox.close()
+        for store in self._owned:
+            store.close()
 
     def __enter__(self) -> InterestMemory:
         return self

@@ -23,12 +23,10 @@ import numpy as np
 from interest_bot.memory.catalog import Catalog, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
-from interest_bot.memory.forget_log import ForgetLog
 from interest_bot.memory.interests import InterestMemory, keyed_event_id
-from interest_bot.memory.keyring import Keyring
-from interest_bot.memory.outbox import embedded_outbox
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.sqldb import sql_location
+from interest_bot.memory.stores import open_memory
 from interest_bot.memory.userid import validate_user_id
 
 from .classifier import InterestClassifier
@@ -141,21 +139,20 @@ class InterestPlugin:
         client = client or open_client(Path(config.data_dir), config.chroma_url)
         encoder = encoder or encoder_for(config)
         encoder = speed_up(encoder, config)
-        counts = CountStore.open(counts_location(config), CountConfig(neighbours=config.count_neighbours, max_impressions=config.max_impressions))
-        memory = InterestMemory(
+        memory = open_memory(
             client,
-            counts=counts,
+            config.data_dir,
+            chroma_url=config.chroma_url,
+            sql_url=config.sql_url,
             store_text=config.store_text,
+            count_config=CountConfig(neighbours=config.count_neighbours, max_impressions=config.max_impressions),
             short_half_life_days=config.short_half_life_days,
             long_half_life_days=config.long_half_life_days,
             dim=encoder.dim,
-            shared=bool(config.chroma_url),
-            outbox=embedded_outbox(config.data_dir, config.chroma_url),
-            forget_log=ForgetLog.open(counts_location(config)),
             max_cached_users=config.max_cached_users,
-            keyring=Keyring.open(counts_location(config)),
         )
-        return cls._for_catalog(config, client, encoder, memory, counts, recommender_config)
+        assert isinstance(memory.counts, CountStore)
+        return cls._for_catalog(config, client, encoder, memory, memory.counts, recommender_config)
 
     @classmethod
     def _for_catalog(
@@ -534,13 +531,8 @@ class InterestPlugin:
         return recommend_tool(self)
 
     def close(self) -> None:
-        """Flush pending profile writes and release the count store, the forget log and the keyring."""
+        """Flush pending profile writes and release the stores the memory opened (counts, forget log, keys)."""
         self.memory.close()
-        self.counts.close()
-        if self.memory.forget_log is not None:
-            self.memory.forget_log.close()
-        if self.memory.keyring is not None:
-            self.memory.keyring.close()
 
 
 def recommendation_to_dict(rec: Recommendation) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def _memory() -> Iterator[InterestMemory]:
     try:
         client = open_client(data_dir, chroma_url)
     except DataDirLockedError as exc:
-        # Going through the running server's HTTP API comes with the API issue; until then, say so.
+        # The running server holds the data dir: the memory commands cannot open it beside that process.
         _fail(f"{exc}\nThe `memory` commands cannot open the data directory while that process runs.", 3)
     except (ChromaDataError, ChromaUnavailableError) as exc:
         _fail(str(exc), 2)

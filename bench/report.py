@@ -82,7 +82,8 @@ def _replies(data: dict) -> list[str]:
     subset = data.get("models_subset") or {}
     models = [m for m in subset if m != "conversations"]
     if models:
-        out += ["", f"Candidate chat models on the first {subset['conversations']} conversations (the same script, guarded, short style):", ""]
+        where = subset.get("note") or f"the first {subset['conversations']} conversations"
+        out += ["", f"Candidate chat models on {where} (the same script, guarded, short style):", ""]
         out += ["| measure | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
         for label, key, _target in REPLY_ROWS:
             out.append(f"| {label} | " + " | ".join(_fmt(subset[m].get(key)) for m in models) + " |")

@@ -80,7 +80,7 @@ def _replies(data: dict) -> list[str]:
     blanks = "| " * (len(names) - 1 + (1 if seen else 0))
     out.append(f"| blind auditor: sampled replies naming an invented title | {_fmt(audit)} | | " + blanks + "0 |")
     subset = data.get("models_subset") or {}
-    models = [m for m in subset if m != "conversations"]
+    models = [m for m in subset if isinstance(subset[m], dict)]
     if models:
         where = subset.get("note") or f"the first {subset['conversations']} conversations"
         out += ["", f"Candidate chat models on {where} (the same script, guarded, short style):", ""]
@@ -102,6 +102,10 @@ def render() -> str:
         ("4 concurrent users, unbatched: messages/s", "concurrent_4_threads.unbatched.messages_per_s", ""),
         ("SmolLM2 time to first token p50 / s", "ttft_p50_s", ""), ("SmolLM2 whole reply p50 / s", "reply_p50_s", ""),
         ("server RSS after warm-up / MB", "rss_mb", ""),
+    ])
+    lines += _table("The plugin's share of a turn on two commits (`bench.latency_commits`: alternating rounds in one run, median of rounds)", _load("latency_commits"), [
+        ("older commit", "old_commit", ""), ("p50 / ms, older", "old.p50_ms", "side by side"), ("p99 / ms, older", "old.p99_ms", ""),
+        ("this commit", "new_commit", ""), ("p50 / ms, this", "new.p50_ms", "no worse"), ("p99 / ms, this", "new.p99_ms", "no worse"),
     ])
     lines += _table("Interest classifier (`bench.classifier`)", _load("classifier"), [
         ("BBC macro-F1, int8 encoder", "bbc_macro_f1_quantized", "≥ 0.98"), ("BBC macro-F1, fp32 encoder", "bbc_macro_f1_fp32", ""),
@@ -159,7 +163,8 @@ def render() -> str:
         ("requests", "requests", ""), ("5xx errors", "errors_5xx", "0"), ("lost signals", "lost_signals", "0"),
         ("lost after SIGKILL + restart", "crash_lost_signals", "0"), ("lost, two servers on one Chroma + PostgreSQL", "shared_lost_signals", "0"),
         ("throughput / requests/s", "throughput_rps", ""), ("p50 / ms", "p50_ms", ""), ("p95 / ms", "p95_ms", ""),
-        ("concurrent chat requests", "chat_requests", ""), ("chat errors", "chat_errors", "0"), ("chat p50 / s", "chat_p50_s", ""),
+        ("concurrent chat requests", "chat_requests", ""), ("… retried after a 429 from the bounded chat queue", "chat_retries_429", ""),
+        ("chat errors", "chat_errors", "0"), ("chat p50 / s", "chat_p50_s", ""),
     ])
     lines += _replies(_load("replies"))
     lines += _table("Model loading (`bench.models`)", _load("models"), [

@@ -78,7 +78,11 @@ class LocalChatModel(BaseChatModel):
         if same < MIN_REUSED_TOKENS:
             return None
         reused = copy.deepcopy(cache)
-        reused.crop(int(same) - reused.get_seq_length())  # a negative count: tokens to drop from the end
+        try:
+            reused.crop(int(same) - reused.get_seq_length())  # a negative count: tokens to drop from the end
+        except RuntimeError:
+            # A sliding-window cache (Gemma 3) past its window cannot be cut back: the prompt is computed afresh.
+            return None
         return reused
 
     @property

@@ -58,9 +58,9 @@ def train_classifier_heads(catalog_path: Path, items: list[CatalogItem], encoder
 def seed_counts_from_ratings(settings: Any, catalog: Catalog) -> None:
     """Seed the collaborative counts from the ML-100k ratings (the demo's "people who watched ... went on to")."""
     from interest_bot.memory.counts import CountStore
-    from interest_bot.plugins.interest.plugin import counts_location
+    from interest_bot.memory.sqldb import sql_location
 
-    store = CountStore.open(counts_location(settings.plugin_config()))
+    store = CountStore.open(sql_location(settings.data_dir, settings.sql_url))
     try:
         added = store.seed_from_ratings(((u, i, t) for u, i, _r, t in load_ratings_ml100k()), catalog=catalog.name)
     finally:

@@ -872,8 +872,8 @@ class InterestMemory:
         with self._lock(uid):
             if self.keyring is not None:
                 # Next, before any deletion (under the user's lock, so no write seals with a new key meanwhile): every
-                # sealed copy of their text (Chroma's log, free pages, backups) is noise from here on, even should a
-                # deletion below fail.
+                # sealed copy of their text in the live files (Chroma's log, free pages) is noise from here on, even
+                # should a deletion below fail.
                 self.keyring.shred(uid)
             with self._guard:
                 self._dirty.discard(uid)

@@ -99,7 +99,7 @@ class OnnxInt8Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, local_files_only=True)
         opts = ort.SessionOptions()
         # Two intra-op threads where there are two cores (measured here on the packaged model: one message
-        # 4.9 -> 2.7 ms p50, batches 254 -> 468 clauses/s); threads=1 (IBOT_ENCODER_THREADS) leaves the other to other work.
+        # 4.9 -> 2.7 ms p50, batches 254 -> 468 clauses/s); threads=1 (IBOT_ENCODER_THREADS) leaves the second core free.
         opts.intra_op_num_threads = int(threads or min(2, os.cpu_count() or 1))
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL

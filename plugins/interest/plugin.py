@@ -25,7 +25,6 @@ from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.interests import InterestMemory, keyed_event_id
 from interest_bot.memory.signals import InterestSignal
-from interest_bot.memory.sqldb import sql_location
 from interest_bot.memory.stores import open_memory
 from interest_bot.memory.userid import validate_user_id
 
@@ -81,11 +80,6 @@ def single_threaded_blas() -> Any:
 
         _BLAS = ThreadpoolController()
     return _BLAS.limit(limits=1, user_api="blas")
-
-
-def counts_location(config: PluginConfig) -> str | Path:
-    """SQLite in the data dir unless IBOT_SQL_URL names a database."""
-    return sql_location(config.data_dir, config.sql_url)
 
 
 class InterestPlugin:

@@ -139,12 +139,15 @@ class ReplyGuard:
         folded = fold(span)
         return not folded or re.search(rf"(?:^|\s){re.escape(folded)}(?:\s|$)", self._allowed) is not None
 
+    def _known(self, span: str) -> bool:
+        return fold(span) in self._vocab or self._was_shown(span)
+
     def _is_allowed(self, span: str) -> bool:
-        if fold(span) in self._vocab or self._was_shown(span):
+        if self._known(span):
             return True
         # "Bruce Lee and Jackie Chan": names the user typed apart, joined in the reply, are each still theirs.
         parts = [p for p in re.split(r"\s+(?:and|&)\s+|,\s*", span) if p.strip()]
-        return len(parts) > 1 and all(fold(p) in self._vocab or self._was_shown(p) for p in parts)
+        return len(parts) > 1 and all(self._known(p) for p in parts)
 
     def problem(self, sentence: str) -> str | None:
         """Why this sentence must not be shown ("list", "invented title", "name"), or None when it may."""
@@ -213,7 +216,8 @@ class GuardedStream:
         """The longest run of leading clauses of a dropped sentence that passes the guard on its own, as a sentence.
         Never a cut inside quotes or brackets (a title's first words), nor a clause that needs its rest to mean what
         it said ("If you liked romance", "Forget Roman Holiday")."""
-        if fold(sentence).split()[:1] and fold(sentence).split()[0] in _NEEDS_ITS_REST:
+        first = fold(sentence).split()[:1]
+        if first and first[0] in _NEEDS_ITS_REST:
             return None
         cuts = [m.start() for m in _CLAUSE_END.finditer(sentence)]
         for cut in reversed(cuts):

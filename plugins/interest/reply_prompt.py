@@ -102,8 +102,8 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|a|an|and|in|on|to|f
 # Capitalised words a reply never says back as a name: film words, days, months, holidays, insults, fillers.
 _NOT_NAME_WORDS = {
     "film", "films", "movie", "movies", "cinema", "kino", "genre", "tv", "netflix", "dvd", "oscar", "oscars", "english",
-    "honestly", "actually", "seriously", "moron", "idiot", "stupid", "dumb", "loser", "hollywood", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
-    "march", "april", "june", "july", "august", "september", "october", "november", "december", "christmas", "easter",
+    "honestly", "actually", "seriously", "moron", "idiot", "stupid", "dumb", "loser", "hollywood", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december", "christmas", "easter",
 }
 _NOT_NAMES = {
     "i", "i'm", "i've", "i'd", "i'll", "hello", "hi", "hey", "good", "dear", "thanks", "thank", "please", "ok", "okay", "yes",
@@ -188,10 +188,11 @@ def typed_words(text: str, categories: Iterable[str] = ()) -> list[str]:
     a word for films, a word never said back, nor a word the user turned down."""
     skip = {c.lower() for c in categories} | _NOT_NAMES | _NOT_NAME_WORDS
     out: list[str] = []
+    text = text.strip()
     pattern = r"(?<![.!?]\s)(?<![.!?]\s\s)(?<!^)(?<![\w'’-])([A-Z][a-z][\w'’-]{2,})(?![\w'’-])(?!\s+\d)"
-    for match in re.finditer(pattern, text.strip(), re.M):
+    for match in re.finditer(pattern, text, re.M):
         word = re.sub(r"['’]s$", "", match.group(1))
-        if word.lower() in skip or word.lower().rstrip("s") in skip or word in out or _turned_down(text.strip(), match.start()):
+        if word.lower() in skip or word.lower().rstrip("s") in skip or word in out or _turned_down(text, match.start()):
             continue
         out.append(word)
     return out

@@ -12,15 +12,16 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from bench.common import percentile_ms, write_result
 from bench.ml100k import EXPECTED_SHA, Metrics, Rating, Split, load_items, load_ratings, pessimistic_rank, split
+from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
 from interest_bot.plugins.interest.plugin import single_threaded_blas
-from interest_bot.plugins.interest.recommender import Recommender, RecommenderConfig
+from interest_bot.plugins.interest.recommender import CandidateConfig, Recommender, RecommenderConfig
 from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
 
 CATALOG = "movielens-100k"
@@ -66,19 +67,19 @@ class CountsBackend:
         return s[pos] * (pos > 0) + 1e-9 * lp
 
 
-def ml_catalog(items: dict[str, dict], pop: dict[str, int], dim: int = 384, seed: int = 0) -> Any:
+def ml_catalog(items: dict[str, dict], pop: dict[str, int], dim: int = 384, seed: int = 0) -> ArrayCatalog:
     """An ML-100k catalog in CatalogArrays shape; embeddings are random unit vectors (latency only, no content signal)."""
     ids = sorted(items, key=int)
     qids = [qid(i) for i in ids]
     E = np.random.default_rng(seed).normal(size=(len(ids), dim)).astype(np.float32)
     E /= np.linalg.norm(E, axis=1, keepdims=True)
-    arrays = SimpleNamespace(
-        name=CATALOG, ids=ids, qids=qids, titles=[items[i]["title"] for i in ids], categories=[items[i]["genres"] for i in ids],
+    arrays = CatalogArrays(
+        name=CATALOG, ids=ids, qids=qids, titles=[items[i]["title"] for i in ids], texts=[""] * len(ids), categories=[items[i]["genres"] for i in ids],
         popularity=np.array([pop.get(i, 0) for i in ids], np.float32), embeddings=E,
         metadata=[{"year": int(items[i]["year"])} if items[i]["year"].isdigit() else {} for i in ids],
         row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
     )
-    return SimpleNamespace(name=CATALOG, items=lambda: arrays, qualify=qid)
+    return ArrayCatalog(arrays)
 
 
 def evaluate_recommender(rec: Recommender, store: CountStore, sp: Split, users: list[str]) -> tuple[Metrics, list[float]]:
@@ -196,6 +197,12 @@ def main(argv: list[str] | None = None) -> dict:
         result |= mr.as_dict("recommender_")
         result["recommend_p50_ms"] = percentile_ms(rtimes, 50)
         result["recommend_p95_ms"] = percentile_ms(rtimes, 95)
+        # The same catalog ranked through candidate generation (how catalogs above `whole_catalog` items are ranked).
+        cand_cfg = dataclasses.replace(rec_cfg, candidates=CandidateConfig(whole_catalog=0))
+        rec = Recommender(rec.catalog, b.store, cand_cfg)
+        mc, ctimes = evaluate_recommender(rec, b.store, sp, users)
+        result |= mc.as_dict("candidates_recommender_")
+        result["candidates_recommend_p50_ms"] = percentile_ms(ctimes, 50)
         if not args.no_causal:
             b = CountsBackend(Path(tmp) / "causal.db", counts_cfg, seq_cfg)
             cv, ct, eps = run_causal(b, sp, ratings, universe, set(users))

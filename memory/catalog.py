@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,18 @@ import numpy as np
 from chromadb.api import ClientAPI
 
 from .chroma import get_collection
+from .lru import LRU
 
 __all__ = [
     "COLLECTION_PREFIX",
+    "ArrayCatalog",
     "Catalog",
     "CatalogArrays",
     "CatalogItem",
     "CatalogNotFoundError",
+    "CatalogStats",
     "IngestReport",
+    "ItemRows",
     "catalog_dir",
     "drop_catalog",
     "list_catalogs",
@@ -35,6 +40,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
 # Keys the catalog itself writes into each record's metadata.
 _RESERVED = {"title", "categories", "popularity", "text_hash", "row_hash", "meta_json"}
 _PAGE = 2000  # records per get() page: bounded responses in server mode
+# Per catalog, the most popular items overall and per category, stored with the collection for candidate generation.
+POPULAR_OVERALL = 1000
+POPULAR_PER_CATEGORY = 300
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -105,6 +113,69 @@ class CatalogArrays:
         return CatalogItem(self.ids[index], self.titles[index], self.texts[index], list(self.categories[index]),
                            float(self.popularity[index]), dict(self.metadata[index]))
 
+    def rows(self) -> ItemRows:
+        """The whole catalog as ranking rows (the arrays are shared, not copied)."""
+        return ItemRows(
+            ids=self.ids, qids=self.qids, titles=self.titles, categories=self.categories,
+            years=[_year(m) for m in self.metadata], popularity=np.asarray(self.popularity, np.float64),
+            embeddings=self.embeddings, row=self.row,
+        )
+
+
+@dataclass
+class ItemRows:
+    """Some catalog items as row-aligned arrays: what ranking reads (no texts)."""
+
+    ids: list[str]
+    qids: list[str]
+    titles: list[str]
+    categories: list[list[str]]
+    years: list[int | None]
+    popularity: np.ndarray  # float64, (n,)
+    embeddings: np.ndarray  # float32, (n, dim), rows L2-normalized
+    row: dict[str, int]  # raw id and qualified id -> row
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class CatalogStats:
+    """Whole-catalog figures ranking needs without reading every item: computed at ingest, stored with the collection."""
+
+    count: int
+    categories: list[str]
+    popularity_max: float
+    popularity_q90: float  # an item at or above this is "popular"
+    popular: dict[str, list[str]]  # "" -> raw ids by popularity (most first), and the same per category
+
+    def to_json(self) -> str:
+        """The stored form."""
+        return json.dumps({"popularity_max": self.popularity_max, "popularity_q90": self.popularity_q90, "popular": self.popular})
+
+    @classmethod
+    def of(cls, ids: Sequence[str], categories: Sequence[Sequence[str]], popularity: Sequence[float]) -> CatalogStats:
+        """The figures for these items (in any order)."""
+        # float32 like the ranking arrays, so the stored quantile is the one a whole-catalog ranking computes.
+        pop = np.asarray(popularity, np.float32).astype(np.float64)
+        order = sorted(range(len(ids)), key=lambda r: (-pop[r], _sort_key(ids[r])))
+        popular: dict[str, list[str]] = {"": [ids[r] for r in order[:POPULAR_OVERALL]]}
+        for r in order:
+            for c in categories[r]:
+                top = popular.setdefault(c, [])
+                if len(top) < POPULAR_PER_CATEGORY:
+                    top.append(ids[r])
+        return cls(
+            count=len(ids), categories=sorted({c for cs in categories for c in cs}),
+            popularity_max=float(pop.max()) if len(pop) else 0.0,
+            popularity_q90=float(np.quantile(pop, 0.9)) if len(pop) else 0.0, popular=popular,
+        )
+
+
+def _year(meta: dict[str, Any] | None) -> int | None:
+    year = (meta or {}).get("year")
+    return int(year) if isinstance(year, (int, float)) or (isinstance(year, str) and year.isdigit()) else None
+
 
 def validate_catalog_name(name: str) -> str:
     """The name, if it is 3-63 characters of [a-z0-9_-] starting and ending alphanumeric."""
@@ -164,13 +235,18 @@ def _sort_key(item_id: str) -> tuple[int, int, str]:
 class Catalog:
     """Items of one named catalog in the `catalog_<name>` collection, with cosine search."""
 
-    def __init__(self, client: ClientAPI, name: str, create: bool = True) -> None:
+    def __init__(self, client: ClientAPI, name: str, create: bool = True, row_cache: int = 20_000) -> None:
         self.name = validate_catalog_name(name)
         self.client = client
         if not create and COLLECTION_PREFIX + name not in {c.name for c in client.list_collections()}:
             raise CatalogNotFoundError(f"No catalog {name!r} yet: run `interest-bot catalog ingest {name}` (or a file with --name {name}).")
         self.collection = get_collection(client, COLLECTION_PREFIX + name, metadata={"catalog": name})
         self._arrays: CatalogArrays | None = None
+        self._stats: CatalogStats | None = None
+        # Ranking rows of recently used items (title, categories, popularity, year, unit embedding): the only per-item
+        # state a large catalog keeps in process, bounded by `row_cache` items whatever the catalog's size.
+        self._rows: LRU[str, tuple[str, list[str], float, int | None, np.ndarray]] = LRU(row_cache)
+        self._rows_lock = threading.Lock()
 
     # -- ids --------------------------------------------------------------
     def qualify(self, item_id: str) -> str:
@@ -205,31 +281,56 @@ class Catalog:
         path.write_text(json.dumps(self.meta(), indent=2) + "\n")
         return path
 
-    def _store_meta(self, source: str, categories: list[str], count: int) -> None:
+    def _store_meta(self, source: str, stats: CatalogStats) -> None:
         """Replace the collection metadata (modify() replaces it whole; lists are not allowed there)."""
         self.collection.modify(
             metadata={
                 "catalog": self.name,
                 "source": source,
-                "categories_json": json.dumps(categories),
-                "count": count,
+                "categories_json": json.dumps(stats.categories),
+                "count": stats.count,
+                "stats_json": stats.to_json(),
                 "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
         )
+        self._stats = stats
+
+    def stats(self) -> CatalogStats:
+        """Whole-catalog figures for ranking: stored at ingest; for a catalog ingested before they were, computed once
+        from the stored metadata (one paged read, no embeddings)."""
+        if self._stats is None:
+            stored = dict(self.client.get_collection(self.collection.name, embedding_function=None).metadata or {})
+            if stored.get("stats_json"):
+                data = json.loads(str(stored["stats_json"]))
+                self._stats = CatalogStats(
+                    count=int(stored.get("count") or self.collection.count()),
+                    categories=json.loads(str(stored.get("categories_json") or "[]")),
+                    popularity_max=float(data["popularity_max"]), popularity_q90=float(data["popularity_q90"]), popular=data["popular"],
+                )
+            else:
+                ids, cats, pops = [], [], []
+                for item_id, meta in self._pages(["metadatas"]):
+                    ids.append(item_id)
+                    cats.append(list(meta.get("categories") or []))
+                    pops.append(float(meta.get("popularity", 0.0)))
+                self._stats = CatalogStats.of(ids, cats, pops)
+        return self._stats
+
+    def _pages(self, include: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of every stored record, read in pages."""
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=_PAGE, offset=offset)  # type: ignore[arg-type]
+            for item_id, meta in zip(page["ids"], page["metadatas"] or [{}] * len(page["ids"])):
+                yield item_id, meta or {}
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
 
     # -- writing ----------------------------------------------------------
     def _existing_hashes(self) -> dict[str, tuple[str, str]]:
         """id -> (text_hash, row_hash) of every stored record."""
-        out: dict[str, tuple[str, str]] = {}
-        offset = 0
-        while True:
-            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for item_id, meta in zip(page["ids"], page["metadatas"] or []):
-                meta = meta or {}
-                out[item_id] = (str(meta.get("text_hash", "")), str(meta.get("row_hash", "")))
-            if len(page["ids"]) < _PAGE:
-                return out
-            offset += _PAGE
+        return {item_id: (str(meta.get("text_hash", "")), str(meta.get("row_hash", ""))) for item_id, meta in self._pages(["metadatas"])}
 
     def ingest(
         self,
@@ -296,16 +397,16 @@ class Catalog:
             self.collection.delete(ids=gone[lo : lo + max(batch_size, 1000)])
         report.removed = len(gone)
 
-        categories = sorted({c for it in unique.values() for c in it.categories})
-        self._store_meta(source, categories, len(unique))
-        self._arrays = None
+        items_now = list(unique.values())
+        self._store_meta(source, CatalogStats.of([it.id for it in items_now], [it.categories for it in items_now], [it.popularity for it in items_now]))
+        self._drop_caches()
         report.seconds = time.perf_counter() - start
         return report
 
     def delete(self) -> None:
         """Drop the whole catalog collection."""
         self.client.delete_collection(self.collection.name)
-        self._arrays = None
+        self._drop_caches()
 
     # -- reading ----------------------------------------------------------
     def count(self) -> int:
@@ -331,8 +432,54 @@ class Catalog:
         return self._arrays
 
     def refresh(self) -> None:
-        """Forget the cached arrays (another process may have re-ingested)."""
+        """Forget the cached arrays, rows and stats (another process may have re-ingested)."""
+        self._drop_caches()
+        self._stats = None
+
+    def _drop_caches(self) -> None:
         self._arrays = None
+        with self._rows_lock:
+            self._rows.clear()
+
+    def rows(self, item_ids: Sequence[str]) -> ItemRows:
+        """Ranking rows of these items (raw or qualified ids) in the order asked, unknown ids left out: from the row
+        cache, else one read of the missing ones (with their embeddings) from Chroma."""
+        raw = list(dict.fromkeys(self.unqualify(i) for i in item_ids))
+        with self._rows_lock:
+            found = {i: self._rows.get(i) for i in raw}
+        missing = [i for i, got in found.items() if got is None]
+        for lo in range(0, len(missing), _PAGE):
+            page = self.collection.get(ids=missing[lo : lo + _PAGE], include=["metadatas", "embeddings"])
+            if not len(page["ids"]):
+                continue
+            vectors = np.asarray(page["embeddings"], dtype=np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            with self._rows_lock:
+                for item_id, meta, vector in zip(page["ids"], page["metadatas"] or [], vectors):
+                    meta = meta or {}
+                    entry = (str(meta.get("title", "")), list(meta.get("categories") or []), float(meta.get("popularity", 0.0)), _year(json.loads(meta.get("meta_json") or "{}")), vector)
+                    found[item_id] = entry
+                    self._rows.put(item_id, entry)
+        ids = [i for i in raw if found.get(i) is not None]
+        entries = [found[i] for i in ids]
+        qids = [self.qualify(i) for i in ids]
+        return ItemRows(
+            ids=ids, qids=qids, titles=[e[0] for e in entries], categories=[e[1] for e in entries], years=[e[3] for e in entries],
+            # float32 first: the same values the whole-catalog arrays hold
+            popularity=np.asarray([e[2] for e in entries], np.float32).astype(np.float64),
+            embeddings=np.stack([e[4] for e in entries]) if entries else np.zeros((0, 0), np.float32),
+            row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
+        )
+
+    def titles(self) -> tuple[list[str], list[str], list[int | None], list[float]]:
+        """(ids, titles, years, popularity) of every item, read without embeddings or texts (for title linking)."""
+        ids, titles, years, pops = [], [], [], []
+        for item_id, meta in sorted(self._pages(["metadatas"]), key=lambda p: _sort_key(p[0])):
+            ids.append(item_id)
+            titles.append(str(meta.get("title", "")))
+            years.append(_year(json.loads(meta.get("meta_json") or "{}")))
+            pops.append(float(np.float32(meta.get("popularity", 0.0))))
+        return ids, titles, years, pops
 
     def _load_arrays(self) -> CatalogArrays:
         """Read all records in pages and build the arrays."""
@@ -396,6 +543,55 @@ class Catalog:
             [(self.qualify(i), 1.0 - float(d)) for i, d in zip(ids, dists)]
             for ids, dists in zip(result["ids"], result["distances"] or [])
         ]
+
+
+class ArrayCatalog:
+    """A catalog held in process as arrays (tests, benchmarks, small offline catalogs): the interface `Catalog` offers
+    the recommender, without Chroma."""
+
+    def __init__(self, arrays: CatalogArrays) -> None:
+        self.name = arrays.name
+        self._arrays = arrays
+        self._stats = CatalogStats.of(arrays.ids, arrays.categories, arrays.popularity)
+
+    def qualify(self, item_id: str) -> str:
+        """The catalog-qualified id."""
+        return f"{self.name}:{item_id}"
+
+    def items(self) -> CatalogArrays:
+        """Every item as arrays."""
+        return self._arrays
+
+    def stats(self) -> CatalogStats:
+        """Whole-catalog figures."""
+        return self._stats
+
+    def rows(self, item_ids: Sequence[str]) -> ItemRows:
+        """Ranking rows of these items in the order asked, unknown ids left out."""
+        a = self._arrays
+        picked = [a.row[i] for i in dict.fromkeys(item_ids) if i in a.row]
+        picked = list(dict.fromkeys(picked))
+        ids, qids = [a.ids[r] for r in picked], [a.qids[r] for r in picked]
+        return ItemRows(
+            ids=ids, qids=qids, titles=[a.titles[r] for r in picked], categories=[a.categories[r] for r in picked],
+            years=[_year(a.metadata[r]) for r in picked], popularity=np.asarray(a.popularity, np.float64)[picked],
+            embeddings=a.embeddings[picked], row={i: n for n, i in enumerate(ids)} | {q: n for n, q in enumerate(qids)},
+        )
+
+    def search(self, vectors: np.ndarray, k: int, where: dict | None = None) -> list[list[tuple[str, float]]]:
+        """The k nearest items to each query vector (exact), as (qualified id, cosine)."""
+        queries = np.atleast_2d(np.asarray(vectors, np.float32))
+        sims = queries @ self._arrays.embeddings.T
+        out = []
+        for row in sims:
+            top = np.argsort(-row, kind="stable")[:k]
+            out.append([(self._arrays.qids[r], float(row[r])) for r in top])
+        return out
+
+    def titles(self) -> tuple[list[str], list[str], list[int | None], list[float]]:
+        """(ids, titles, years, popularity) of every item."""
+        a = self._arrays
+        return list(a.ids), list(a.titles), [_year(m) for m in a.metadata], [float(p) for p in a.popularity]
 
 
 def list_catalogs(client: ClientAPI) -> list[dict[str, Any]]:

@@ -103,7 +103,8 @@ class InterestPlugin:
         self.counts = counts
         self.recommender = recommender
         self.talk = TalkIndex(classifier.encoder.dim)
-        self.talk.add_many(memory.chat_embeddings())
+        if recommender.config.neighbours:  # read every user's chat history only when the blend uses it
+            self.talk.add_many(memory.chat_embeddings())
         self.uptake = UptakeIndex(recommender.config.uptake_half_life)
         if recommender.config.uptake:  # read the log only when the blend uses it
             self.uptake.add_many(memory.accepted_items())
@@ -164,7 +165,7 @@ class InterestPlugin:
                 f"Catalog {config.catalog!r} has no trained classifier heads in {heads}. "
                 f"Run `interest-bot catalog ingest {config.catalog}` again."
             )
-        catalog = Catalog(client, config.catalog)
+        catalog = Catalog(client, config.catalog, row_cache=config.item_cache)
         classifier = InterestClassifier.load(heads, encoder)
         classifier.max_chars = config.max_message_chars  # one limit: what the API and UI accept is read whole
         recommender = Recommender(catalog, counts, recommender_config)
@@ -175,7 +176,6 @@ class InterestPlugin:
     def warm_up(self) -> None:
         """Run each stage once so the first user does not pay for lazy initialisation."""
         self.classifier.analyze("I like good stories")
-        self.catalog.items()
         self.recommender.recommend(self.memory.profile("warm-up"), k=1)
 
     def with_catalog(self, name: str) -> InterestPlugin:
@@ -277,7 +277,8 @@ class InterestPlugin:
         if reaction is None:
             return []
         targets = list(shown) if shown is not None else self.counts.latest_impressions(user_id)
-        known = [i for i in targets if self.catalog.unqualify(i) in self.catalog.items().row]
+        found = self.catalog.rows(targets).row
+        known = [i for i in targets if i in found]
         if not known:
             return []
         # "not that one" answers the suggestion on top; a reply to one or two picks covers them all.
@@ -286,8 +287,7 @@ class InterestPlugin:
         return [self._feedback_signal(user_id, items[self.catalog.unqualify(i)], reaction.value) for i in chosen]
 
     def _item_vector(self, item_id: str) -> np.ndarray:
-        arrays = self.catalog.items()
-        return arrays.embeddings[arrays.row[item_id]]
+        return self.catalog.rows([item_id]).embeddings[0]
 
     def observe(self, user_id: str, text: str, shown: Sequence[str] | None = None) -> list[InterestSignal]:
         """Analyze one message and durably record what it says about the user's taste.
@@ -391,7 +391,7 @@ class InterestPlugin:
         with self._stage("recommend"), single_threaded_blas():
             profile = self.memory.profile(user_id)
             recommender = self._recommender_for(user_id)
-            uptake = self.uptake.weights(self.catalog.items().qids) if recommender.config.uptake else None
+            uptake = self.uptake if recommender.config.uptake else None
             return recommender.recommend(profile, k=k, exclude=exclude, talk_votes=self._talk_votes(user_id, recommender.config), uptake=uptake)
 
     def _talk_votes(self, user_id: str, cfg: RecommenderConfig) -> dict[str, float]:

@@ -15,9 +15,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from interest_bot.memory.catalog import CatalogArrays, CatalogStats, ItemRows
 from interest_bot.memory.counts import CountStore
 
-from .scoring import SequentialConfig, contributions, sequential_scores
+from .scoring import SequentialConfig, contributions, sparse_sequential_scores
 from .titles import TitleIndex
 
 
@@ -34,6 +35,20 @@ class Recommendation:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {"item_id": self.item_id, "title": self.title, "categories": list(self.categories), "score": round(float(self.score), 6), "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """How many items each source proposes before the full scorer ranks them (a request never reads the whole catalog)."""
+
+    # A catalog of at most this many items is ranked whole (its rows are held in process); a larger one through candidates.
+    whole_catalog: int = 5000
+    collaborative: int = 500  # the items the user's recent items' neighbour lists score highest
+    per_cluster: int = 200  # nearest items (Chroma's vector index) to each positive interest cluster
+    popular: int = 200  # the most popular items overall
+    per_category: int = 100  # the most popular items of each of the user's top liked categories
+    categories: int = 3
+    uptake: int = 100  # the suggestions users here took up most lately (when that blend is on)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,7 @@ class RecommenderConfig:
     # (plugins/interest/uptake.py). 0 = off.
     uptake: float = 0.0
     uptake_half_life: float = 100.0
+    candidates: CandidateConfig = CandidateConfig()
 
 
 PLACEHOLDER_TITLES = frozenset({"", "unknown", "untitled", "n a", "na", "none", "null", "tbd", "title"})
@@ -82,13 +98,21 @@ def count_phrase(n: int, noun: str) -> str:
 
 
 class CatalogLike(Protocol):
-    """The part of memory.catalog.Catalog the recommender reads."""
+    """What the recommender reads from a catalog: memory.catalog.Catalog (Chroma) or ArrayCatalog (in process)."""
 
     name: str
 
-    def items(self) -> Any: ...  # CatalogArrays: ids, qids, titles, categories, popularity, embeddings, row, metadata
-
     def qualify(self, item_id: str) -> str: ...
+
+    def stats(self) -> CatalogStats: ...
+
+    def items(self) -> CatalogArrays: ...
+
+    def rows(self, item_ids: Sequence[str]) -> ItemRows: ...
+
+    def search(self, vectors: np.ndarray, k: int, where: dict | None = None) -> list[list[tuple[str, float]]]: ...
+
+    def titles(self) -> tuple[list[str], list[str], list[int | None], list[float]]: ...
 
 
 class ProfileLike(Protocol):
@@ -153,52 +177,79 @@ def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: fl
     return chosen
 
 
+class UptakeSource(Protocol):
+    """What users here took up lately (plugins/interest/uptake.py)."""
+
+    def weights(self, qids: Sequence[str]) -> np.ndarray: ...
+
+    def top(self, n: int) -> list[str]: ...
+
+
 class Recommender:
-    """Ranks a catalog for one profile; reads counts through the store's bounded caches (SQL only on a cache miss)."""
+    """Ranks a catalog for one profile: candidates from bounded sources (or the whole of a small catalog), then the full
+    blend over those rows only. Counts are read through the store's bounded caches (SQL only on a cache miss)."""
 
     def __init__(self, catalog: CatalogLike, counts: CountStore | None, config: RecommenderConfig | None = None) -> None:
         self.catalog = catalog
         self.counts = counts
         self.config = config or RecommenderConfig()
-        self._cache: tuple[int, Any] | None = None
+        self._whole: tuple[int, ItemRows, dict[str, Any]] | None = None
+        self._titles: TitleIndex | None = None
 
     # ----- catalog-derived caches ------------------------------------------------------------
 
-    def _arrays(self) -> Any:
+    def _stats(self) -> CatalogStats:
+        return self.catalog.stats()
+
+    def _is_whole(self) -> bool:
+        """True when the catalog is small enough to rank whole (its rows held in process)."""
+        return self._stats().count <= self.config.candidates.whole_catalog
+
+    def _whole_rows(self) -> tuple[ItemRows, dict[str, Any]]:
+        """The whole catalog's rows and their features, rebuilt when the catalog's arrays change (a new ingest)."""
         arrays = self.catalog.items()
-        if self._cache is None or self._cache[0] != id(arrays):
-            pop = np.asarray(arrays.popularity, dtype=np.float64)
-            lp = np.log1p(np.maximum(pop, 0))
-            cats = sorted({c for cs in arrays.categories for c in cs})
-            onehot = np.zeros((len(arrays.ids), len(cats)), np.float32)
-            cidx = {c: i for i, c in enumerate(cats)}
-            for r, cs in enumerate(arrays.categories):
-                for c in cs:
+        if self._whole is None or self._whole[0] != id(arrays):
+            rows = arrays.rows()
+            self._whole = (id(arrays), rows, self._features(rows))
+        return self._whole[1], self._whole[2]
+
+    def _features(self, rows: ItemRows) -> dict[str, Any]:
+        """Per-row features the blend reads: normalized log popularity, category one-hot, placeholder flags, id order."""
+        stats = self._stats()
+        lp = np.log1p(np.maximum(rows.popularity, 0))
+        top = np.log1p(max(stats.popularity_max, 0.0))
+        cats = stats.categories
+        cidx = {c: i for i, c in enumerate(cats)}
+        onehot = np.zeros((len(rows), len(cats)), np.float32)
+        for r, cs in enumerate(rows.categories):
+            for c in cs:
+                if c in cidx:
                     onehot[r, cidx[c]] = 1.0
-            years = [(_get(m, "year") if m else None) for m in arrays.metadata]
-            titles = TitleIndex(arrays.ids, arrays.titles, years, pop)
-            # "Unknown" (2011) is a film; ML-100k's "unknown" is a placeholder with no year: the year tells them apart.
-            placeholder = np.array([is_placeholder_title(t) and not (m or {}).get("year") for t, m in zip(arrays.titles, arrays.metadata)], bool)
-            self._cache = (
-                id(arrays),
-                {
-                    "arrays": arrays, "logpop": lp / max(lp.max(), 1e-9), "cats": cats, "cidx": cidx, "onehot": onehot, "titles": titles,
-                    "placeholder": placeholder, "qid_rank": np.argsort(np.argsort(np.array(arrays.qids), kind="stable"), kind="stable"),
-                },
-            )
-        return self._cache[1]
+        # "Unknown" (2011) is a film; ML-100k's "unknown" is a placeholder with no year: the year tells them apart.
+        placeholder = np.array([is_placeholder_title(t) and not y for t, y in zip(rows.titles, rows.years)], bool)
+        return {
+            "logpop": lp / max(float(top), 1e-9), "cats": cats, "onehot": onehot, "placeholder": placeholder,
+            "qid_rank": np.argsort(np.argsort(np.array(rows.qids), kind="stable"), kind="stable"),
+        }
+
+    def _title_index(self) -> TitleIndex:
+        """Catalog titles for linking mentions: built on first use from titles only (no embeddings, no texts)."""
+        if self._titles is None:
+            ids, titles, years, pop = self.catalog.titles()
+            self._titles = TitleIndex(ids, titles, years, pop)
+        return self._titles
 
     def link_titles(self, text: str) -> list[str]:
         """Raw item ids of catalog titles mentioned in the text."""
-        return self._arrays()["titles"].link(text)
+        return self._title_index().link(text)
 
     def mentioned_titles(self, text: str) -> list[str]:
         """Raw item ids of every multi-word catalog title the text contains, in any case (for checking replies)."""
-        return self._arrays()["titles"].mentions(text)
+        return self._title_index().mentions(text)
 
     def distinctive_titles(self, text: str) -> list[str]:
         """Raw item ids of titles the text names in any case whose words are not everyday ones ("pulp fiction")."""
-        return self._arrays()["titles"].distinctive(text)
+        return self._title_index().distinctive(text)
 
     def popularity_weight(self, n_signals: int) -> float:
         """The cold-start prior's weight: full with no signals, halving every `popularity_half_signals`."""
@@ -209,44 +260,98 @@ class Recommender:
         """True when the agent should ask what the user likes (nothing learned yet)."""
         return int(_get(profile, "n_signals", default=0) or 0) == 0
 
+    # ----- candidates ------------------------------------------------------------------------
+
+    def _collaborative(self, liked: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(count-store indices, scores) of what follows or precedes the user's recent items, indices ascending."""
+        if self.counts is None or not liked:
+            return np.zeros(0, np.int64), np.zeros(0)
+        return sparse_sequential_scores(self.counts, liked, self.config.sequential)
+
+    def _candidates(
+        self, collab: tuple[np.ndarray, np.ndarray], centroids: np.ndarray, cat_scores: dict[str, float], extra: Iterable[str], banned: set[str], uptake: UptakeSource | None
+    ) -> tuple[ItemRows, dict[str, Any]]:
+        """Rows to rank: the whole of a small catalog; else the union of bounded sources, minus what is excluded."""
+        if self._is_whole():
+            return self._whole_rows()
+        cc = self.config.candidates
+        stats = self._stats()
+        prefix = self.catalog.qualify("")
+        ids: list[str] = []
+        idx, scores = collab
+        if len(idx) and self.counts is not None:
+            _, _, names = self.counts.popularity_view()
+            best = idx[np.argsort(-scores, kind="stable")[: cc.collaborative * 2]]  # other catalogs' items share the store
+            ids += [q for q in (names[i] for i in best) if q and q.startswith(prefix)][: cc.collaborative]
+        if len(centroids):
+            for hits in self.catalog.search(centroids, cc.per_cluster):
+                ids += [q for q, _ in hits]
+        ids += stats.popular.get("", [])[: cc.popular]
+        liked_cats = sorted((c for c, v in cat_scores.items() if v > 0), key=lambda c: (-cat_scores[c], c))[: cc.categories]
+        for c in liked_cats:
+            ids += stats.popular.get(c, [])[: cc.per_category]
+        ids += list(extra)
+        if uptake is not None and self.config.uptake:
+            ids += uptake.top(cc.uptake)
+        qualified = (q if q.startswith(prefix) else prefix + q for q in ids)
+        rows = self.catalog.rows([q for q in dict.fromkeys(qualified) if q not in banned])
+        return rows, self._features(rows)
+
+    def _vectors(self, qids: Sequence[str], rows: ItemRows) -> list[np.ndarray]:
+        """Embeddings of these items: from the ranked rows when there, else read from the catalog."""
+        out = [rows.embeddings[rows.row[q]] for q in qids if q in rows.row]
+        missing = [q for q in qids if q not in rows.row]
+        if missing:
+            got = self.catalog.rows(missing)
+            out += list(got.embeddings) if len(got) else []
+        return out
+
     # ----- ranking ---------------------------------------------------------------------------
 
     def recommend(
-        self, profile: Any, k: int = 10, exclude: Iterable[str] = (), talk_votes: Mapping[str, float] | None = None, uptake: np.ndarray | None = None
+        self, profile: Any, k: int = 10, exclude: Iterable[str] = (), talk_votes: Mapping[str, float] | None = None, uptake: UptakeSource | None = None
     ) -> list[Recommendation]:
         """The top k items for this profile, excluding seen/rated/mentioned items and `exclude`.
 
         `talk_votes` (qualified item id -> vote) are what users who talked like this one went on to take up;
-        `uptake` (per catalog row, top 1) how much users here took each item up lately."""
+        `uptake` says how much users here took each item up lately."""
         cfg = self.config
-        c = self._arrays()
-        arrays = c["arrays"]
-        n = len(arrays.ids)
-        if n == 0 or k <= 0:
+        if k <= 0 or self._stats().count == 0:
             return []
         recent = _recent(profile)
         liked = [i for i, p in recent if p >= 0]
         disliked = [i for i, p in recent if p < 0]
         n_signals = int(_get(profile, "n_signals", default=len(recent)) or 0)
+        cat_scores = {name: _category_score(v) for name, v in (_get(profile, "categories", default={}) or {}).items()}
+        pos_cl = _clusters(profile, True)
+        V = np.zeros((0, 0), np.float32)
+        if pos_cl:
+            V = np.stack([np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in pos_cl])
+            V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
+        excluded = set(exclude) | {i for i, _ in recent}
+        collab_sparse = self._collaborative(liked)
+        votes = dict(talk_votes or {}) if cfg.neighbours else {}
+        rows, c = self._candidates(collab_sparse, V, cat_scores, votes, excluded, uptake)
+        n = len(rows)
+        if n == 0:
+            return []
 
         parts: dict[str, np.ndarray] = {}
-        counted, mentions, recent_pop = self._count_views(n)
+        counted, mentions, recent_pop = self._count_views(rows)
         # Collaborative: what follows/precedes the user's recent positive or neutral items.
         collab = np.zeros(n)
-        if self.counts is not None and liked:
-            s, _ = sequential_scores(self.counts, liked, cfg.sequential)
-            collab = np.where(counted > 0, s[counted], 0.0)
+        idx, values = collab_sparse
+        if len(idx):
+            pos = np.minimum(np.searchsorted(idx, counted), len(idx) - 1)
+            collab = np.where((counted > 0) & (idx[pos] == counted), values[pos], 0.0)
             if cfg.collab_norm == "max" and collab.max() > 0:
                 collab = collab / collab.max()
         parts["collab"] = collab
         # Multi-interest content: each positive cluster retrieves on its own; an item keeps its best cluster.
-        E = arrays.embeddings
-        pos_cl = _clusters(profile, True)
+        E = rows.embeddings
         content = np.zeros(n)
         best_cluster = np.full(n, -1)
         if pos_cl and E.size:
-            V = np.stack([np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in pos_cl])
-            V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
             w = np.array([float(_get(cl, "weight", default=1.0) or 1.0) for cl in pos_cl])
             w = 0.5 + 0.5 * w / max(w.max(), 1e-9)  # a weaker interest still gets its own candidates
             sims = (E @ V.T) * w[None, :]
@@ -254,7 +359,6 @@ class Recommender:
             content = np.clip(sims.max(1), 0, None)
         parts["content"] = content
         # Category match from the decayed category scores (negatives included).
-        cat_scores = {name: _category_score(v) for name, v in (_get(profile, "categories", default={}) or {}).items()}
         cvec = np.array([cat_scores.get(cat, 0.0) for cat in c["cats"]], np.float32)
         counts_per_item = np.maximum(c["onehot"].sum(1), 1)
         catmatch = (c["onehot"] @ np.clip(cvec, 0, None)) / counts_per_item
@@ -264,22 +368,22 @@ class Recommender:
         if cfg.live_popularity and recent_pop.max() > 0:
             score = score + cfg.live_popularity * recent_pop / recent_pop.max()
         talk = np.zeros(n)
-        if cfg.neighbours and talk_votes:
-            for q, v in talk_votes.items():
-                r = arrays.row.get(q)
+        if votes:
+            for q, v in votes.items():
+                r = rows.row.get(q)
                 if r is not None:
                     talk[r] += v
             if talk.max() > 0:
                 talk = talk / talk.max()
                 score = score + cfg.neighbours * talk
         parts["talk"] = talk
-        parts["uptake"] = uptake if cfg.uptake and uptake is not None else np.zeros(n)
+        parts["uptake"] = uptake.weights(rows.qids) if cfg.uptake and uptake is not None else np.zeros(n)
         score = score + cfg.uptake * parts["uptake"]
 
         # Thin evidence (nothing liked yet): an item's support (ratings + mentions) weighs in, so a dislike-only
         # profile is not answered with one-rating items.
         # max, not sum: a demo catalog's counts may be seeded from the very ratings its popularity counts.
-        support = np.maximum(np.asarray(arrays.popularity, np.float64), mentions)
+        support = np.maximum(rows.popularity, mentions)
         thin = not liked and not pos_cl and not (cvec > 0).any()
         if thin and cfg.thin_support_penalty:
             score = score - cfg.thin_support_penalty * (support < cfg.min_support)
@@ -290,7 +394,7 @@ class Recommender:
         strong = neg >= max(cfg.dislike_share * float(neg.max(initial=0.0)), 1e-9)
         bad = (c["onehot"] @ (neg * strong)) > 0
         neg_vecs = [np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in _clusters(profile, False)]
-        neg_vecs += [E[arrays.row[i]] for i in disliked if i in arrays.row]
+        neg_vecs += self._vectors(disliked, rows)
         if neg_vecs and E.size:
             N = np.stack(neg_vecs)
             N /= np.maximum(np.linalg.norm(N, axis=1, keepdims=True), 1e-12)
@@ -299,47 +403,50 @@ class Recommender:
 
         # Exclusions: everything the user saw, rated or mentioned, and what the caller asks.
         banned = c["placeholder"].copy()
-        for q in list(exclude) + [i for i, _ in recent]:
-            r = arrays.row.get(q)
+        for q in excluded:
+            r = rows.row.get(q)
             if r is not None:
                 banned[r] = True
         lam = cfg.cold_mmr_lambda if n_signals == 0 else cfg.mmr_lambda
-        order = self._rank(score, banned, E, min(k, int((~banned).sum())), lam)
-        return [self._explain(r, float(score[r]), parts, popw, liked, pos_cl, best_cluster, cat_scores, bool(bad[r]), int(mentions[r])) for r in order]
+        order = self._rank(score, banned, E, c["qid_rank"], min(k, int((~banned).sum())), lam)
+        sources = self.catalog.rows(liked[: cfg.sequential.recent]) if liked and parts["collab"][order].any() else None
+        return [
+            self._explain(rows, r, float(score[r]), parts, popw, liked, sources, pos_cl, best_cluster, cat_scores, bool(bad[r]), int(mentions[r]))
+            for r in order
+        ]
 
-    def _count_views(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per catalog row: its index in the count store (0 = none), its positive events there, its recent popularity."""
+    def _count_views(self, rows: ItemRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: its index in the count store (0 = none), its positive events there, its recent popularity."""
+        n = len(rows)
         if self.counts is None:
             return np.zeros(n, np.int64), np.zeros(n), np.zeros(n)
-        c = self._arrays()
         pop, index, _ = self.counts.popularity_view()
-        key = (id(index), len(index), id(c["arrays"]))
-        if c.get("counted_key") != key:  # the store's index only grows: map catalog rows again when it did
-            c["counted"] = np.fromiter((index.get(q, 0) for q in c["arrays"].qids), np.int64, n)
-            c["counted_key"] = key
-        counted = c["counted"]
+        counted = np.fromiter((index.get(q, 0) for q in rows.qids), np.int64, n)
+        mentions = np.where(counted > 0, pop[counted], 0.0)
+        if not self.config.live_popularity:  # its first read replays the whole event log: only when the blend uses it
+            return counted, mentions, np.zeros(n)
         recent = self.counts.recent_popularity()
-        return counted, np.where(counted > 0, pop[counted], 0.0), np.where(counted > 0, recent[counted], 0.0)
+        return counted, mentions, np.where(counted > 0, recent[counted], 0.0)
 
-    def _rank(self, score: np.ndarray, banned: np.ndarray, E: np.ndarray, k: int, lam: float) -> list[int]:
+    def _rank(self, score: np.ndarray, banned: np.ndarray, E: np.ndarray, qid_rank: np.ndarray, k: int, lam: float) -> list[int]:
         """Top k by score with MMR over a head pool; ties break on the qualified id (stable, nothing held out)."""
         cand = np.flatnonzero(~banned)
         if len(cand) == 0 or k <= 0:
             return []
         pool_n = min(len(cand), max(self.config.mmr_pool, k))
         # argsort on (-score, qid): lexsort's last key is primary; qids compare through their precomputed rank.
-        ranked = cand[np.lexsort((self._arrays()["qid_rank"][cand], -score[cand]))][:pool_n]
+        ranked = cand[np.lexsort((qid_rank[cand], -score[cand]))][:pool_n]
         if lam >= 1.0 or not E.size:
             return ranked[:k].tolist()
         return mmr_order(score, E, ranked.tolist(), k, lam)
 
     def _explain(
-        self, r: int, score: float, parts: dict, popw: float, liked: list[str], clusters: list[Any], best_cluster: np.ndarray, cat_scores: dict, bad: bool, mentions: int
+        self, rows: ItemRows, r: int, score: float, parts: dict, popw: float, liked: list[str], sources: ItemRows | None, clusters: list[Any],
+        best_cluster: np.ndarray, cat_scores: dict, bad: bool, mentions: int,
     ) -> Recommendation:
         """Readable reasons, each pointing at a stored signal or a real count."""
-        arrays = self._arrays()["arrays"]
-        qid = arrays.qids[r]
-        title_of = lambda q: arrays.titles[arrays.row[q]] if q in arrays.row else q  # noqa: E731
+        qid = rows.qids[r]
+        title_of = lambda q: sources.titles[sources.row[q]] if sources is not None and q in sources.row else q  # noqa: E731
         reasons: list[str] = []
         if parts["collab"][r] > 0 and self.counts is not None:
             for src, fwd, back in contributions(self.counts, liked, qid, self.config.sequential)[:2]:
@@ -361,23 +468,22 @@ class Recommender:
             reasons.append("people who talked like you went on to pick this")
         if parts["uptake"][r] >= 0.5:
             reasons.append("among the suggestions people here took up lately")
-        good = sorted((c for c in arrays.categories[r] if cat_scores.get(c, 0) > 0), key=lambda c: (-cat_scores[c], c))
+        good = sorted((c for c in rows.categories[r] if cat_scores.get(c, 0) > 0), key=lambda c: (-cat_scores[c], c))
         if good and parts["category"][r] > 0:
             reasons.append(f"matches your interest in {good[0]}")
         if not reasons or popw >= 0.5 * self.config.popularity:
-            reasons.append(self._support_reason(int(arrays.popularity[r]), mentions))
+            reasons.append(self._support_reason(int(rows.popularity[r]), mentions))
         if bad:
             reasons.append("close to something you disliked; shown for lack of alternatives")
-        return Recommendation(item_id=qid, title=arrays.titles[r], categories=list(arrays.categories[r]), score=round(score, 6), reasons=reasons)
+        return Recommendation(item_id=qid, title=rows.titles[r], categories=list(rows.categories[r]), score=round(score, 6), reasons=reasons)
 
     def _support_reason(self, ratings: int, mentions: int) -> str:
         """What the item's support really is: "popular: 583 ratings" only when it is among the most supported."""
-        arrays = self._arrays()["arrays"]
         # Picks are named only for items without ratings: a demo catalog's counts are seeded from those ratings.
         said = count_phrase(ratings, "rating") if ratings else count_phrase(mentions, "pick") + " by other users" if mentions else ""
         if not said:
             return "a catalog item you have not seen yet; tell me what you like to narrow it down"
-        top = float(np.quantile(np.asarray(arrays.popularity, np.float64), 0.9)) if len(arrays.ids) else 0.0
+        top = self._stats().popularity_q90
         return f"popular: {said}" if ratings >= max(top, 1.0) else f"well known here: {said}" if ratings + mentions >= self.config.min_support else f"less known: {said}"
 
     def config_dict(self) -> dict:

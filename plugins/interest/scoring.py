@@ -21,25 +21,39 @@ class SequentialConfig:
     target_norm: float = 0.35  # divide a candidate's score by (pop+1)**target_norm: damp the blockbusters
 
 
-def sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: SequentialConfig = SequentialConfig()) -> tuple[np.ndarray, list[str | None]]:
-    """Scores over the store's item index (index 0 unused) for a user whose items are `recent_items`, newest first.
+def sparse_sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: SequentialConfig = SequentialConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """(item indices, scores) in the store's item index, indices ascending, for a user whose items are `recent_items`
+    (newest first): only items some recent item's neighbour lists name, so the cost is bounded by recent x M.
 
     Each recent item votes through its top-M followers and predecessors (the store's neighbour lists); with
     lists no longer than M this is exactly the full follow matrix's w @ F[r] + backward * F[:, r] @ w."""
-    pop, index, ids = counts.popularity_view()
-    scores = np.zeros(len(pop), np.float64)
-    voted = False
+    pop, index, _ = counts.popularity_view()
+    votes: list[tuple[np.ndarray, np.ndarray]] = []
     for k, item in enumerate(recent_items[: cfg.recent]):
         i = index.get(item)
         if i is None:
             continue
         w = cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm
         for nb, f in ((counts.neighbours(item, "out"), w), (counts.neighbours(item, "in"), cfg.backward * w)):
-            known = nb.idx < len(scores)  # an item another process created after `pop` was taken: not scorable yet
-            scores[nb.idx[known]] += f * nb.w[known]  # indices are unique within a list: plain fancy-index addition is exact
-        voted = True
-    if voted:
-        scores = scores / (pop + 1.0) ** cfg.target_norm
+            known = nb.idx < len(pop)  # an item another process created after `pop` was taken: not scorable yet
+            votes.append((nb.idx[known], f * nb.w[known]))
+    if not votes:
+        return np.zeros(0, np.int64), np.zeros(0)
+    idx, where = np.unique(np.concatenate([v[0] for v in votes]), return_inverse=True)
+    scores = np.zeros(len(idx), np.float64)
+    start = 0
+    for rows, values in votes:  # list by list, in order: each item's sum adds up exactly as a dense vector's would
+        scores[where[start : start + len(rows)]] += values  # indices are unique within a list
+        start += len(rows)
+    return idx, scores / (pop[idx] + 1.0) ** cfg.target_norm
+
+
+def sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: SequentialConfig = SequentialConfig()) -> tuple[np.ndarray, list[str | None]]:
+    """The same scores as a dense vector over the store's item index (index 0 unused), with the index's item ids."""
+    pop, _, ids = counts.popularity_view()
+    idx, values = sparse_sequential_scores(counts, recent_items, cfg)
+    scores = np.zeros(len(pop), np.float64)
+    scores[idx] = values
     return scores, ids
 
 

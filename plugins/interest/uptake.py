@@ -26,7 +26,6 @@ class UptakeIndex:
         self._index: dict[str, int] = {}
         self._w = np.zeros(256, np.float64)
         self._by_user: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self._rows: tuple[int, int, np.ndarray] | None = None  # (id(qids), len(index), catalog row -> index)
         self._lock = threading.Lock()
 
     def add_many(self, events: Iterable[tuple[str, str]]) -> None:
@@ -51,12 +50,17 @@ class UptakeIndex:
                 self._w[i] = max(self._w[i] - v, 0.0)
 
     def weights(self, qids: Sequence[str]) -> np.ndarray:
-        """Per catalog row (qualified ids in row order): the decayed acceptances, scaled so the top item is 1."""
+        """Per item (qualified ids): the decayed acceptances, scaled so the top of these items is 1."""
         with self._lock:
-            key = (id(qids), len(self._index))
-            if self._rows is None or self._rows[:2] != key:
-                self._rows = (*key, np.fromiter((self._index.get(q, -1) for q in qids), np.int64, len(qids)))
-            rows = self._rows[2]
+            rows = np.fromiter((self._index.get(q, -1) for q in qids), np.int64, len(qids))
             out = np.where(rows >= 0, self._w[np.maximum(rows, 0)], 0.0)
         top = out.max(initial=0.0)
         return out / top if top > 0 else out
+
+    def top(self, n: int) -> list[str]:
+        """The n items taken up most lately (qualified ids), most first."""
+        with self._lock:
+            names = list(self._index)
+            w = self._w[: len(names)]
+            best = np.argsort(-w, kind="stable")[:n]
+            return [names[i] for i in best if w[i] > 0]

@@ -165,3 +165,36 @@ def test_two_catalogs_never_collide_and_list(client) -> None:
     with pytest.raises(CatalogNotFoundError, match="interest-bot catalog ingest cat-a"):
         Catalog(client, "cat-a", create=False)
     assert Catalog(client, "cat-b", create=False).count() == 1
+
+
+def test_rows_match_the_whole_arrays_and_the_row_cache_stays_bounded(client) -> None:
+    vectors = _unit_vectors(40, seed=3)
+    items = [CatalogItem(str(i), f"Film {i}", f"text {i}", [["Drama"], ["Comedy", "Drama"]][i % 2], float(i), {"year": 1990 + i}) for i in range(40)]
+    table = {it.text: vectors[i] for i, it in enumerate(items)}
+    cat = Catalog(client, "rowfilms", row_cache=5)
+    cat.ingest(items, _table_embed(table, []), progress=False)
+    arrays = cat.items()
+    asked = ["rowfilms:7", "3", "missing", "rowfilms:39"] + [str(i) for i in range(20)]
+    rows = cat.rows(asked)
+    assert rows.ids[:3] == ["7", "3", "39"] and "missing" not in rows.row
+    for r, item_id in enumerate(rows.ids):
+        whole = arrays.row[item_id]
+        np.testing.assert_allclose(rows.embeddings[r], arrays.embeddings[whole], atol=1e-6)
+        assert rows.titles[r] == arrays.titles[whole] and rows.categories[r] == arrays.categories[whole]
+        assert rows.popularity[r] == float(arrays.popularity[whole]) and rows.years[r] == 1990 + int(item_id)
+    assert len(cat._rows) <= 5  # the cache never holds more than row_cache items, however many are asked for
+
+
+def test_stats_are_stored_at_ingest_and_computed_for_an_older_catalog(client) -> None:
+    items = [CatalogItem(str(i), f"Film {i}", f"text {i}", ["Horror"] if i < 3 else ["Comedy"], float(10 - i)) for i in range(8)]
+    vectors = _unit_vectors(8, seed=4)
+    cat = Catalog(client, "statfilms")
+    cat.ingest(items, _table_embed({it.text: vectors[i] for i, it in enumerate(items)}, []), progress=False)
+    stats = Catalog(client, "statfilms").stats()  # a new instance reads what ingest stored
+    assert stats.count == 8 and stats.categories == ["Comedy", "Horror"]
+    assert stats.popular[""][:3] == ["0", "1", "2"] and stats.popular["Comedy"][0] == "3" and stats.popularity_max == 10.0
+    # A catalog ingested before the figures were stored: they are computed from its records, the same ones.
+    meta = dict(cat.collection.metadata or {})
+    meta.pop("stats_json")
+    cat.collection.modify(metadata=meta)
+    assert Catalog(client, "statfilms").stats() == stats

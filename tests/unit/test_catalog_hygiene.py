@@ -7,15 +7,14 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.plugins.interest.recommender import Recommender, count_phrase, is_placeholder_title
 
 CATS = ["Action", "Comedy", "Drama", "Musical"]
 
 
-class JunkCatalog:
+class JunkCatalog(ArrayCatalog):
     """ML-100k's failure case in small: an "unknown" item without categories, one-rating items, one well-rated musical."""
-
-    name = "j"
 
     def __init__(self) -> None:
         rng = np.random.default_rng(1)
@@ -27,16 +26,13 @@ class JunkCatalog:
         E = rng.normal(size=(len(rows), 8)).astype(np.float32)
         E /= np.linalg.norm(E, axis=1, keepdims=True)
         qids = [f"j:{i}" for i in ids]
-        self.arrays = SimpleNamespace(
+        self.arrays = CatalogArrays(
+            name="j", texts=[""] * len(ids),
             ids=ids, qids=qids, titles=self.titles, categories=[c for _, c, _ in rows], popularity=np.array([p for _, _, p in rows], np.float32),
             embeddings=E, metadata=[{} for _ in ids], row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
         )
+        super().__init__(self.arrays)
 
-    def items(self):
-        return self.arrays
-
-    def qualify(self, item_id: str) -> str:
-        return f"j:{item_id}"
 
 
 def dislike_only(categories: dict[str, float]) -> SimpleNamespace:

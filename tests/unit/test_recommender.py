@@ -8,16 +8,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.memory.counts import CountStore
 from interest_bot.plugins.interest.recommender import Recommender, RecommenderConfig
 
 CATS = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi"]
 
 
-class FakeCatalog:
+class FakeCatalog(ArrayCatalog):
     """Row-aligned arrays like memory.catalog.CatalogArrays: 10 items per category, embeddings clustered by category."""
-
-    name = "t"
 
     def __init__(self) -> None:
         rng = np.random.default_rng(0)
@@ -33,16 +32,13 @@ class FakeCatalog:
         E = np.asarray(vecs, np.float32)
         E /= np.linalg.norm(E, axis=1, keepdims=True)
         qids = [f"t:{i}" for i in ids]
-        self.arrays = SimpleNamespace(
+        self.arrays = CatalogArrays(
+            name="t", texts=[""] * len(ids),
             ids=ids, qids=qids, titles=titles, categories=cats, popularity=np.asarray(pop, np.float32), embeddings=E,
             metadata=[{} for _ in ids], row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
         )
+        super().__init__(self.arrays)
 
-    def items(self):
-        return self.arrays
-
-    def qualify(self, item_id: str) -> str:
-        return f"t:{item_id}"
 
 
 def profile(n_signals=0, categories=None, positive=(), negative=(), recent=()):

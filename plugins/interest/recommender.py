@@ -41,8 +41,9 @@ class Recommendation:
 class CandidateConfig:
     """How many items each source proposes before the full scorer ranks them (a request never reads the whole catalog)."""
 
-    # A catalog of at most this many items is ranked whole (its rows are held in process); a larger one through candidates.
-    whole_catalog: int = 5000
+    # A catalog of at most this many items is ranked whole (its rows held in process: a 10,000 x 384 product is about a
+    # millisecond); a larger one through candidates. Either way a request's cost is bounded, whatever the catalog's size.
+    whole_catalog: int = 10_000
     collaborative: int = 500  # the items the user's recent items' neighbour lists score highest
     per_cluster: int = 200  # nearest items (Chroma's vector index) to each positive interest cluster
     popular: int = 200  # the most popular items overall

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from interest_bot.memory.catalog import Catalog, catalog_dir, list_catalogs
+from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.interests import InterestMemory, keyed_event_id
@@ -316,16 +316,17 @@ class InterestPlugin:
         self._emit("signals", count=len(tastes), source="chat")
         return tastes
 
-    def _catalog_items(self, item_ids: Iterable[str]) -> dict[str, Any]:
+    def _catalog_items(self, item_ids: Iterable[str]) -> dict[str, CatalogItem]:
         """Raw item id -> CatalogItem for these (raw or qualified) ids, in one catalog read; KeyError on an unknown id."""
         raw = list(dict.fromkeys(self.catalog.unqualify(i) for i in item_ids))
-        found = {item.id: item for item in self.catalog.get(raw)}
+        rows = self.catalog.rows(raw)  # the row cache: the signal's embedding is read from the same rows next
+        found = {i: CatalogItem(i, rows.titles[r], "", list(rows.categories[r]), float(rows.popularity[r])) for r, i in enumerate(rows.ids)}
         missing = [i for i in raw if i not in found]
         if missing:
             raise KeyError(missing[0])
         return found
 
-    def _feedback_signal(self, user_id: str, item: Any, liked: bool | None, ts: float | None = None) -> InterestSignal:
+    def _feedback_signal(self, user_id: str, item: CatalogItem, liked: bool | None, ts: float | None = None) -> InterestSignal:
         """The one signal a 👍 / 👎 / "seen it" on a catalog item becomes (shared by feedback and feedback_many)."""
         validate_user_id(user_id)
         polarity = 0.0 if liked is None else (1.0 if liked else -1.0)

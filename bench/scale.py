@@ -490,6 +490,7 @@ def plot(result: dict[str, Any], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     points = sorted(result["points"].values(), key=lambda p: p["items"])
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
@@ -526,7 +527,10 @@ def plot(result: dict[str, Any], path: Path) -> Path:
     else:
         ax.text(0.5, 0.5, "history length not measured", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 20, not 2x10^1
     for ax in axes:
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
         ax.grid(True, which="both", alpha=0.3)

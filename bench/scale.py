@@ -64,10 +64,13 @@ K = 10
 SYNTHETIC = ("Embeddings are SYNTHETIC: seeded unit vectors with cluster structure (bench/scale_workload.py), not MiniLM "
              "outputs; Chroma, the count store and the recommender do their real work on them.")
 BASELINE = (f"rss_mb_* = bot RSS minus the RSS of the same probe code on a {BASE_ITEMS}-item catalog with an empty count store "
-            "(the plugin cannot open a zero-item catalog); both load the MiniLM encoder and classifier heads, which cancel out.")
+            "(the plugin cannot open a zero-item catalog); both load the MiniLM encoder and classifier heads, which cancel out. "
+            "VmRSS after a gc.collect(); trimmed_rss_mb_* is the same after malloc_trim(0) (live memory, without the allocator's "
+            "free lists, which vary by tens of MB from run to run); peak_rss_mb_* compares VmHWM.")
 # The figures every point reports, flattened as <metric>_<point> at the top level of the result.
 FLAT = {
-    "rss_mb": ("single", "rss_increase_mb"), "peak_rss_mb": ("single", "peak_rss_increase_mb"), "startup_s": ("single", "startup_s"),
+    "rss_mb": ("single", "rss_increase_mb"), "peak_rss_mb": ("single", "peak_rss_increase_mb"),
+    "trimmed_rss_mb": ("single", "trimmed_rss_increase_mb"), "startup_s": ("single", "startup_s"),
     "record_p50_ms": ("single", "record_p50_ms"), "record_p95_ms": ("single", "record_p95_ms"),
     "recommend_p50_ms": ("single", "recommend_p50_ms"), "recommend_p95_ms": ("single", "recommend_p95_ms"),
     "recommend_p99_ms": ("single", "recommend_p99_ms"), "ingest_events_per_s": ("build", "ingest_events_per_s"),
@@ -226,7 +229,7 @@ def summarize(opened: dict[str, Any], rec: dict[str, Any], ranked: dict[str, Any
         **latency_figures("recommend", ranked["samples"], (50, 95, 99)),
         "records": len(rec["samples"]), "recommends": len(ranked["samples"]),
         "recommend_min_items": min(ranked["sizes"]), "recommend_with_collaborative_reason": ranked["with_collaborative_reason"],
-        "rss_mb": round(mem["rss_mb"], 1), "peak_rss_mb": round(mem["hwm_mb"], 1),
+        "rss_mb": round(mem["rss_mb"], 1), "peak_rss_mb": round(mem["hwm_mb"], 1), "trimmed_rss_mb": round(mem["trimmed_mb"], 1),
     }
 
 
@@ -245,7 +248,7 @@ def measure_one(name: str, data_dir: Path, catalog: str, probes: list[tuple[str,
 
 def with_increase(out: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """RSS and peak RSS over the baseline process's."""
-    return {**out, "rss_increase_mb": round(out["rss_mb"] - base["rss_mb"], 1), "peak_rss_increase_mb": round(out["peak_rss_mb"] - base["peak_rss_mb"], 1)}
+    return {**out, **{f"{key}_increase_mb": round(out[f"{key}_mb"] - base[f"{key}_mb"], 1) for key in ("rss", "peak_rss", "trimmed_rss")}}
 
 
 def base_probes(n: int, prefix: str) -> list[tuple[str, str, str]]:
@@ -418,7 +421,7 @@ def run_point(label: str, args: argparse.Namespace, work: Path, heads: Path, bas
         point["history"][str(shape.events)] = point["single"]
     if not args.no_shared:
         point["shared"] = measure_shared(label, data_dir, shape, workload, heads, work, args)
-    point["baseline"] = {k: base[k] for k in ("rss_mb", "peak_rss_mb")}  # each point keeps the baseline its increase is over
+    point["baseline"] = {k: base[k] for k in ("rss_mb", "peak_rss_mb", "trimmed_rss_mb")}  # each point keeps the baseline its increase is over
     point["measured"] = time.strftime("%Y-%m-%d %H:%M")
     if not args.keep:
         shutil.rmtree(work / label, ignore_errors=True)  # a 1M point holds gigabytes
@@ -529,6 +532,8 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         ax.set_axis_off()
     plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 20, not 2x10^1
     for ax in axes:
+        if ax.get_yscale() == "log":  # ticks at 1, 2, 5 per decade: a narrow range still gets labels
+            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         if ax.get_legend_handles_labels()[0]:

@@ -13,6 +13,7 @@ may print other lines). Commands: record, recommend, rss, feedback, watch, close
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -78,9 +79,13 @@ def recommend(plugin: Any, cmd: dict[str, Any]) -> dict[str, Any]:
 
 
 def rss(plugin: Any, cmd: dict[str, Any]) -> dict[str, Any]:
-    """Memory now (after a full collection: garbage waiting for the collector is no cost of the plugin) and at peak."""
+    """Memory now (after a full collection: garbage waiting for the collector is no cost of the plugin) and at peak;
+    then again after malloc_trim, which hands freed heap pages back to the system: what the plugin holds live,
+    without the allocator's free lists, whose size varies from run to run."""
     gc.collect()
-    return memory_mb()
+    out = memory_mb()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return out | {"trimmed_mb": memory_mb()["rss_mb"]}
 
 
 def feedback(plugin: Any, cmd: dict[str, Any]) -> dict[str, Any]:

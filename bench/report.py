@@ -112,9 +112,9 @@ def _scale(data: dict) -> list[str]:
 
     measured = data.get("points", {})
     labels = sorted(set(measured) | {"10k", "100k", "1m"}, key=count)  # the three points, measured or not
-    when = ", ".join(f"{p} {measured[p].get('measured', '?')}" for p in labels if p in measured)
+    when = ", ".join(f"{p} {measured[p].get('measured', '?')} at {measured[p].get('code_rev', data.get('code_rev', '?'))}" for p in labels if p in measured)
     out = [f"**Scale (`bench.scale`: {data['events']:,} events over {data['users']:,} users, synthetic embeddings and workload)** "
-           f"(measured {when}, code {data.get('code_rev', '?')}, {data.get('machine', {}).get('cpus', '?')} CPU cores)", "",
+           f"(measured {when}, {data.get('machine', {}).get('cpus', '?')} CPU cores)", "",
            "| catalog items | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
     for title, keys in SCALE_ROWS:
         cells = [" / ".join(_fmt(data.get(f"{k}_{p}")) for k in keys) for p in labels]

@@ -423,6 +423,7 @@ def run_point(label: str, args: argparse.Namespace, work: Path, heads: Path, bas
         point["shared"] = measure_shared(label, data_dir, shape, workload, heads, work, args)
     point["baseline"] = {k: base[k] for k in ("rss_mb", "peak_rss_mb", "trimmed_rss_mb")}  # each point keeps the baseline its increase is over
     point["measured"] = time.strftime("%Y-%m-%d %H:%M")
+    point["code_rev"] = git_rev()  # points of a split run may come from different commits: each says which
     if not args.keep:
         shutil.rmtree(work / label, ignore_errors=True)  # a 1M point holds gigabytes
     return point
@@ -539,7 +540,8 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
-    fig.suptitle(f"bench.scale: {result['events']:,} events over {result['users']:,} users; synthetic embeddings; code {result.get('code_rev', '?')}", fontsize=10)
+    revs = ", ".join(f"{label} at {p.get('code_rev', '?')}" for label, p in sorted(result["points"].items(), key=lambda kv: kv[1]["items"]))
+    fig.suptitle(f"bench.scale: {result['events']:,} events over {result['users']:,} users; synthetic embeddings; measured {revs}", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -497,7 +497,7 @@ def plot(result: dict[str, Any], path: Path) -> Path:
     import matplotlib.ticker
 
     points = sorted(result["points"].values(), key=lambda p: p["items"])
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 6))
     x = [p["items"] for p in points]
 
     def series(ax: Any, part: str, key: str, label: str, style: str) -> None:
@@ -515,6 +515,8 @@ def plot(result: dict[str, Any], path: Path) -> Path:
     ax.set(xscale="log", yscale="log", xlabel="catalog items", ylabel="ms", title="latency vs catalog size")
     ax = axes[1]
     series(ax, "single", "rss_increase_mb", "bot process (alone)", "o-")
+    series(ax, "single", "trimmed_rss_increase_mb", "bot process (alone), live: after malloc_trim", "d-")
+    series(ax, "single", "peak_rss_increase_mb", "bot process (alone), peak", "v-")
     series(ax, "shared", "a_rss_increase_mb", "bot process A (shared)", "o--")
     series(ax, "shared", "b_rss_increase_mb", "bot process B (shared)", "x--")
     series(ax, "shared", "chroma_server_rss_mb", "Chroma server (RSS)", "s:")
@@ -537,8 +539,8 @@ def plot(result: dict[str, Any], path: Path) -> Path:
             ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # below the axes: never over a point
+            ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
         ax.grid(True, which="both", alpha=0.3)
     revs = ", ".join(f"{label} at {p.get('code_rev', '?')}" for label, p in sorted(result["points"].items(), key=lambda kv: kv[1]["items"]))
     fig.suptitle(f"bench.scale: {result['events']:,} events over {result['users']:,} users; synthetic embeddings; measured {revs}", fontsize=10)

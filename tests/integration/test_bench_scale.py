@@ -20,7 +20,7 @@ def test_bench_scale_quick(tmp_path: Path) -> None:
     picture = tmp_path / "scale.png"
     env = {**os.environ, "IBOT_BENCH_RESULTS": str(tmp_path / "results"), "IBOT_DATA_DIR": str(tmp_path / "unused-data")}
     out = subprocess.run([sys.executable, "-m", "bench.scale", "--quick", "--plot", str(picture), "--work", str(tmp_path / "work")],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-4000:]
     lines = out.stdout.strip().splitlines()
     result = json.loads(lines[-1])

@@ -62,6 +62,7 @@ bench: models system-deps
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.latency_commits
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.crs --dataset redial
 	$(BIN)/python -m bench.replies
 

@@ -90,6 +90,38 @@ def _replies(data: dict) -> list[str]:
     return out + [""]
 
 
+SCALE_ROWS = [
+    ("bot RSS increase over the baseline / MB", ("rss_mb",)), ("… live, after malloc_trim / MB", ("trimmed_rss_mb",)),
+    ("start-up: process start to first recommend / s", ("startup_s",)), ("record p50 / p95 / ms", ("record_p50_ms", "record_p95_ms")),
+    ("recommend p50 / p95 / p99 / ms", ("recommend_p50_ms", "recommend_p95_ms", "recommend_p99_ms")),
+    ("history into the counts (SQLite) / events/s", ("ingest_events_per_s",)), ("catalog ingest / items/s", ("catalog_items_per_s",)),
+    ("two processes: RSS increase A / B / MB", ("shared_rss_mb_a", "shared_rss_mb_b")), ("two processes: start-up / s", ("shared_startup_s",)),
+    ("two processes: record p50 / p95 / ms", ("shared_record_p50_ms", "shared_record_p95_ms")),
+    ("two processes: recommend p50 / p95 / p99 / ms", ("shared_recommend_p50_ms", "shared_recommend_p95_ms", "shared_recommend_p99_ms")),
+    ("Chroma server RSS / MB", ("chroma_server_rss_mb",)), ("PostgreSQL RSS / PSS / MB", ("postgres_rss_mb", "postgres_pss_mb")),
+    ("lag, A's 👍 until B sees it, p50 / p95 / ms", ("shared_lag_p50_ms", "shared_lag_p95_ms")),
+    ("history into PostgreSQL / events/s", ("shared_ingest_events_per_s",)),
+]
+
+
+def _scale(data: dict) -> list[str]:
+    """bench.scale: one column per catalog size (— where a point is not measured yet), and its picture."""
+    if not data:
+        return []
+    from bench.scale import count
+
+    measured = data.get("points", {})
+    labels = sorted(set(measured) | {"10k", "100k", "1m"}, key=count)  # the issue's three points, measured or not
+    when = ", ".join(f"{p} {measured[p].get('measured', '?')} at {measured[p].get('code_rev', data.get('code_rev', '?'))}" for p in labels if p in measured)
+    out = [f"**Scale (`bench.scale`: {data['events']:,} events over {data['users']:,} users, synthetic embeddings and workload)** "
+           f"(measured {when}, {data.get('machine', {}).get('cpus', '?')} CPU cores)", "",
+           "| catalog items | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for title, keys in SCALE_ROWS:
+        cells = [" / ".join(_fmt(data.get(f"{k}_{p}")) for k in keys) for p in labels]
+        out.append(f"| {title} | " + " | ".join(cells) + " |")
+    return out + ["", "![bench.scale: latency and memory against catalog size and history length](docs/scale.png)", ""]
+
+
 def render() -> str:
     """The Markdown of the Performance section body."""
     lines: list[str] = []
@@ -166,6 +198,7 @@ def render() -> str:
         ("concurrent chat requests", "chat_requests", ""), ("… retried after a 429 from the bounded chat queue", "chat_retries_429", ""),
         ("chat errors", "chat_errors", "0"), ("chat p50 / s", "chat_p50_s", ""),
     ])
+    lines += _scale(_load("scale"))
     lines += _replies(_load("replies"))
     lines += _table("Model loading (`bench.models`)", _load("models"), [
         ("SmolLM2 from the packaged GGUF / s", "chat_load_from_gguf_s", ""), ("one-time conversion (`models prepare`) / s", "chat_prepare_s", ""),

@@ -11,7 +11,6 @@ import dataclasses
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Protocol
 
 import numpy as np
@@ -20,6 +19,7 @@ from bench.common import percentile_ms, write_result
 from bench.ml100k import EXPECTED_SHA, Metrics, Rating, Split, load_items, load_ratings, pessimistic_rank, split
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
+from interest_bot.memory.profile import Profile
 from interest_bot.plugins.interest.plugin import single_threaded_blas
 from interest_bot.plugins.interest.recommender import CandidateConfig, Recommender, RecommenderConfig
 from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
@@ -86,8 +86,7 @@ def evaluate_recommender(rec: Recommender, store: CountStore, sp: Split, users: 
     """Score each user's recommend(k=10) list (the product path: exclusions, blend, MMR) and time each call."""
     m, times = Metrics(), []
     for u in users:
-        recent = [(i, 1.0) for i in store.user_items(u)]
-        prof = SimpleNamespace(categories={}, positive=[], negative=[], recent_items=recent, n_signals=len(recent))
+        prof = Profile.of_items(u, [(i, 1.0) for i in store.user_items(u)])
         t0 = time.perf_counter()
         with single_threaded_blas():  # as InterestPlugin.recommend does
             out = rec.recommend(prof, k=10)
@@ -192,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
             pop[r.item] = pop.get(r.item, 0) + 1
         rec_cfg = RecommenderConfig(sequential=seq_cfg)
         rec = Recommender(ml_catalog(load_items(), pop), b.store, rec_cfg)
-        rec.recommend(SimpleNamespace(categories={}, recent_items=[], n_signals=0), k=10)  # build caches once
+        rec.recommend(Profile.of_items("warm-up", []), k=10)  # build caches once
         mr, rtimes = evaluate_recommender(rec, b.store, sp, users)
         result |= mr.as_dict("recommender_")
         result["recommend_p50_ms"] = percentile_ms(rtimes, 50)

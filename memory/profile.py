@@ -9,6 +9,7 @@ back-dated one) is order-independent for the scores: w * 0.5 ** ((t_ref - ts) / 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,6 +98,12 @@ class Profile:
     n_signals: int
     last_update: float | None  # wall-clock time of the newest recorded signal
     now: float = 0.0
+
+    @classmethod
+    def of_items(cls, user_id: str, items: Sequence[tuple[str, float]]) -> Profile:
+        """A profile that knows only these (item id, polarity) pairs, newest first: replays of rating logs score these."""
+        recent = [RecentItem(item_id=i, polarity=float(p), ts=0.0, source="feedback", event_id="") for i, p in items]
+        return cls(user_id=user_id, categories={}, positive=[], negative=[], recent_items=recent, n_signals=len(recent), last_update=None)
 
     def score(self, category: str) -> float:
         """The category's blended score (0 when nothing is known or it was forgotten)."""

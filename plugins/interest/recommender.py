@@ -17,6 +17,7 @@ import numpy as np
 
 from interest_bot.memory.catalog import CatalogArrays, CatalogStats, ItemRows
 from interest_bot.memory.counts import CountStore
+from interest_bot.memory.profile import InterestCluster, Profile
 
 from .scoring import SequentialConfig, contributions, sparse_sequential_scores
 from .titles import TitleIndex
@@ -116,50 +117,6 @@ class CatalogLike(Protocol):
     def titles(self) -> tuple[list[str], list[str], list[int | None], list[float]]: ...
 
 
-class ProfileLike(Protocol):
-    """The part of memory.interests' profile the recommender reads (attributes looked up leniently)."""
-
-    categories: dict[str, Any]
-    recent_items: Sequence[Any]
-    n_signals: int
-
-
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for n in names:
-        if isinstance(obj, dict) and n in obj:
-            return obj[n]
-        if hasattr(obj, n):
-            return getattr(obj, n)
-    return default
-
-
-def _clusters(profile: Any, positive: bool) -> list[Any]:
-    """Positive or negative interest clusters, whatever the profile calls them."""
-    names = ("positive", "positive_clusters", "positives") if positive else ("negative", "negative_clusters", "negatives")
-    found = _get(profile, *names)
-    if found is None:
-        found = [c for c in _get(profile, "clusters", "interests", default=[]) or [] if (_get(c, "polarity", default=1.0) >= 0) == positive]
-    return [c for c in found or [] if _get(c, "centroid", "vector") is not None]
-
-
-def _recent(profile: Any) -> list[tuple[str, float]]:
-    """(qualified item id, polarity) newest first."""
-    out = []
-    for r in _get(profile, "recent_items", default=[]) or []:
-        if isinstance(r, str):
-            out.append((r, 1.0))
-        elif isinstance(r, (tuple, list)):
-            out.append((str(r[0]), float(r[1]) if len(r) > 1 and r[1] is not None else 1.0))
-        else:
-            pol = _get(r, "polarity", default=1.0)
-            out.append((str(_get(r, "item_id")), 1.0 if pol is None else float(pol)))
-    return out
-
-
-def _category_score(c: Any) -> float:
-    return float(c) if isinstance(c, (int, float)) else float(_get(c, "score", default=0.0))
-
-
 def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: float) -> list[int]:
     """Maximal marginal relevance over a pool in score order: k passes of O(pool) each (ties go to the earlier)."""
     rows = np.asarray(pool, dtype=np.int64)
@@ -257,9 +214,9 @@ class Recommender:
         return self.config.popularity * 0.5 ** (max(n_signals, 0) / self.config.popularity_half_signals)
 
     @staticmethod
-    def needs_interests(profile: Any) -> bool:
+    def needs_interests(profile: Profile) -> bool:
         """True when the agent should ask what the user likes (nothing learned yet)."""
-        return int(_get(profile, "n_signals", default=0) or 0) == 0
+        return profile.n_signals == 0
 
     # ----- candidates ------------------------------------------------------------------------
 
@@ -310,7 +267,7 @@ class Recommender:
     # ----- ranking ---------------------------------------------------------------------------
 
     def recommend(
-        self, profile: Any, k: int = 10, exclude: Iterable[str] = (), talk_votes: Mapping[str, float] | None = None, uptake: UptakeSource | None = None
+        self, profile: Profile, k: int = 10, exclude: Iterable[str] = (), talk_votes: Mapping[str, float] | None = None, uptake: UptakeSource | None = None
     ) -> list[Recommendation]:
         """The top k items for this profile, excluding seen/rated/mentioned items and `exclude`.
 
@@ -319,15 +276,15 @@ class Recommender:
         cfg = self.config
         if k <= 0 or self._stats().count == 0:
             return []
-        recent = _recent(profile)
+        recent = [(r.item_id, r.polarity) for r in profile.recent_items]
         liked = [i for i, p in recent if p >= 0]
         disliked = [i for i, p in recent if p < 0]
-        n_signals = int(_get(profile, "n_signals", default=len(recent)) or 0)
-        cat_scores = {name: _category_score(v) for name, v in (_get(profile, "categories", default={}) or {}).items()}
-        pos_cl = _clusters(profile, True)
+        n_signals = profile.n_signals
+        cat_scores = {name: v.score for name, v in profile.categories.items()}
+        pos_cl = profile.positive
         V = np.zeros((0, 0), np.float32)
         if pos_cl:
-            V = np.stack([np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in pos_cl])
+            V = np.stack([np.asarray(cl.centroid, np.float32) for cl in pos_cl])
             V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
         excluded = set(exclude) | {i for i, _ in recent}
         collab_sparse = self._collaborative(liked)
@@ -353,7 +310,7 @@ class Recommender:
         content = np.zeros(n)
         best_cluster = np.full(n, -1)
         if pos_cl and E.size:
-            w = np.array([float(_get(cl, "weight", default=1.0) or 1.0) for cl in pos_cl])
+            w = np.array([cl.weight for cl in pos_cl], np.float64)
             w = 0.5 + 0.5 * w / max(w.max(), 1e-9)  # a weaker interest still gets its own candidates
             sims = (E @ V.T) * w[None, :]
             best_cluster = sims.argmax(1)
@@ -394,7 +351,7 @@ class Recommender:
         neg = np.clip(-cvec, 0, None)
         strong = neg >= max(cfg.dislike_share * float(neg.max(initial=0.0)), 1e-9)
         bad = (c["onehot"] @ (neg * strong)) > 0
-        neg_vecs = [np.asarray(_get(cl, "centroid", "vector"), np.float32) for cl in _clusters(profile, False)]
+        neg_vecs = [np.asarray(cl.centroid, np.float32) for cl in profile.negative]
         neg_vecs += self._vectors(disliked, rows)
         if neg_vecs and E.size:
             N = np.stack(neg_vecs)
@@ -442,7 +399,7 @@ class Recommender:
         return mmr_order(score, E, ranked.tolist(), k, lam)
 
     def _explain(
-        self, rows: ItemRows, r: int, score: float, parts: dict, popw: float, liked: list[str], sources: ItemRows | None, clusters: list[Any],
+        self, rows: ItemRows, r: int, score: float, parts: dict, popw: float, liked: list[str], sources: ItemRows | None, clusters: list[InterestCluster],
         best_cluster: np.ndarray, cat_scores: dict, bad: bool, mentions: int,
     ) -> Recommendation:
         """Readable reasons, each pointing at a stored signal or a real count."""
@@ -457,7 +414,7 @@ class Recommender:
                     reasons.append(f"people often watched this just before {title_of(src)} ({back} times)")
         if parts["content"][r] > 0.3 and clusters and best_cluster[r] >= 0:
             cl = clusters[int(best_cluster[r])]
-            texts = [t for t in (_get(cl, "texts", "signal_texts", default=[]) or []) if t]
+            texts = [t for t in cl.texts if t]
             if texts:
                 reasons.append(f"because you said '{texts[0]}'")
             else:

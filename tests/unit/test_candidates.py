@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from profile_factory import make_cluster, make_profile
 
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays, ItemRows
 from interest_bot.memory.counts import CountStore
+from interest_bot.memory.profile import CategoryScore, Profile
 from interest_bot.plugins.interest.recommender import CandidateConfig, Recommender, RecommenderConfig
 
 CATS = ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi"]
@@ -67,7 +68,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     return arrays, cluster, store
 
 
-def profiles(arrays: CatalogArrays, cluster: np.ndarray, store: CountStore, n: int = 40) -> list[SimpleNamespace]:
+def profiles(arrays: CatalogArrays, cluster: np.ndarray, store: CountStore, n: int = 40) -> list[Profile]:
     """Users with recent items from the store, an interest cluster near them, and liked categories."""
     out = []
     for u in range(n):
@@ -75,8 +76,8 @@ def profiles(arrays: CatalogArrays, cluster: np.ndarray, store: CountStore, n: i
         rows = [arrays.row[q] for q in recent]
         centroid = arrays.embeddings[rows].mean(0)
         cats = {c: 0.5 for r in rows[:2] for c in arrays.categories[r]}
-        cl = SimpleNamespace(centroid=centroid, weight=1.0, texts=["I like these"], categories=list(cats))
-        out.append(SimpleNamespace(categories=cats, positive=[cl], negative=[], recent_items=[(q, 1.0) for q in recent], n_signals=len(recent)))
+        cl = make_cluster(centroid, ["I like these"], categories=cats)
+        out.append(make_profile(len(recent), cats, [cl], [], [(q, 1.0) for q in recent]))
     return out
 
 
@@ -90,7 +91,7 @@ def test_a_large_catalog_is_ranked_from_bounded_candidates_without_a_whole_read(
     for p in profiles(arrays, cluster, store, 10):
         out = rec.recommend(p, k=10)
         assert len(out) == 10 and len({r.item_id for r in out}) == 10
-        assert not {r.item_id for r in out} & {q for q, _ in p.recent_items}
+        assert not {r.item_id for r in out} & p.seen_items
     assert catalog.whole_reads == 0
     assert max(catalog.asked) <= bound < N
 
@@ -116,5 +117,5 @@ def test_candidate_ranking_keeps_exclusions_and_dislikes(world) -> None:
     again = [r.item_id for r in rec.recommend(p, k=10, exclude=first[:5])]
     assert not set(first[:5]) & set(again)
     hated = arrays.categories[arrays.row[first[0]]][0]
-    p.categories = {**p.categories, hated: -1.0}
+    p.categories = {**p.categories, hated: CategoryScore(-1.0, -1.0, -1.0)}
     assert all(hated not in r.categories for r in rec.recommend(p, k=10))

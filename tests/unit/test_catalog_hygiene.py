@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import numpy as np
+from profile_factory import make_profile
 
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
+from interest_bot.memory.profile import Profile
 from interest_bot.plugins.interest.recommender import Recommender, count_phrase, is_placeholder_title
 
 CATS = ["Action", "Comedy", "Drama", "Musical"]
@@ -35,12 +36,9 @@ class JunkCatalog(ArrayCatalog):
 
 
 
-def dislike_only(categories: dict[str, float]) -> SimpleNamespace:
+def dislike_only(categories: dict[str, float]) -> Profile:
     """A profile after one disliking message: a soft classifier spreads a little dislike over every category."""
-    return SimpleNamespace(
-        categories={k: SimpleNamespace(short=v, long=v, score=v) for k, v in categories.items()},
-        positive=[], negative=[], recent_items=[], n_signals=1,
-    )
+    return make_profile(n_signals=1, categories=categories)
 
 
 def test_placeholder_titles_are_recognised() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from profile_factory import make_cluster, make_profile
 
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.memory.counts import CountStore
@@ -42,14 +42,11 @@ class FakeCatalog(ArrayCatalog):
 
 
 def profile(n_signals=0, categories=None, positive=(), negative=(), recent=()):
-    return SimpleNamespace(
-        categories={k: SimpleNamespace(short=v, long=v, score=v) for k, v in (categories or {}).items()},
-        positive=list(positive), negative=list(negative), recent_items=list(recent), n_signals=n_signals,
-    )
+    return make_profile(n_signals, categories, positive, negative, recent)
 
 
 def cluster(vec, texts=("I love it",), weight=1.0):
-    return SimpleNamespace(centroid=vec, weight=weight, top_categories=[], texts=list(texts), signal_ids=["e1"])
+    return make_cluster(vec, texts, weight)
 
 
 @pytest.fixture
@@ -126,7 +123,7 @@ def test_items_near_a_disliked_item_sink(cat: FakeCatalog, counts: CountStore) -
 
 def test_seen_and_excluded_items_never_appear(cat: FakeCatalog, counts: CountStore) -> None:
     rec = Recommender(cat, counts)
-    seen = [("t:0", 1.0), ("t:1", None), ("t:2", -1.0)]
+    seen = [("t:0", 1.0), ("t:1", 0.0), ("t:2", -1.0)]  # liked, watched (neutral), disliked
     out = rec.recommend(profile(n_signals=3, recent=seen), k=50, exclude=["t:3", "4"])
     ids = {r.item_id for r in out}
     assert not ids & {"t:0", "t:1", "t:2", "t:3", "t:4"}

@@ -207,7 +207,7 @@ def create_api(services: Any) -> APIRouter:
         _check_text(body.message, limit)
         plugin = plugin_for(body.catalog)
         signals = plugin.observe(uid, body.message, shown=body.shown)
-        return ObserveResponse(user_id=uid, signals=[plugin.signal_to_dict(s) for s in signals], event_ids=[s.event_id for s in signals if getattr(s, "event_id", None)])
+        return ObserveResponse(user_id=uid, signals=[plugin.signal_to_dict(s) for s in signals], event_ids=[s.event_id for s in signals if s.event_id])
 
     @router.get("/users/{user_id}/profile", summary="What was learned about a user")
     def profile(user_id: UserId, request: Request) -> ProfileResponse:

@@ -42,6 +42,8 @@ from typing import Any, Literal
 
 from interest_bot.memory.userid import validate_user_id
 
+from .config import Settings
+
 log = logging.getLogger(__name__)
 
 AuthMode = Literal["none", "service", "user"]
@@ -159,12 +161,11 @@ def verify_token(secret: str | bytes, token: str, *, now: float | None = None) -
 
 
 # -- settings checks ---------------------------------------------------------------------------------------
-def effective_mode(settings: Any) -> AuthMode:
+def effective_mode(settings: Settings) -> AuthMode:
     """The mode in force: `IBOT_AUTH`, except that a bare `IBOT_API_KEY` under `none` means `service`."""
-    mode = getattr(settings, "auth", "none") or "none"
-    if mode == "none" and getattr(settings, "api_key", ""):
+    if settings.auth == "none" and settings.api_key:
         return "service"
-    return mode
+    return settings.auth
 
 
 def is_loopback(host: str) -> bool:
@@ -178,17 +179,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_auth_settings(settings: Any) -> AuthMode:
+def check_auth_settings(settings: Settings) -> AuthMode:
     """Raise AuthConfigError when the mode lacks its credential; return the effective mode."""
     mode = effective_mode(settings)
     if mode == "service":
-        key = getattr(settings, "api_key", "") or ""
+        key = settings.api_key
         if not key:
             raise AuthConfigError("IBOT_AUTH=service needs a bearer key: set IBOT_API_KEY (e.g. `openssl rand -hex 32`).")
         if len(key) < MIN_API_KEY_CHARS:
             log.warning("IBOT_API_KEY is shorter than %d characters; use a long random key in production", MIN_API_KEY_CHARS)
     elif mode == "user":
-        secret = getattr(settings, "auth_secret", "") or ""
+        secret = settings.auth_secret
         if len(secret) < MIN_SECRET_CHARS:
             raise AuthConfigError(
                 f"IBOT_AUTH=user needs IBOT_AUTH_SECRET of at least {MIN_SECRET_CHARS} random characters "
@@ -199,10 +200,10 @@ def check_auth_settings(settings: Any) -> AuthMode:
     return mode
 
 
-def check_serve_settings(settings: Any, host: str | None = None) -> AuthMode:
+def check_serve_settings(settings: Settings, host: str | None = None) -> AuthMode:
     """What `interest-bot serve` checks before binding: the credential, and loopback-only under `none`."""
     mode = check_auth_settings(settings)
-    host = host if host is not None else getattr(settings, "host", "127.0.0.1")
+    host = host if host is not None else settings.host
     if mode == "none" and not is_loopback(host):
         raise AuthConfigError(
             f"refusing to listen on {host!r} without authentication: IBOT_AUTH=none serves loopback only. "
@@ -225,7 +226,7 @@ def bearer_token(authorization: str | None) -> str:
     return credential.strip() if scheme.lower() == "bearer" else ""
 
 
-def auth_headers(settings: Any, user_id: str | None = None, ttl: int = 300) -> dict[str, str]:
+def auth_headers(settings: Settings, user_id: str | None = None, ttl: int = 300) -> dict[str, str]:
     """Headers a trusted local client (the CLI) sends to this server for `user_id` under the configured mode."""
     mode = effective_mode(settings)
     if mode == "service":

@@ -16,7 +16,9 @@ from .config import Settings
 from .local_llm import LocalChatModel
 from .metrics import Metrics
 
-if TYPE_CHECKING:  # opened lazily: importing it pulls in LangGraph
+if TYPE_CHECKING:  # opened lazily: importing them pulls in LangGraph, torch and the models
+    from interest_bot.plugins.interest.plugin import InterestPlugin
+
     from .conversations import Conversations
 
 
@@ -30,11 +32,11 @@ TURN_LOCK_STRIPES = 256
 class Services:
     """Lazily opened parts of the app, shared by the API and the UI."""
 
-    def __init__(self, settings: Settings, plugin: Any | None = None, chat_model: Any | None = None) -> None:
+    def __init__(self, settings: Settings, plugin: InterestPlugin | None = None, chat_model: Any | None = None) -> None:
         self.settings = settings
         self.metrics = Metrics()
         self._plugin = plugin
-        self._plugins: dict[str, Any] = {}
+        self._plugins: dict[str, InterestPlugin] = {}
         self._chats: dict[str, Any] = {}
         self._model = chat_model
         self._conversations: Conversations | None = None  # opened on first need, without the chat model
@@ -48,7 +50,7 @@ class Services:
 
     # -- plugin ------------------------------------------------------------------------------------
     @property
-    def plugin(self) -> Any:
+    def plugin(self) -> InterestPlugin:
         """The plugin on the default catalog, opened on first use."""
         with self._lock:
             if self._plugin is None:
@@ -59,11 +61,10 @@ class Services:
                 self._plugin = plugin
             return self._plugin
 
-    def _compose(self, plugin: Any) -> Any:
+    def _compose(self, plugin: InterestPlugin) -> InterestPlugin:
         """Wire a plugin into the app: metrics events, and the A/B test when IBOT_AB_TEST is on (a plugin opened
         here gets it from its PluginConfig; one handed in by a caller is switched on)."""
-        if self.metrics.on_event not in getattr(plugin, "_listeners", []):
-            plugin.add_listener(self.metrics.on_event)
+        plugin.add_listener(self.metrics.on_event)  # once: the plugin ignores a listener it already has
         if self.settings.ab_test:
             plugin.enable_ab_test()
         return plugin
@@ -72,7 +73,7 @@ class Services:
         """Names of the ingested catalogs."""
         return self.plugin.catalogs()
 
-    def plugin_for(self, catalog: str | None) -> Any:
+    def plugin_for(self, catalog: str | None) -> InterestPlugin:
         """The plugin for a catalog (KeyError when it is not ingested)."""
         base = self.plugin
         if not catalog or catalog == base.catalog_name:
@@ -88,7 +89,7 @@ class Services:
             return self._plugins[catalog]
 
     # -- chat ----------------------------------------------------------------------------------------
-    def chat_for(self, plugin: Any) -> Any:
+    def chat_for(self, plugin: InterestPlugin) -> Any:
         """The chat service (agent) for a plugin; the chat model and the conversations store are shared."""
         from .agent import build_agent
         from .chat import ChatService

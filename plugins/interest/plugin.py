@@ -197,7 +197,8 @@ class InterestPlugin:
     # -- events ---------------------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(event, **data)` on stage timings, signals, impressions and feedback (metrics hook)."""
-        self._listeners.append(listener)
+        if listener not in self._listeners:  # composing twice (a sibling catalog, a reused plugin) must not double-count
+            self._listeners.append(listener)
 
     def _emit(self, event: str, **data: Any) -> None:
         for listener in self._listeners:

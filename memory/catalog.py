@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 from chromadb.api import ClientAPI
 
 from .chroma import get_collection
+from .item_rows import ItemRow, ItemRowStore
 from .lru import LRU
 
 __all__ = [
@@ -235,7 +237,7 @@ def _sort_key(item_id: str) -> tuple[int, int, str]:
 class Catalog:
     """Items of one named catalog in the `catalog_<name>` collection, with cosine search."""
 
-    def __init__(self, client: ClientAPI, name: str, create: bool = True, row_cache: int = 20_000) -> None:
+    def __init__(self, client: ClientAPI, name: str, create: bool = True, row_cache: int = 50_000, row_store: ItemRowStore | None = None) -> None:
         self.name = validate_catalog_name(name)
         self.client = client
         if not create and COLLECTION_PREFIX + name not in {c.name for c in client.list_collections()}:
@@ -245,8 +247,11 @@ class Catalog:
         self._stats: CatalogStats | None = None
         # Ranking rows of recently used items (title, categories, popularity, year, unit embedding): the only per-item
         # state a large catalog keeps in process, bounded by `row_cache` items whatever the catalog's size.
-        self._rows: LRU[str, tuple[str, list[str], float, int | None, np.ndarray]] = LRU(row_cache)
+        self._rows: LRU[str, ItemRow] = LRU(row_cache)
         self._rows_lock = threading.Lock()
+        # Misses are read from the SQL row store when it holds this ingest's rows (fast), else from Chroma.
+        self._row_store = row_store
+        self._store_fresh: bool | None = None
 
     # -- ids --------------------------------------------------------------
     def qualify(self, item_id: str) -> str:
@@ -291,6 +296,7 @@ class Catalog:
                 "count": stats.count,
                 "stats_json": stats.to_json(),
                 "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "ingest_id": uuid.uuid4().hex,  # two ingests within a second still differ (copied rows are keyed by it)
             }
         )
         self._stats = stats
@@ -438,8 +444,53 @@ class Catalog:
 
     def _drop_caches(self) -> None:
         self._arrays = None
+        self._store_fresh = None
         with self._rows_lock:
             self._rows.clear()
+
+    def ingest_stamp(self) -> str:
+        """Names this ingest of the catalog (changes with every ingest): what the row store's copy is checked against."""
+        stored = dict(self.client.get_collection(self.collection.name, embedding_function=None).metadata or {})
+        return _hash(stored.get("ingest_id", ""), stored.get("ingested_at", ""), stored.get("count", 0), stored.get("stats_json", ""))
+
+    def rows_indexed(self) -> bool:
+        """True when the attached row store holds this ingest's rows."""
+        if self._row_store is None:
+            return False
+        if self._store_fresh is None:
+            self._store_fresh = self._row_store.stamp(self.name) == self.ingest_stamp()
+        return self._store_fresh
+
+    def index_rows(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Copy every item's ranking row from Chroma into the attached row store (once per ingest); how many."""
+        if self._row_store is None:
+            raise ValueError("no row store attached to this catalog")
+        stamp, total = self.ingest_stamp(), self.count()
+
+        def read() -> Iterator[tuple[str, ItemRow]]:
+            done = 0
+            for lo in range(0, total, _PAGE):
+                page = self.collection.get(include=["metadatas", "embeddings"], limit=_PAGE, offset=lo)
+                yield from self._decode(page)
+                done += len(page["ids"])
+                if progress is not None:
+                    progress(done, total)
+
+        n = self._row_store.replace(self.name, stamp, read())
+        self._store_fresh = None
+        return n
+
+    @staticmethod
+    def _decode(page: Any) -> Iterator[tuple[str, ItemRow]]:
+        """(id, row) of each record of a Chroma page read with metadatas and embeddings."""
+        if not len(page["ids"]):
+            return
+        vectors = np.asarray(page["embeddings"], dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        for item_id, meta, vector in zip(page["ids"], page["metadatas"] or [], vectors):
+            meta = meta or {}
+            yield item_id, ItemRow(str(meta.get("title", "")), list(meta.get("categories") or []), float(meta.get("popularity", 0.0)),
+                                   _year(json.loads(meta.get("meta_json") or "{}")), vector)
 
     def rows(self, item_ids: Sequence[str]) -> ItemRows:
         """Ranking rows of these items (raw or qualified ids) in the order asked, unknown ids left out: from the row
@@ -448,26 +499,24 @@ class Catalog:
         with self._rows_lock:
             found = {i: self._rows.get(i) for i in raw}
         missing = [i for i, got in found.items() if got is None]
-        for lo in range(0, len(missing), _PAGE):
-            page = self.collection.get(ids=missing[lo : lo + _PAGE], include=["metadatas", "embeddings"])
-            if not len(page["ids"]):
-                continue
-            vectors = np.asarray(page["embeddings"], dtype=np.float32)
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            with self._rows_lock:
-                for item_id, meta, vector in zip(page["ids"], page["metadatas"] or [], vectors):
-                    meta = meta or {}
-                    entry = (str(meta.get("title", "")), list(meta.get("categories") or []), float(meta.get("popularity", 0.0)), _year(json.loads(meta.get("meta_json") or "{}")), vector)
-                    found[item_id] = entry
-                    self._rows.put(item_id, entry)
+        fetched: dict[str, ItemRow] = {}
+        if missing and self._row_store is not None and self.rows_indexed():
+            fetched = self._row_store.get(self.name, missing)
+        elif missing:
+            for lo in range(0, len(missing), _PAGE):
+                fetched.update(self._decode(self.collection.get(ids=missing[lo : lo + _PAGE], include=["metadatas", "embeddings"])))
+        with self._rows_lock:
+            for item_id, entry in fetched.items():
+                found[item_id] = entry
+                self._rows.put(item_id, entry)
         ids = [i for i in raw if found.get(i) is not None]
-        entries = [found[i] for i in ids]
+        entries = [e for e in (found[i] for i in ids) if e is not None]
         qids = [self.qualify(i) for i in ids]
         return ItemRows(
-            ids=ids, qids=qids, titles=[e[0] for e in entries], categories=[e[1] for e in entries], years=[e[3] for e in entries],
+            ids=ids, qids=qids, titles=[e.title for e in entries], categories=[e.categories for e in entries], years=[e.year for e in entries],
             # float32 first: the same values the whole-catalog arrays hold
-            popularity=np.asarray([e[2] for e in entries], np.float32).astype(np.float64),
-            embeddings=np.stack([e[4] for e in entries]) if entries else np.zeros((0, 0), np.float32),
+            popularity=np.asarray([e.popularity for e in entries], np.float32).astype(np.float64),
+            embeddings=np.stack([e.embedding for e in entries]) if entries else np.zeros((0, 0), np.float32),
             row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
         )
 
@@ -535,7 +584,7 @@ class Catalog:
             queries = queries[None, :]
         if k <= 0 or len(queries) == 0:
             return [[] for _ in range(len(queries))]
-        n = self.count()
+        n = self.stats().count  # known since ingest: Chroma's count() is a scan (11 ms at 100,000 items)
         if n == 0:
             return [[] for _ in range(len(queries))]
         result = self.collection.query(query_embeddings=queries, n_results=min(k, n), where=where, include=["distances"])

@@ -19,7 +19,7 @@ def sql_location(data_dir: Path | str, sql_url: str = "") -> str | Path:
 
 def pg_schema(schema: Sequence[str]) -> list[str]:
     """The same schema in Postgres spelling."""
-    return [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION") for s in schema]
+    return [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION").replace(" BLOB", " BYTEA") for s in schema]
 
 
 class Db:

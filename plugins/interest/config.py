@@ -39,8 +39,8 @@ class PluginConfig(BaseModel):
     max_cached_users: int = Field(default=10_000, ge=1)
     # Impression rows kept for click-through (the newest; each recommendation shown adds k of them).
     max_impressions: int = Field(default=1_000_000, ge=1)
-    # Catalog items whose ranking rows (title, categories, popularity, embedding) a process keeps: about 1.7 KB each.
-    item_cache: int = Field(default=20_000, ge=1)
+    # Catalog items whose ranking rows (title, categories, popularity, embedding) a process keeps: about 1.9 KB each.
+    item_cache: int = Field(default=50_000, ge=1)
     short_half_life_days: float = 1.0
     long_half_life_days: float = 90.0
     max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=16)

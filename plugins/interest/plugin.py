@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 import zlib
@@ -24,7 +25,9 @@ from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.interests import InterestMemory, keyed_event_id
+from interest_bot.memory.item_rows import ItemRowStore
 from interest_bot.memory.signals import InterestSignal
+from interest_bot.memory.sqldb import sql_location
 from interest_bot.memory.stores import open_memory
 from interest_bot.memory.userid import validate_user_id
 
@@ -45,6 +48,12 @@ MENTION_NEUTRAL = 0.3  # |polarity| below this: a title was mentioned, not judge
 # The most recommendations one call returns: ranking cost grows with k, and no reply shows more.
 MAX_K = 100
 USER_LOCK_STRIPES = 256
+
+
+def _print_rows_progress(done: int, total: int) -> None:
+    """Progress of the one-time copy of a large catalog's rows, on stderr."""
+    if done == total or done % 20_000 < 2_000:
+        print(f"interest-bot: indexing catalog rows for ranking: {done:,}/{total:,}", file=sys.stderr, flush=True)
 
 
 class CatalogNotReadyError(InterestBotError):
@@ -94,6 +103,7 @@ class InterestPlugin:
         memory: InterestMemory,
         counts: CountStore,
         recommender: Recommender,
+        row_store: ItemRowStore,
     ) -> None:
         self.config = config
         self.client = client
@@ -102,6 +112,7 @@ class InterestPlugin:
         self.memory = memory
         self.counts = counts
         self.recommender = recommender
+        self._row_store = row_store  # shared with sibling catalogs; closed with the memory
         self.talk = TalkIndex(classifier.encoder.dim)
         if recommender.config.neighbours:  # read every user's chat history only when the blend uses it
             self.talk.add_many(memory.chat_embeddings())
@@ -147,11 +158,13 @@ class InterestPlugin:
             max_cached_users=config.max_cached_users,
         )
         assert isinstance(memory.counts, CountStore)
-        return cls._for_catalog(config, client, encoder, memory, memory.counts, recommender_config)
+        row_store = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
+        return cls._for_catalog(config, client, encoder, memory, memory.counts, row_store, recommender_config)
 
     @classmethod
     def _for_catalog(
-        cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore, recommender_config: RecommenderConfig | None = None
+        cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore, row_store: ItemRowStore,
+        recommender_config: RecommenderConfig | None = None,
     ) -> InterestPlugin:
         names = [c["name"] for c in list_catalogs(client)]
         if config.catalog not in names:
@@ -165,23 +178,27 @@ class InterestPlugin:
                 f"Catalog {config.catalog!r} has no trained classifier heads in {heads}. "
                 f"Run `interest-bot catalog ingest {config.catalog}` again."
             )
-        catalog = Catalog(client, config.catalog, row_cache=config.item_cache)
+        catalog = Catalog(client, config.catalog, row_cache=config.item_cache, row_store=row_store)
         classifier = InterestClassifier.load(heads, encoder)
         classifier.max_chars = config.max_message_chars  # one limit: what the API and UI accept is read whole
         recommender = Recommender(catalog, counts, recommender_config)
-        plugin = cls(config, client, catalog, classifier, memory, counts, recommender)
+        if catalog.stats().count > recommender.config.candidates.whole_catalog and not catalog.rows_indexed():
+            # Once per ingest: a large catalog's ranking rows are read from the SQL store, not Chroma (memory/item_rows.py).
+            catalog.index_rows(progress=_print_rows_progress)
+        plugin = cls(config, client, catalog, classifier, memory, counts, recommender, row_store)
         plugin.warm_up()
         return plugin
 
     def warm_up(self) -> None:
         """Run each stage once so the first user does not pay for lazy initialisation."""
         self.classifier.analyze("I like good stories")
+        self.recommender.warm_up()
         self.recommender.recommend(self.memory.profile("warm-up"), k=1)
 
     def with_catalog(self, name: str) -> InterestPlugin:
         """A sibling plugin on another ingested catalog, sharing the encoder, memory and counts."""
         config = self.config.model_copy(update={"catalog": name})
-        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts)
+        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts, self._row_store)
         sibling._listeners = self._listeners
         return sibling
 
@@ -527,8 +544,10 @@ class InterestPlugin:
         return recommend_tool(self)
 
     def close(self) -> None:
-        """Flush pending profile writes and release the stores the memory opened (counts, forget log, keys)."""
+        """Flush pending profile writes and release the stores the memory opened (counts, forget log, keys) and the
+        catalog's row store."""
         self.memory.close()
+        self._row_store.close()
 
 
 def recommendation_to_dict(rec: Recommendation) -> dict[str, Any]:

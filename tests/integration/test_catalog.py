@@ -198,3 +198,26 @@ def test_stats_are_stored_at_ingest_and_computed_for_an_older_catalog(client) ->
     meta.pop("stats_json")
     cat.collection.modify(metadata=meta)
     assert Catalog(client, "statfilms").stats() == stats
+
+
+def test_a_row_store_serves_this_ingest_only(client, tmp_path: Path) -> None:
+    from interest_bot.memory.item_rows import ItemRowStore
+
+    vectors = _unit_vectors(30, seed=6)
+    items = [CatalogItem(str(i), f"Film {i}", f"text {i}", ["Drama"], float(i), {"year": 2000 + i}) for i in range(30)]
+    table = {it.text: vectors[i] for i, it in enumerate(items)}
+    store = ItemRowStore.open(tmp_path / "rows.sqlite")
+    cat = Catalog(client, "storefilms", row_store=store)
+    cat.ingest(items, _table_embed(table, []), progress=False)
+    assert not cat.rows_indexed()  # nothing copied yet: rows come from Chroma
+    seen: list[tuple[int, int]] = []
+    assert cat.index_rows(progress=lambda done, total: seen.append((done, total))) == 30 and seen[-1] == (30, 30)
+    assert cat.rows_indexed()
+    from_store = Catalog(client, "storefilms", row_store=store).rows(["3", "17"])
+    assert from_store.titles == ["Film 3", "Film 17"] and from_store.years == [2003, 2017]
+    np.testing.assert_allclose(from_store.embeddings, vectors[[3, 17]], atol=2e-3)
+    # A new ingest (a changed title) is a new stamp: the copied rows are not read until copied again.
+    items[3] = CatalogItem("3", "Film Three", "text 3", ["Drama"], 3.0, {"year": 2003})
+    cat.ingest(items, _table_embed(table, []), progress=False)
+    fresh = Catalog(client, "storefilms", row_store=store)
+    assert not fresh.rows_indexed() and fresh.rows(["3"]).titles == ["Film Three"]

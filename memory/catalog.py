@@ -47,6 +47,8 @@ POPULAR_OVERALL = 1000
 POPULAR_PER_CATEGORY = 300
 
 Embed = Callable[[list[str]], np.ndarray]
+# (done, total) after each step: lets a caller without a terminal (an embedder's own UI) show how far an ingest is.
+Progress = Callable[[int, int], None]
 
 
 class CatalogNotFoundError(LookupError):
@@ -343,10 +345,12 @@ class Catalog:
         items: Iterable[CatalogItem],
         embed: Embed,
         batch_size: int = 256,
-        progress: bool = True,
+        progress: bool | Progress = True,
         source: str = "",
     ) -> IngestReport:
-        """Make the catalog hold exactly these items: embed new or changed texts, upsert in batches, delete the rest."""
+        """Make the catalog hold exactly these items: embed new or changed texts, upsert in batches, delete the rest.
+
+        progress: True shows a tqdm bar, False nothing; a function is called with (texts embedded, texts to embed)."""
         from tqdm.auto import tqdm
 
         start = time.perf_counter()
@@ -380,7 +384,8 @@ class Catalog:
             else:
                 report.unchanged += 1
 
-        bar = tqdm(total=len(to_embed), desc=f"embedding {self.name}", unit="item", disable=not progress or not to_embed)
+        report_to = progress if callable(progress) else None
+        bar = tqdm(total=len(to_embed), desc=f"embedding {self.name}", unit="item", disable=report_to is not None or not progress or not to_embed)
         for lo in range(0, len(to_embed), batch_size):
             batch = to_embed[lo : lo + batch_size]
             vectors = np.asarray(embed([it.text for it in batch]), dtype=np.float32)
@@ -393,6 +398,8 @@ class Catalog:
                 metadatas=[_record_metadata(it) for it in batch],
             )
             bar.update(len(batch))
+            if report_to is not None:
+                report_to(lo + len(batch), len(to_embed))
         bar.close()
         for lo in range(0, len(meta_only), batch_size):
             batch = meta_only[lo : lo + batch_size]

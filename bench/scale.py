@@ -293,7 +293,7 @@ def build_point(label: str, shape: Shape, work: Path, heads: Path, args: argpars
     data_dir.mkdir(parents=True, exist_ok=True)
     log(f"point {label}: building {shape.items:,} items, {shape.events:,} events over {shape.users:,} users in {data_dir}")
     started = time.perf_counter()
-    spec = {"steps": ["catalog", "events"], "data_dir": str(data_dir), "catalog": catalog_name(label), "heads": str(heads),
+    spec = {"steps": ["catalog", "events", "rows"], "data_dir": str(data_dir), "catalog": catalog_name(label), "heads": str(heads),
             "shape": shape.__dict__, "checkpoints": checkpoints, "batch": args.batch}
     report = run_build(spec)
     report["build_s"] = round(time.perf_counter() - started, 1)
@@ -343,6 +343,7 @@ def measure_shared(label: str, data_dir: Path, shape: Shape, workload: Workload,
         log(f"point {label}: shared mode, chroma {chroma.url}, postgres {pg.url}; ingesting the history into PostgreSQL")
         build = run_build({"steps": ["events"], "data_dir": str(data_dir), "catalog": catalog_name(label), "shape": shape.__dict__,
                            "sql_url": pg.url, "batch": args.batch})
+        build |= run_build({"steps": ["rows"], "data_dir": str(data_dir), "catalog": catalog_name(label), "chroma_url": chroma.url, "sql_url": pg.url})
         run_build({"steps": ["catalog"], "data_dir": str(data_dir), "catalog": BASE_CATALOG, "heads": str(heads), "chroma_url": chroma.url,
                    "shape": Shape(BASE_ITEMS, 4, 4).__dict__})
         base = measure_one(f"{label}-shared-base", data_dir, BASE_CATALOG, base_probes(args.requests, "sbase"), logs,

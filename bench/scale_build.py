@@ -62,6 +62,29 @@ def ingest_catalog(spec: dict[str, Any], workload: Workload) -> dict[str, Any]:
     return {"catalog_items": report.total, "catalog_ingest_s": round(report.seconds, 1), "catalog_items_per_s": round(report.items_per_s, 1)}
 
 
+def copy_rows(spec: dict[str, Any]) -> dict[str, Any]:
+    """The catalog's ranking rows copied from Chroma into the SQL row store (what ingest_catalog does for a large
+    catalog), so a bot's start-up does not do it."""
+    from interest_bot.memory.catalog import Catalog
+    from interest_bot.memory.chroma import open_client
+    from interest_bot.memory.item_rows import ItemRowStore
+    from interest_bot.memory.sqldb import sql_location
+    from interest_bot.plugins.interest.recommender import CandidateConfig
+
+    data_dir = Path(spec["data_dir"])
+    client = open_client(data_dir, spec.get("chroma_url", ""))
+    if Catalog(client, spec["catalog"]).stats().count <= CandidateConfig().whole_catalog:
+        return {}  # ranked whole: its rows are read from Chroma once, at open
+    store = ItemRowStore.open(sql_location(data_dir, spec.get("sql_url", "")))
+    started = time.perf_counter()
+    try:
+        n = Catalog(client, spec["catalog"], row_store=store).index_rows()
+    finally:
+        store.close()
+    seconds = time.perf_counter() - started
+    return {"rows_copied": n, "rows_copy_s": round(seconds, 1), "rows_copy_items_per_s": round(n / max(seconds, 1e-9), 1)}
+
+
 def ingest_events(spec: dict[str, Any], workload: Workload) -> dict[str, Any]:
     """The history through CountStore.add_events in batches, timed; copies of the SQLite store at each checkpoint."""
     from tqdm.auto import tqdm
@@ -113,12 +136,14 @@ def build(spec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "heads" in spec.get("steps", []):
         out.update(train_heads_once(Path(spec["heads"])))
-    if {"catalog", "events"} & set(spec.get("steps", [])):
-        workload = Workload(Shape(**spec["shape"]))
-        if "catalog" in spec["steps"]:
-            out.update(ingest_catalog(spec, workload))
-        if "events" in spec["steps"]:
-            out.update(ingest_events(spec, workload))
+    steps = set(spec.get("steps", []))
+    workload = Workload(Shape(**spec["shape"])) if {"catalog", "events"} & steps else None
+    if workload is not None and "catalog" in steps:
+        out.update(ingest_catalog(spec, workload))
+    if "rows" in steps:  # before the events: history checkpoints copy the SQLite file, rows included
+        out.update(copy_rows(spec))
+    if workload is not None and "events" in steps:
+        out.update(ingest_events(spec, workload))
     return out
 
 

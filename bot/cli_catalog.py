@@ -48,7 +48,7 @@ def _fail(exc: Exception) -> typer.Exit:
 class _Bars:
     """The CLI's progress: one tqdm bar per ingest stage."""
 
-    LABELS = {"embed": ("embedding {}", "item"), "heads": ("training interest heads", "step"), "counts": ("seeding counts", "rating")}
+    LABELS = {"embed": ("embedding {}", "item"), "rows": ("copying ranking rows", "item"), "heads": ("training interest heads", "step"), "counts": ("seeding counts", "rating")}
 
     def __init__(self, catalog: str) -> None:
         self.catalog, self.stage, self.bar = catalog, "", None

@@ -21,6 +21,7 @@ from typing import Any
 from interest_bot.memory.catalog import Catalog, CatalogItem, IngestReport, list_catalogs, validate_catalog_name
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
+from interest_bot.memory.item_rows import ItemRowStore
 from interest_bot.memory.sources import BUILTIN, RowError, load_builtin, load_ratings_ml100k, read_file
 from interest_bot.memory.sqldb import sql_location
 
@@ -29,11 +30,12 @@ from .classifier import InterestClassifier, train_heads
 from .config import PluginConfig
 from .encoder import Encoder, encoder_for
 from .plugin import heads_dir
+from .recommender import CandidateConfig
 
 __all__ = ["Columns", "IngestResult", "IngestProgress", "SourceItems", "default_name", "ingest_catalog", "is_ingested", "read_source"]
 
 IngestProgress = Callable[[str, int, int], None]
-"""Called as progress(stage, done, total); stage is "embed" (item texts), "heads" (training steps) or "counts" (ratings)."""
+"""Called as progress(stage, done, total); stage is "embed" (item texts), "rows" (a large catalog's ranking rows copied to SQL), "heads" (training steps) or "counts" (ratings)."""
 
 # The built-in whose data set also holds interaction history: its ratings seed the collaborative counts.
 RATINGS_SOURCE = "movielens-100k"
@@ -147,6 +149,13 @@ def ingest_catalog(
         catalog = Catalog(client, catalog_name)
         report = catalog.ingest(loaded.items, encoder.encode, progress=_stage(progress, "embed") or False, source=loaded.source)
         meta_path = catalog.write_meta_json(Path(config.data_dir))
+        if report.total > CandidateConfig().whole_catalog:
+            # Ranked through candidates: copy its rows into the SQL row store now rather than at the first open.
+            rows = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
+            try:
+                Catalog(client, catalog_name, row_store=rows).index_rows(progress=_stage(progress, "rows"))
+            finally:
+                rows.close()
     result = IngestResult(catalog_name, report, meta_path, loaded.skipped, notes=notes)
     if train:
         classifier = train_heads(loaded.items, encoder, use_reviews=use_reviews, progress=_stage(progress, "heads") or False)

@@ -528,14 +528,16 @@ class Catalog:
         )
 
     def titles(self) -> tuple[list[str], list[str], list[int | None], list[float]]:
-        """(ids, titles, years, popularity) of every item, read without embeddings or texts (for title linking)."""
-        ids, titles, years, pops = [], [], [], []
-        for item_id, meta in sorted(self._pages(["metadatas"]), key=lambda p: _sort_key(p[0])):
-            ids.append(item_id)
-            titles.append(str(meta.get("title", "")))
-            years.append(_year(json.loads(meta.get("meta_json") or "{}")))
-            pops.append(float(np.float32(meta.get("popularity", 0.0))))
-        return ids, titles, years, pops
+        """(ids, titles, years, popularity) of every item, read without embeddings or texts (for title linking): from
+        the row store when it holds this ingest (a fast scan), else from Chroma's metadata."""
+        if self._row_store is not None and self.rows_indexed():
+            found = self._row_store.titles(self.name)
+        else:
+            found = [(item_id, str(meta.get("title", "")), _year(json.loads(meta.get("meta_json") or "{}")), float(meta.get("popularity", 0.0)))
+                     for item_id, meta in self._pages(["metadatas"])]
+        found.sort(key=lambda r: _sort_key(r[0]))
+        # float32 like the ranking arrays: the title index ranks "popular" titles by these values
+        return [r[0] for r in found], [r[1] for r in found], [r[2] for r in found], [float(np.float32(r[3])) for r in found]
 
     def _load_arrays(self) -> CatalogArrays:
         """Read all records in pages and build the arrays."""

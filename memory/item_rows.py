@@ -103,6 +103,12 @@ class ItemRowStore:
                 out[item_id] = ItemRow(title, json.loads(cats), float(pop), None if year is None else int(year), vec)
         return out
 
+    def titles(self, catalog: str) -> list[tuple[str, str, int | None, float]]:
+        """(id, title, year, popularity) of every stored item of the catalog (no embeddings)."""
+        with self._lock:
+            rows = self._db.execute("SELECT item_id, title, year, popularity FROM item_rows WHERE catalog = ?", (catalog,)).fetchall()
+        return [(str(i), str(t), None if y is None else int(y), float(p)) for i, t, y, p in rows]
+
     def drop(self, catalog: str) -> None:
         """Forget a catalog's rows."""
         with self._lock, self._db.tx() as db:

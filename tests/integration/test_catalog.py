@@ -221,3 +221,16 @@ def test_a_row_store_serves_this_ingest_only(client, tmp_path: Path) -> None:
     cat.ingest(items, _table_embed(table, []), progress=False)
     fresh = Catalog(client, "storefilms", row_store=store)
     assert not fresh.rows_indexed() and fresh.rows(["3"]).titles == ["Film Three"]
+
+
+def test_titles_read_from_the_row_store_match_chroma(client, tmp_path: Path) -> None:
+    from interest_bot.memory.item_rows import ItemRowStore
+
+    vectors = _unit_vectors(12, seed=7)
+    items = [CatalogItem(str(i), f"Film {i}", f"text {i}", ["Drama"], float(i) + 0.1, {"year": 1980 + i} if i % 2 else {}) for i in range(12)]
+    cat = Catalog(client, "titlefilms", row_store=ItemRowStore.open(tmp_path / "rows.sqlite"))
+    cat.ingest(items, _table_embed({it.text: vectors[i] for i, it in enumerate(items)}, []), progress=False)
+    from_chroma = cat.titles()
+    cat.index_rows()
+    assert cat.rows_indexed() and cat.titles() == from_chroma
+    assert from_chroma[0][:3] == ["0", "1", "2"] and from_chroma[2][:2] == [None, 1981]

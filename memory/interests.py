@@ -66,8 +66,14 @@ class CountsLike(Protocol):
     """The part of memory.counts.CountStore that InterestMemory uses."""
 
     def add_event(self, user_id: str, item_id: str, ts: float, event_id: str, positive: bool = True) -> None: ...
-    def remove_user(self, user_id: str, impressions: bool = True) -> int: ...
+    def remove_user(self, user_id: str) -> int: ...
     def user_contribution(self, user_id: str) -> dict: ...
+
+
+class ImpressionsLike(Protocol):
+    """The part of memory.impressions.ImpressionStore that InterestMemory uses: forget removes what was shown."""
+
+    def remove_user(self, user_id: str) -> int: ...
 
 
 class ForgetIncompleteError(RuntimeError):
@@ -192,12 +198,14 @@ class InterestMemory:
         forget_log: ForgetLog | None = None,
         max_cached_users: int = MAX_CACHED_USERS,
         keyring: Keyring | None = None,
+        impressions: ImpressionsLike | None = None,
         owned: Sequence[SupportsClose] = (),
     ) -> None:
         """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record().
 
         `forget_log` (optional) notes when each user is forgotten, so the app can refuse credentials issued before.
-        `keyring` (optional) seals clause texts and exemplars per user; forget shreds the key. `owned`: stores this
+        `keyring` (optional) seals clause texts and exemplars per user; forget shreds the key. `impressions` (optional):
+        what the user was shown, removed by forget (forget_interest keeps it: the A/B record). `owned`: stores this
         memory closes when it closes (memory/stores.py opens them so); the caller closes any others."""
         if outbox is not None and shared:
             raise ValueError("an outbox needs sole ownership of Chroma (shared=False): other processes would not see its events")
@@ -217,6 +225,7 @@ class InterestMemory:
         self.outbox = outbox
         self.forget_log = forget_log
         self.keyring = keyring
+        self.impressions = impressions
         self._owned = list(owned)
         self._drain_lock = threading.Lock()
         self._pending_since: float | None = None  # monotonic time of the oldest undrained outbox write
@@ -883,6 +892,8 @@ class InterestMemory:
             self._events.delete(where=_user(uid))
             self._profiles.delete(where=_user(uid))
             n_counts = int(self.counts.remove_user(uid) or 0) if self.counts is not None else 0
+            if self.impressions is not None:
+                self.impressions.remove_user(uid)
             if self.outbox is not None:
                 self.outbox.remove_user(uid)  # empty after the drain; also folds its WAL so no old page holds them
             left = self._count_events(uid) + len(self._profiles.get(where=_user(uid), include=[])["ids"])
@@ -931,7 +942,7 @@ class InterestMemory:
             self._flush_users([uid])
             if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):
                 # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
-                self.counts.remove_user(uid, impressions=False)
+                self.counts.remove_user(uid)  # the impressions stay: the A/B record of what was shown
                 rows = [_meta_row(uid, rec["id"], _unpack(rec["metadata"])) for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""}))]
                 self._add_counts(rows)  # one transaction, in time order
             return {"kind": kind, "category": category, "deleted_events": len(doomed["ids"])}

@@ -23,6 +23,7 @@ import numpy as np
 from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
+from interest_bot.memory.impressions import ImpressionStore
 from interest_bot.memory.interests import InterestMemory, keyed_event_id
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.stores import open_memory
@@ -93,6 +94,7 @@ class InterestPlugin:
         classifier: InterestClassifier,
         memory: InterestMemory,
         counts: CountStore,
+        impressions: ImpressionStore,
         recommender: Recommender,
     ) -> None:
         self.config = config
@@ -101,6 +103,7 @@ class InterestPlugin:
         self.classifier = classifier
         self.memory = memory
         self.counts = counts
+        self.impressions = impressions
         self.recommender = recommender
         self.talk = TalkIndex(classifier.encoder.dim)
         if recommender.config.neighbours:  # read every user's chat history only when the blend uses it
@@ -140,18 +143,26 @@ class InterestPlugin:
             chroma_url=config.chroma_url,
             sql_url=config.sql_url,
             store_text=config.store_text,
-            count_config=CountConfig(neighbours=config.count_neighbours, max_impressions=config.max_impressions),
+            count_config=CountConfig(neighbours=config.count_neighbours),
             short_half_life_days=config.short_half_life_days,
             long_half_life_days=config.long_half_life_days,
             dim=encoder.dim,
             max_cached_users=config.max_cached_users,
+            max_impressions=config.max_impressions,
         )
-        assert isinstance(memory.counts, CountStore)
-        return cls._for_catalog(config, client, encoder, memory, memory.counts, recommender_config)
+        assert isinstance(memory.counts, CountStore) and isinstance(memory.impressions, ImpressionStore)
+        return cls._for_catalog(config, client, encoder, memory, memory.counts, memory.impressions, recommender_config)
 
     @classmethod
     def _for_catalog(
-        cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore, recommender_config: RecommenderConfig | None = None
+        cls,
+        config: PluginConfig,
+        client: Any,
+        encoder: Encoder,
+        memory: InterestMemory,
+        counts: CountStore,
+        impressions: ImpressionStore,
+        recommender_config: RecommenderConfig | None = None,
     ) -> InterestPlugin:
         names = [c["name"] for c in list_catalogs(client)]
         if config.catalog not in names:
@@ -169,7 +180,7 @@ class InterestPlugin:
         classifier = InterestClassifier.load(heads, encoder)
         classifier.max_chars = config.max_message_chars  # one limit: what the API and UI accept is read whole
         recommender = Recommender(catalog, counts, recommender_config)
-        plugin = cls(config, client, catalog, classifier, memory, counts, recommender)
+        plugin = cls(config, client, catalog, classifier, memory, counts, impressions, recommender)
         plugin.warm_up()
         return plugin
 
@@ -179,9 +190,9 @@ class InterestPlugin:
         self.recommender.recommend(self.memory.profile("warm-up"), k=1)
 
     def with_catalog(self, name: str) -> InterestPlugin:
-        """A sibling plugin on another ingested catalog, sharing the encoder, memory and counts."""
+        """A sibling plugin on another ingested catalog, sharing the encoder, memory, counts and impressions."""
         config = self.config.model_copy(update={"catalog": name})
-        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts)
+        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts, self.impressions)
         sibling._listeners = self._listeners
         return sibling
 
@@ -276,7 +287,7 @@ class InterestPlugin:
         reaction = read_reaction(text)
         if reaction is None:
             return []
-        targets = list(shown) if shown is not None else self.counts.latest_impressions(user_id)
+        targets = list(shown) if shown is not None else self.impressions.latest(user_id)
         found = self.catalog.rows(targets).row
         known = [i for i in targets if i in found]
         if not known:
@@ -361,7 +372,7 @@ class InterestPlugin:
         if replay:
             return ids
         if liked:
-            self.counts.mark_click(user_id, signal.item_id, ts)
+            self.impressions.mark_click(user_id, signal.item_id, ts)
             self.uptake.add_many([(user_id, signal.item_id)])
         self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
         return ids
@@ -380,7 +391,7 @@ class InterestPlugin:
             ids = self.memory.record_batch(signals)
         for (user_id, _, liked, ts), (_, signal) in zip(events, signals):
             if liked:
-                self.counts.mark_click(user_id, signal.item_id, ts)
+                self.impressions.mark_click(user_id, signal.item_id, ts)
                 self.uptake.add_many([(user_id, signal.item_id)])
             self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
         return ids
@@ -417,7 +428,7 @@ class InterestPlugin:
         if not recommendations:
             return
         variant = self.variant(user_id)
-        self.counts.add_impressions(user_id, [r.item_id for r in recommendations], variant, join_latest=join_latest)
+        self.impressions.add(user_id, [r.item_id for r in recommendations], variant, join_latest=join_latest)
         self._emit("impressions", count=len(recommendations), variant=variant)
 
     def variant(self, user_id: str) -> str:
@@ -526,7 +537,7 @@ class InterestPlugin:
         return recommend_tool(self)
 
     def close(self) -> None:
-        """Flush pending profile writes and release the stores the memory opened (counts, forget log, keys)."""
+        """Flush pending profile writes and release the stores the memory opened (counts, impressions, forget log, keys)."""
         self.memory.close()
 
 

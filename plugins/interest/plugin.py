@@ -23,8 +23,9 @@ import numpy as np
 from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
+from interest_bot.memory.event_layout import keyed_event_id
 from interest_bot.memory.impressions import ImpressionStore
-from interest_bot.memory.interests import InterestMemory, keyed_event_id
+from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.stores import open_memory
 from interest_bot.memory.userid import validate_user_id

@@ -519,6 +519,8 @@ class InterestMemory:
         self.flush()
         return [e for e in out if e is not None]
 
+    # ----- profile records (the background writer of write_behind.py calls flush) ---------------
+
     def flush(self) -> None:
         """Write every pending event and profile change to Chroma now."""
         self._writes.drain()
@@ -534,7 +536,8 @@ class InterestMemory:
         for lk in locks:
             lk.acquire()
         try:
-            ids, embs, metas, stale, written = [], [], [], [], []
+            records: list[tuple[str, np.ndarray, dict[str, Any]]] = []
+            stale, written = [], []
             for uid in users:
                 if uid not in self._dirty or uid not in self._states:
                     continue
@@ -544,14 +547,12 @@ class InterestMemory:
                         self._drop_cached(uid)
                     continue
                 rows, cids = self._profile_rows(uid)
-                for rid, emb, meta in rows:
-                    ids.append(rid)
-                    embs.append(emb)
-                    metas.append(meta)
+                records.extend(rows)
                 stale.extend(cluster_id(uid, c) for c in self._stored_cids.get(uid, set()) - cids)
                 written.append((uid, cids, self._states[uid].version))
-            for start in range(0, len(ids), PAGE):
-                self._profiles.upsert(ids=ids[start : start + PAGE], embeddings=np.stack(embs[start : start + PAGE]), metadatas=metas[start : start + PAGE])
+            for start in range(0, len(records), PAGE):
+                page = records[start : start + PAGE]
+                self._profiles.upsert(ids=[r[0] for r in page], embeddings=np.stack([r[1] for r in page]), metadatas=[r[2] for r in page])
             if stale:
                 self._profiles.delete(ids=stale)
             for uid, cids, version in written:
@@ -680,7 +681,7 @@ class InterestMemory:
     # ----- forgetting --------------------------------------------------------------------------
 
     def forget(self, user_id: str) -> dict[str, int]:
-        """Delete the user's events, profile records and counts contribution; verify nothing is left."""
+        """Delete the user's events, profile records, counts contribution and impressions; verify all but the impressions are gone."""
         uid = validate_user_id(user_id)
         if self.forget_log is not None:
             # First, and durably: should a deletion below fail, the user's old credentials are refused all the same.

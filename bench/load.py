@@ -429,7 +429,7 @@ def read_embedded(data_dir: Path) -> dict[str, dict]:
     """Event ids in an embedded data dir, read in a child process (which takes and releases the data-dir lock)."""
     code = (
         "import json,sys; from pathlib import Path; from interest_bot.memory.chroma import open_client;"
-        "from interest_bot.memory.interests import EVENTS_COLLECTION;"
+        "from interest_bot.memory.event_layout import EVENTS_COLLECTION;"
         "c=open_client(Path(sys.argv[1])).get_collection(EVENTS_COLLECTION); out={}; off=0\n"
         "while True:\n"
         "    p=c.get(include=['metadatas'],limit=5000,offset=off)\n"
@@ -449,7 +449,7 @@ def read_server(chroma_url: str) -> dict[str, dict]:
     import chromadb
     from chromadb.config import Settings
 
-    from interest_bot.memory.interests import EVENTS_COLLECTION
+    from interest_bot.memory.event_layout import EVENTS_COLLECTION
 
     host, port = chroma_url.removeprefix("http://").split(":")
     col = chromadb.HttpClient(host=host, port=int(port), settings=Settings(anonymized_telemetry=False)).get_collection(EVENTS_COLLECTION)

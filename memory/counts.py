@@ -10,7 +10,6 @@ or per pair on open. Everything here is derived from the event log: `rebuild` re
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,8 +50,6 @@ class CountConfig:
     list_cache: int = 4096
     user_cache: int = 4096
     user_tail: int = 64  # positive events kept per cached user (at least `window`)
-    # Impressions kept for click-through: the newest this many rows (every recommendation shown adds k of them).
-    max_impressions: int = 1_000_000
 
     def weight(self, d: int) -> float:
         """Weight of one pair at sequence distance d (0 outside the window)."""
@@ -72,9 +69,7 @@ _SCHEMA_SQLITE = [
     "CREATE INDEX IF NOT EXISTS pairs_out ON pairs (a, wq DESC, b)",
     "CREATE INDEX IF NOT EXISTS pairs_in ON pairs (b, wq DESC, a)",
     "CREATE TABLE IF NOT EXISTS popularity (idx INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS impressions (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL,"
-    " item_id TEXT NOT NULL, variant TEXT NOT NULL, ts REAL NOT NULL, clicked_ts REAL)",
-    "CREATE INDEX IF NOT EXISTS impressions_user ON impressions (user_id, item_id, ts)",
+    # The same database also holds the impressions (impressions.py), the forget log and the users' keys.
 ]
 
 
@@ -108,7 +103,6 @@ class CountStore:
     def __init__(self, db: Db, config: CountConfig = CountConfig(), progress: Progress | None = print_progress) -> None:
         self._db = db
         self.config = config
-        self._since_prune = 0  # impressions added since the last trim to max_impressions
         self._stale = False  # a write rolled back after changing caches: read them again before the next use
         self._lock = threading.RLock()
         self._wq = quantized_weights(config.window, config.decay)
@@ -399,9 +393,8 @@ class CountStore:
         self._epoch = int(db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]) + 1
         db.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (str(self._epoch),))
 
-    def remove_user(self, user_id: str, impressions: bool = True) -> int:
-        """Subtract exactly this user's contribution and delete their events (and impressions, unless told not to:
-        forgetting one interest keeps the A/B record of what was shown); returns events removed."""
+    def remove_user(self, user_id: str) -> int:
+        """Subtract exactly this user's contribution and delete their events; returns events removed."""
         with self._write() as db:
             self._sync_locked()
             seq = self._positives(user_id)
@@ -411,8 +404,6 @@ class CountStore:
             self._apply(db, self._pairs(seq).negated(), pop_delta)
             self._recent = None  # a forgotten user leaves no trace in recent popularity either (recomputed on use)
             n = db.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
-            if impressions:
-                db.execute("DELETE FROM impressions WHERE user_id = ?", (user_id,))
             self._tails.pop(user_id)
             self._bump_epoch(db)
             return int(n if n is not None and n >= 0 else len(seq))
@@ -614,57 +605,6 @@ class CountStore:
             "popularity": {ids[i]: n for i, n in db.execute("SELECT idx, n FROM popularity").fetchall()},
             "events": sorted(db.execute("SELECT event_id, user_id, item_id, ts, positive FROM events").fetchall()),
         }
-
-    # ----- impressions (for click-through by variant) ----------------------------------------
-
-    def add_impressions(self, user_id: str, item_ids: Sequence[str], variant: str, ts: float | None = None, join_latest: bool = False) -> None:
-        """Record that these items were shown to the user under an experiment variant; join_latest adds them to the
-        user's latest batch (a card that replaced one of it), so "seen it" typed next still means that batch."""
-        ts = time.time() if ts is None else float(ts)
-        with self._lock, self._db.tx() as db:
-            if join_latest:
-                latest = db.execute("SELECT MAX(ts) FROM impressions WHERE user_id = ?", (user_id,)).fetchone()
-                ts = float(latest[0]) if latest and latest[0] is not None else ts
-            db.executemany(
-                "INSERT INTO impressions (user_id, item_id, variant, ts) VALUES (?, ?, ?, ?)", [(user_id, i, variant, ts) for i in item_ids]
-            )
-            self._since_prune += len(item_ids)
-            if self._since_prune >= min(1000, self.config.max_impressions):
-                # Ids only grow: everything more than max_impressions ids behind the newest goes (a range on the key).
-                db.execute("DELETE FROM impressions WHERE id <= (SELECT MAX(id) FROM impressions) - ?", (self.config.max_impressions,))
-                self._since_prune = 0
-
-    def latest_impressions(self, user_id: str) -> list[str]:
-        """The items of the user's most recent impression batch (what the bot showed last), in the order shown."""
-        with self._lock, self._db.tx() as db:
-            row = db.execute("SELECT MAX(ts) FROM impressions WHERE user_id = ?", (user_id,)).fetchone()
-            if row is None or row[0] is None:
-                return []
-            rows = db.execute("SELECT item_id FROM impressions WHERE user_id = ? AND ts = ? ORDER BY id", (user_id, row[0])).fetchall()
-            return list(dict.fromkeys(r[0] for r in rows))
-
-    def mark_click(self, user_id: str, item_id: str, ts: float | None = None, horizon_s: float = 7 * 86400) -> bool:
-        """Credit the latest unclicked impression of this item to this user within the horizon; True if one was found."""
-        ts = time.time() if ts is None else float(ts)
-        with self._lock, self._db.tx() as db:
-            row = db.execute(
-                "SELECT id FROM impressions WHERE user_id = ? AND item_id = ? AND clicked_ts IS NULL AND ts <= ? AND ts >= ?"
-                " ORDER BY ts DESC, id DESC LIMIT 1",
-                (user_id, item_id, ts, ts - horizon_s),
-            ).fetchone()
-            if row is None:
-                return False
-            db.execute("UPDATE impressions SET clicked_ts = ? WHERE id = ?", (ts, row[0]))
-            return True
-
-    def click_through(self) -> dict[str, dict[str, float]]:
-        """Per variant: impressions, clicks and their ratio."""
-        with self._lock:  # never interleave with another thread's open transaction on this connection
-            rows = self._db.execute(
-                "SELECT variant, COUNT(*), COUNT(clicked_ts) FROM impressions GROUP BY variant ORDER BY variant"
-            ).fetchall()
-        return {v: {"impressions": int(n), "clicks": int(c), "ctr": (c / n if n else 0.0)} for v, n, c in rows}
-
 
 
 def _as_event(e: CountEvent | Sequence | Mapping) -> CountEvent:

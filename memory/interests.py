@@ -9,12 +9,14 @@ user's events and rebuilt from them, so nothing acknowledged is ever lost from t
 
 With an outbox (embedded mode: this process alone owns the Chroma directory) `record` commits events to the
 outbox and returns; they reach Chroma in batches behind it, and every read drains the outbox first (outbox.py).
+
+This module is the memory's API and its per-user profile states; how records are laid out in Chroma is
+event_layout.py, and what is written behind the caller (outbox drain, counts feed, profile writer) write_behind.py.
 """
 
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import logging
 import threading
@@ -30,13 +32,33 @@ from typing import Any, Protocol
 import numpy as np
 
 from .chroma import get_collection
+from .event_layout import (
+    EVENTS_COLLECTION,
+    PAGE,
+    PROFILES_COLLECTION,
+    SOURCES,
+    CountRow,
+    ItemEvent,
+    and_filter,
+    cluster_id,
+    count_rows,
+    event_metadata,
+    head_id,
+    head_vector,
+    item_event,
+    keyed_event_id,
+    unpack,
+    user_filter,
+)
 from .forget_log import ForgetLog
 from .keyring import Keyring, is_sealed
-from .outbox import Outbox, PendingEvent
+from .outbox import Outbox
 from .profile import EventView, Profile, ProfileState
 from .signals import InterestSignal
 from .userid import InvalidUserIdError, validate_user_id
+from .write_behind import CountsLike, WriteBehind
 
+# The collection names (and keyed_event_id) live in event_layout.py; they stay importable from here.
 __all__ = [
     "EVENTS_COLLECTION",
     "PROFILES_COLLECTION",
@@ -47,13 +69,9 @@ __all__ = [
     "UnknownInterestError",
 ]
 
-EVENTS_COLLECTION = "interest_events"
-PROFILES_COLLECTION = "interest_profiles"
 log = logging.getLogger(__name__)
 USER_LOCK_STRIPES = 16_384  # per-user locks are stripes: their number stays fixed however many users call
 MAX_CACHED_USERS = 10_000  # profile states kept in process; the least recently used clean ones are dropped
-_PAGE = 5000  # rows per Chroma get/add page (its max batch is about 5,461)
-_SOURCES = ("chat", "feedback", "item")
 
 
 class SupportsClose(Protocol):
@@ -62,12 +80,10 @@ class SupportsClose(Protocol):
     def close(self) -> None: ...
 
 
-class CountsLike(Protocol):
-    """The part of memory.counts.CountStore that InterestMemory uses."""
+class ImpressionsLike(Protocol):
+    """The part of memory.impressions.ImpressionStore that InterestMemory uses: forget removes what was shown."""
 
-    def add_event(self, user_id: str, item_id: str, ts: float, event_id: str, positive: bool = True) -> None: ...
-    def remove_user(self, user_id: str, impressions: bool = True) -> int: ...
-    def user_contribution(self, user_id: str) -> dict: ...
+    def remove_user(self, user_id: str) -> int: ...
 
 
 class ForgetIncompleteError(RuntimeError):
@@ -100,77 +116,6 @@ class InterestEvent:
         return asdict(self)
 
 
-# An item event as the counts take it: (user, item, ts, event id, positive).
-CountRow = tuple[str, str, float, str, bool]
-
-
-def _meta_row(uid: str, event_id: str, meta: dict[str, Any]) -> CountRow:
-    """The count row of a stored item event, from its unpacked metadata."""
-    return (uid, str(meta["item_id"]), float(meta["ts"]), event_id, float(meta.get("polarity", 0.0)) >= 0)
-
-
-def _view_rows(uid: str, views: Iterable[EventView]) -> list[CountRow]:
-    """The count rows of the item events among these views."""
-    return [(uid, v.item_id, v.ts, v.event_id, v.polarity >= 0) for v in views if v.item_id]
-
-
-def keyed_event_id(user_id: str, key: str) -> str:
-    """The event id a client's idempotency key names: the same key from the same user is the same event."""
-    return hashlib.sha256(f"{user_id}\0{key}".encode()).hexdigest()[:32]
-
-
-def _head_id(uid: str) -> str:
-    # '/' can never occur in a valid user id, so record ids of two users cannot collide.
-    return f"profile/{uid}/head"
-
-
-def _cluster_id(uid: str, cid: int) -> str:
-    return f"profile/{uid}/c{cid}"
-
-
-def _user(uid: str) -> dict[str, Any]:
-    """The only filter shape used for per-user queries (uid already validated)."""
-    return {"user_id": uid}
-
-
-def _and(uid: str, **more: Any) -> dict[str, Any]:
-    return {"$and": [{"user_id": uid}, *({k: v} for k, v in more.items())]}
-
-
-# Event metadata keeps as separate (filterable) keys only what a `where` uses: user_id, item_id, top_category,
-# ts. Everything else rides in one JSON string under "d": Chroma writes one row (and index entries) per key,
-# so fewer keys is a cheaper add. Records written before this layout (all keys flat) still read the same.
-_PACKED = "d"
-
-
-def _event_metadata(
-    uid: str, source: str, item_id: str, top: str, ts: float, rt: float,
-    polarity: float, preference: float, cats: dict[str, float], text: str | None,
-) -> dict[str, Any]:
-    packed: dict[str, Any] = {"source": source, "polarity": polarity, "preference": preference, "categories": cats, "rt": rt}
-    if text is not None:
-        packed["text"] = text
-    return {
-        "user_id": uid,
-        "item_id": item_id,  # "" (not absent) so `$ne ""` finds exactly the item events
-        "top_category": top,
-        "ts": ts,
-        _PACKED: json.dumps(packed, separators=(",", ":")),
-    }
-
-
-def _unpack(meta: dict[str, Any]) -> dict[str, Any]:
-    """An event's metadata as one flat dict (categories decoded), whichever layout it was written in."""
-    out = dict(meta)
-    packed = out.pop(_PACKED, None)
-    if packed:
-        out.update(json.loads(packed))
-    elif isinstance(out.get("categories"), str):
-        out["categories"] = json.loads(out["categories"] or "{}")
-    out.setdefault("categories", {})
-    return out
-
-
 class InterestMemory:
     """Per-user interest events and profiles in Chroma (embedded or server), plus the collaborative counts."""
 
@@ -192,12 +137,14 @@ class InterestMemory:
         forget_log: ForgetLog | None = None,
         max_cached_users: int = MAX_CACHED_USERS,
         keyring: Keyring | None = None,
+        impressions: ImpressionsLike | None = None,
         owned: Sequence[SupportsClose] = (),
     ) -> None:
         """Open (creating) the two collections and replay any outbox; write_behind=False writes profile records inside record().
 
         `forget_log` (optional) notes when each user is forgotten, so the app can refuse credentials issued before.
-        `keyring` (optional) seals clause texts and exemplars per user; forget shreds the key. `owned`: stores this
+        `keyring` (optional) seals clause texts and exemplars per user; forget shreds the key. `impressions` (optional):
+        what the user was shown, removed by forget (forget_interest keeps it: the A/B record). `owned`: stores this
         memory closes when it closes (memory/stores.py opens them so); the caller closes any others."""
         if outbox is not None and shared:
             raise ValueError("an outbox needs sole ownership of Chroma (shared=False): other processes would not see its events")
@@ -217,10 +164,8 @@ class InterestMemory:
         self.outbox = outbox
         self.forget_log = forget_log
         self.keyring = keyring
+        self.impressions = impressions
         self._owned = list(owned)
-        self._drain_lock = threading.Lock()
-        self._pending_since: float | None = None  # monotonic time of the oldest undrained outbox write
-        self._puts = 0  # outbox writes so far: a drain that saw none arrive meanwhile may clear _pending_since
         # Per-user caches, bounded: a state (with its sync marker, stored cluster ids and head vector) is dropped
         # least recently used first once clean, and read back from Chroma when the user returns.
         self.max_cached_users = max(1, int(max_cached_users))
@@ -230,22 +175,14 @@ class InterestMemory:
         self._loaded_at: dict[str, float] = {}  # wall time each cached state was read from Chroma
         self._head_vecs: dict[str, np.ndarray] = {}
         self._dirty: set[str] = set()
-        self._counts_retry: list[CountRow] = []  # item events a failed counts write left behind
         self._stripes = [threading.RLock() for _ in range(USER_LOCK_STRIPES)]
         self._guard = threading.Lock()
-        self._wake = threading.Event()
-        # Foreground writes in flight and when the last one ended: alone (not shared), the profile flush waits
-        # for a quiet moment instead of competing with record()'s event write for Chroma.
-        self._inflight = 0
-        self._last_write = 0.0
-        self._last_flush = time.monotonic()
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._writes = WriteBehind(self._events, counts, outbox, shared)
         if outbox is not None:
-            self._drain(to_counts=True)  # after a crash: what the outbox still holds goes to Chroma and the counts
+            self._writes.drain(to_counts=True)  # after a crash: what the outbox still holds goes to Chroma and the counts
         if write_behind:
-            self._thread = threading.Thread(target=self._write_loop, name="interest-profile-writer", daemon=True)
-            self._thread.start()
+            self._writes.start(flush=self.flush, dirty=self._has_dirty)
         ref = weakref.ref(self)
         atexit.register(lambda: (m := ref()) is not None and m.close())
 
@@ -309,13 +246,14 @@ class InterestMemory:
         return ProfileState(uid, self.short_half_life_days, self.long_half_life_days)
 
     def _head_vec(self, uid: str) -> np.ndarray:
-        """A fixed pseudo-random unit vector per user for the head record (Chroma needs one; zeros break cosine)."""
         vec = self._head_vecs.get(uid)
         if vec is None:
-            seed = int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=8).digest(), "little")
-            v = np.random.default_rng(seed).standard_normal(self.dim)
-            vec = self._head_vecs[uid] = (v / np.linalg.norm(v)).astype(np.float32)
+            vec = self._head_vecs[uid] = head_vector(uid, self.dim)
         return vec
+
+    def _has_dirty(self) -> bool:
+        """Whether any user's profile records are not written yet (the background writer asks)."""
+        return bool(self._dirty)
 
     def _seal(self, uid: str, text: str | None) -> str | None:
         """Text as it is stored: sealed under the user's key when a keyring is given."""
@@ -339,11 +277,11 @@ class InterestMemory:
         return [{**m, "ex": self._open(uid, m["ex"]) or "[]"} if is_sealed(m.get("ex")) else m for m in metas]
 
     def _count_events(self, uid: str) -> int:
-        self._drain(uid)
-        return len(self._events.get(where=_user(uid), include=[])["ids"])
+        self._writes.drain(uid)
+        return len(self._events.get(where=user_filter(uid), include=[])["ids"])
 
     def _read_head(self, uid: str) -> dict[str, Any] | None:
-        got = self._profiles.get(ids=[_head_id(uid)], include=["metadatas"])
+        got = self._profiles.get(ids=[head_id(uid)], include=["metadatas"])
         return got["metadatas"][0] if got["ids"] else None
 
     def _load(self, uid: str, head: dict[str, Any] | None) -> ProfileState:
@@ -351,7 +289,7 @@ class InterestMemory:
         self._loaded_at[uid] = time.time()  # before the reads: a forget that lands meanwhile counts as after them
         clusters: list[tuple[np.ndarray, dict[str, Any]]] = []
         if head is not None:
-            got = self._profiles.get(where=_and(uid, kind="cluster"), include=["embeddings", "metadatas"])
+            got = self._profiles.get(where=and_filter(uid, kind="cluster"), include=["embeddings", "metadatas"])
             clusters = list(zip(got["embeddings"], self._opened_clusters(uid, got["metadatas"])))
             self._stored_cids[uid] = {int(m["cid"]) for _, m in clusters}
             self._synced[uid] = (str(head.get("writer", "")), int(head.get("version", 0)))
@@ -413,7 +351,7 @@ class InterestMemory:
         return state
 
     def _view(self, rec: dict[str, Any]) -> EventView:
-        meta = _unpack(rec["metadata"])
+        meta = unpack(rec["metadata"])
         return EventView(
             event_id=rec["id"],
             embedding=np.asarray(rec["embedding"], dtype=np.float32),
@@ -429,12 +367,12 @@ class InterestMemory:
 
     def _iter_events(self, uid: str | None, with_embeddings: bool = False, where: dict | None = None) -> Iterable[dict[str, Any]]:
         """Every event of one user (or matching `where`), page by page, as dicts."""
-        self._drain(uid)
+        self._writes.drain(uid)
         include = ["metadatas", "documents"] + (["embeddings"] if with_embeddings else [])
-        flt = where if where is not None else _user(uid)  # type: ignore[arg-type]
+        flt = where if where is not None else user_filter(uid)  # type: ignore[arg-type]
         offset = 0
         while True:
-            got = self._events.get(where=flt, include=include, limit=_PAGE, offset=offset)
+            got = self._events.get(where=flt, include=include, limit=PAGE, offset=offset)
             ids = got["ids"]
             for i, eid in enumerate(ids):
                 yield {
@@ -443,9 +381,9 @@ class InterestMemory:
                     "document": got["documents"][i] if got.get("documents") is not None else None,
                     "embedding": got["embeddings"][i] if with_embeddings else None,
                 }
-            if len(ids) < _PAGE:
+            if len(ids) < PAGE:
                 return
-            offset += _PAGE
+            offset += PAGE
 
     # ----- writing -----------------------------------------------------------------------------
 
@@ -456,8 +394,8 @@ class InterestMemory:
             emb = np.asarray(s.embedding, dtype=np.float32).ravel()
             if emb.shape != (self.dim,) or not np.all(np.isfinite(emb)) or not np.any(emb):
                 raise ValueError(f"signal {i}: embedding must be a finite, non-zero vector of {self.dim} floats, got shape {emb.shape}")
-            if s.source not in _SOURCES:
-                raise ValueError(f"signal {i}: source must be one of {_SOURCES}, got {s.source!r}")
+            if s.source not in SOURCES:
+                raise ValueError(f"signal {i}: source must be one of {SOURCES}, got {s.source!r}")
             cats = {str(k): float(v) for k, v in (s.categories or {}).items()}
             polarity = float(min(max(s.polarity, -1.0), 1.0))
             preference = float(min(max(s.preference, 0.0), 1.0))
@@ -468,7 +406,7 @@ class InterestMemory:
             top = max(cats, key=cats.__getitem__) if cats else ""
             ids.append(eid)
             embs.append(emb)
-            metas.append(_event_metadata(uid, s.source, s.item_id or "", top, ts, now, polarity, preference, cats, stored if self._text_in_meta else None))
+            metas.append(event_metadata(uid, s.source, s.item_id or "", top, ts, now, polarity, preference, cats, stored if self._text_in_meta else None))
             docs.append(None if self._text_in_meta else stored)
             views.append(EventView(eid, emb, cats, polarity, preference, s.source, s.item_id or None, ts, now, text))
         return ids, np.stack(embs), metas, docs, views
@@ -481,14 +419,8 @@ class InterestMemory:
             return []
         now = time.time()
         ids, embs, metas, docs, views = self._prepare(uid, sigs, now)
-        with self._guard:
-            self._inflight += 1
-        try:
+        with self._writes.foreground():
             return self._record_locked(uid, sigs, ids, embs, metas, docs, views, started=now)
-        finally:
-            with self._guard:
-                self._inflight -= 1
-                self._last_write = time.monotonic()
 
     def has_events(self, user_id: str, event_ids: list[str]) -> set[str]:
         """Which of these event ids this memory holds for the user (pending or stored)."""
@@ -496,7 +428,7 @@ class InterestMemory:
         found = self.outbox.existing(event_ids) if self.outbox is not None else set()
         rest = [i for i in event_ids if i not in found]
         if rest:
-            found |= set(self._events.get(ids=rest, where=_user(uid), include=[])["ids"])
+            found |= set(self._events.get(ids=rest, where=user_filter(uid), include=[])["ids"])
         return found
 
     def _record_locked(
@@ -512,7 +444,7 @@ class InterestMemory:
             if known:
                 # A retried request: those events are durable already. Their item events are offered to the counts
                 # again (they skip ids they hold), in case the first try failed between the two writes.
-                self._offer_counts(_view_rows(uid, (v for v in views if v.event_id in known)))
+                self._writes.offer_counts(count_rows((i, m) for i, m in zip(ids, metas) if i in known))
                 for s, eid in zip(sigs, ids):
                     s.event_id = eid
                 fresh = [j for j, i in enumerate(ids) if i not in known]
@@ -527,13 +459,7 @@ class InterestMemory:
     def _write_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView]) -> list[str]:
         with self._lock(uid):
             state = self._current(uid)
-            if self.outbox is not None:
-                self.outbox.put([PendingEvent(i, uid, e, m, d) for i, e, m, d in zip(ids, embs, metas, docs)])
-                with self._guard:
-                    self._puts += 1
-                    self._pending_since = self._pending_since or time.monotonic()
-            else:
-                self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
+            self._writes.write_events(uid, ids, embs, metas, docs)
             # The events are durable: the profile learns them before anything else can fail.
             for v in views:
                 state.fold(v)
@@ -541,30 +467,24 @@ class InterestMemory:
             for s, eid in zip(sigs, ids):
                 s.event_id = eid
             self._dirty.add(uid)
-            self._offer_counts(_view_rows(uid, views))
+            self._writes.offer_counts(count_rows(zip(ids, metas)))
             if not self.write_behind:
                 self._flush_users([uid])
         if self.write_behind and self.shared:
             # Other processes read these records; alone, the periodic flush coalesces bursts instead.
-            self._wake.set()
+            self._writes.wake()
         return ids
 
     def record_batch(self, pairs: Iterable[tuple[str, InterestSignal]], progress: Any = None) -> list[str]:
         """Store many (user_id, signal) pairs with batched writes (bulk import, benchmarks); returns event ids in order."""
-        with self._guard:
-            self._inflight += 1  # a bulk write is a foreground write too: the idle flush waits for it
-        try:
+        with self._writes.foreground():  # a bulk write is a foreground write too: the idle flush waits for it
             return self._record_batch(list(pairs), progress)
-        finally:
-            with self._guard:
-                self._inflight -= 1
-                self._last_write = time.monotonic()
 
     def _record_batch(self, pairs: list[tuple[str, InterestSignal]], progress: Any) -> list[str]:
         out: list[str] = []
         now = time.time()
-        for start in range(0, len(pairs), _PAGE):
-            chunk = pairs[start : start + _PAGE]
+        for start in range(0, len(pairs), PAGE):
+            chunk = pairs[start : start + PAGE]
             by_user: dict[str, list[InterestSignal]] = {}
             for user_id, s in chunk:
                 by_user.setdefault(validate_user_id(user_id), []).append(s)
@@ -581,7 +501,7 @@ class InterestMemory:
                 metadatas=[m for r in rows.values() for m in r[2]],
                 documents=docs if (docs := [d for r in rows.values() for d in r[3]]) and any(docs) else None,
             )
-            self._add_counts([row for uid, r in rows.items() for row in _view_rows(uid, r[4])])
+            self._writes.add_counts([row for r in rows.values() for row in count_rows(zip(r[0], r[2]))])
             for uid, (ids, _, _, _, views) in rows.items():
                 with self._lock(uid):
                     state = self._states.get(uid) or states[uid]  # dropped meanwhile (a bulk of many users): the one loaded above
@@ -599,116 +519,11 @@ class InterestMemory:
         self.flush()
         return [e for e in out if e is not None]
 
-    def _offer_counts(self, rows: list[CountRow]) -> None:
-        """Give item events to the counts. With an outbox a failure is logged and the rows are offered again by the
-        next drains (the events themselves are durable); without one it raises, and the client's retry (same
-        idempotency key) offers them again."""
-        if self.counts is None or not rows:
-            return
-        try:
-            self._add_counts(rows)
-        except Exception:
-            if self.outbox is None:
-                raise
-            with self._guard:
-                self._counts_retry.extend(rows)
-            log.warning("counts write failed for %d item event(s); the next drain offers them again", len(rows), exc_info=True)
-
-    def _take_counts_retry(self) -> list[CountRow]:
-        with self._guard:
-            rows, self._counts_retry = self._counts_retry, []
-        return rows
-
-    def _add_counts(self, rows: list[CountRow]) -> None:
-        """Give (user, item, ts, event_id, positive) item events to the counts, in one transaction when the store can."""
-        if self.counts is None or not rows:
-            return
-        add_many = getattr(self.counts, "add_events", None)
-        if add_many is not None:
-            add_many(rows)
-            return
-        for uid, item, ts, eid, positive in rows:
-            self.counts.add_event(uid, item, ts, eid, positive=positive)
-
-    # ----- profile write-behind ------------------------------------------------------------------
-
-    def _should_flush(self) -> bool:
-        """Shared: always (other processes read the records). Alone: when no record is in flight and none
-        ended in the last QUIET_S, or at the latest every MAX_LAG_S (the records are a rebuildable cache)."""
-        if self.shared or not self._dirty:
-            return True
-        now = time.monotonic()
-        with self._guard:
-            quiet = self._inflight == 0 and now - self._last_write >= self.QUIET_S
-        return quiet or now - self._last_flush >= self.MAX_LAG_S
-
-    QUIET_S = 0.25
-    MAX_LAG_S = 30.0
-
-    OUTBOX_MAX_LAG_S = 1.0
-
-    def _should_drain(self) -> bool:
-        """Move outbox events to Chroma in a quiet moment, or once the oldest has waited OUTBOX_MAX_LAG_S."""
-        with self._guard:
-            if self._pending_since is None:
-                return False
-            now = time.monotonic()
-            quiet = self._inflight == 0 and now - self._last_write >= self.QUIET_S
-            return quiet or now - self._pending_since >= self.OUTBOX_MAX_LAG_S
-
-    def _write_loop(self) -> None:
-        while not self._closed:
-            self._wake.wait(0.5 if self.shared else self.QUIET_S / 2)
-            self._wake.clear()
-            if self._closed:
-                continue
-            try:
-                if self._should_drain():
-                    self._drain()
-                if self._should_flush():
-                    self.flush()
-                    self._last_flush = time.monotonic()
-            except Exception:  # outbox and profile stay pending; never kill the writer thread
-                time.sleep(0.2)
-
-    def _drain(self, for_user: str | None = None, to_counts: bool = False) -> int:
-        """Upsert every outbox event into Chroma, oldest first (with for_user: only if that user has any pending).
-
-        Item events whose counts write failed are offered to the counts again. to_counts (on open) offers every
-        moved item event: a crash may have come between the outbox commit and the counts commit (counts skip event
-        ids they already hold)."""
-        if self.outbox is None or (for_user is not None and not self.outbox.count(for_user)):
-            return 0
-        moved = 0
-        with self._drain_lock:
-            while True:
-                with self._guard:
-                    seen = self._puts
-                batch = self.outbox.take(_PAGE)
-                if not batch:
-                    with self._guard:
-                        if self._puts == seen:  # nothing was put since this empty take
-                            self._pending_since = None
-                    self._offer_counts(self._take_counts_retry())
-                    return moved
-                docs = [e.document for e in batch]
-                # Upsert, not add: a replay after a crash mid-drain finds some of these ids already stored.
-                self._events.upsert(
-                    ids=[e.event_id for e in batch],
-                    embeddings=np.stack([e.embedding for e in batch]),
-                    metadatas=[e.metadata for e in batch],
-                    documents=docs if any(docs) else None,
-                )
-                retry = self._take_counts_retry()
-                if to_counts:
-                    retry += [_meta_row(e.user_id, e.event_id, m) for e in batch for m in [_unpack(e.metadata)] if m.get("item_id")]
-                self._offer_counts(retry)  # a failure keeps them for the next drain; the batch is in Chroma either way
-                self.outbox.done([e.event_id for e in batch])
-                moved += len(batch)
+    # ----- profile records (the background writer of write_behind.py calls flush) ---------------
 
     def flush(self) -> None:
         """Write every pending event and profile change to Chroma now."""
-        self._drain()
+        self._writes.drain()
         with self._guard:
             users = sorted(self._dirty.copy())
         for start in range(0, len(users), 200):
@@ -721,7 +536,8 @@ class InterestMemory:
         for lk in locks:
             lk.acquire()
         try:
-            ids, embs, metas, stale, written = [], [], [], [], []
+            records: list[tuple[str, np.ndarray, dict[str, Any]]] = []
+            stale, written = [], []
             for uid in users:
                 if uid not in self._dirty or uid not in self._states:
                     continue
@@ -730,23 +546,13 @@ class InterestMemory:
                         self._dirty.discard(uid)
                         self._drop_cached(uid)
                     continue
-                state = self._states[uid]
-                head = state.head_metadata()
-                head["writer"] = self._writer
-                ids.append(_head_id(uid))
-                embs.append(self._head_vec(uid))
-                metas.append(head)
-                cids = set()
-                records = state.cluster_records()
-                for (cid, centroid, _), meta in zip(records, self._sealed_clusters(uid, [r[2] for r in records])):
-                    ids.append(_cluster_id(uid, cid))
-                    embs.append(centroid)
-                    metas.append(meta)
-                    cids.add(cid)
-                stale.extend(_cluster_id(uid, c) for c in self._stored_cids.get(uid, set()) - cids)
-                written.append((uid, cids, state.version))
-            for start in range(0, len(ids), _PAGE):
-                self._profiles.upsert(ids=ids[start : start + _PAGE], embeddings=np.stack(embs[start : start + _PAGE]), metadatas=metas[start : start + _PAGE])
+                rows, cids = self._profile_rows(uid)
+                records.extend(rows)
+                stale.extend(cluster_id(uid, c) for c in self._stored_cids.get(uid, set()) - cids)
+                written.append((uid, cids, self._states[uid].version))
+            for start in range(0, len(records), PAGE):
+                page = records[start : start + PAGE]
+                self._profiles.upsert(ids=[r[0] for r in page], embeddings=np.stack([r[1] for r in page]), metadatas=[r[2] for r in page])
             if stale:
                 self._profiles.delete(ids=stale)
             for uid, cids, version in written:
@@ -757,14 +563,24 @@ class InterestMemory:
             for lk in locks:
                 lk.release()
 
+    def _profile_rows(self, uid: str) -> tuple[list[tuple[str, np.ndarray, dict[str, Any]]], set[int]]:
+        """The user's profile records as (id, embedding, metadata): the head (marked with this writer), then one per
+        cluster with its exemplars sealed; and the cluster ids among them."""
+        state = self._states[uid]
+        head = state.head_metadata()
+        head["writer"] = self._writer
+        rows = [(head_id(uid), self._head_vec(uid), head)]
+        records = state.cluster_records()
+        for (cid, centroid, _), meta in zip(records, self._sealed_clusters(uid, [r[2] for r in records])):
+            rows.append((cluster_id(uid, cid), centroid, meta))
+        return rows, {r[0] for r in records}
+
     def close(self) -> None:
         """Write pending profile changes and stop the writer thread."""
         if self._closed:
             return
         self._closed = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._writes.stop()
         try:
             self.flush()
         except Exception:  # at exit the client may already be gone; events are safe anyway
@@ -792,13 +608,13 @@ class InterestMemory:
     def events(self, user_id: str, limit: int | None = 50, since: float | None = None, with_embeddings: bool = False) -> list[InterestEvent]:
         """The user's events, newest first (signal time), optionally only those at or after `since`."""
         uid = validate_user_id(user_id)
-        where = _user(uid) if since is None else _and(uid, ts={"$gte": float(since)})
+        where = user_filter(uid) if since is None else and_filter(uid, ts={"$gte": float(since)})
         rows = [self._event(r, uid, with_embeddings) for r in self._iter_events(uid, with_embeddings, where)]
         rows.sort(key=lambda e: (e.ts, e.recorded_at), reverse=True)
         return rows if limit is None else rows[:limit]
 
     def _event(self, rec: dict[str, Any], uid: str, with_embedding: bool) -> InterestEvent:
-        meta = _unpack(rec["metadata"])
+        meta = unpack(rec["metadata"])
         return InterestEvent(
             event_id=rec["id"],
             user_id=uid,
@@ -829,19 +645,20 @@ class InterestMemory:
 
     def accepted_items(self) -> list[tuple[str, str]]:
         """(user_id, item_id) of every liked feedback event (accepted suggestions), oldest first: fills the uptake index."""
-        rows = []
-        for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):
-            m = _unpack(rec["metadata"])
-            if m.get("source") == "feedback" and float(m.get("polarity", 0.0)) > 0:
-                rows.append((float(m["ts"]), str(m["user_id"]), str(m["item_id"])))
-        rows.sort(key=lambda t: t[0])
-        return [(user, item) for _, user, item in rows]
+        liked = [e for e in self._item_events() if e.source == "feedback" and e.polarity > 0]
+        liked.sort(key=lambda e: e.ts)
+        return [(e.user_id, e.item_id) for e in liked]
 
     def item_events(self) -> Iterable[CountRow]:
         """Every item event as (user_id, item_id, ts, event_id, positive): feed to CountStore.rebuild / catch_up."""
+        for e in self._item_events():
+            yield e.count_row()
+
+    def _item_events(self) -> Iterable[ItemEvent]:
         for rec in self._iter_events(None, where={"item_id": {"$ne": ""}}):
-            m = _unpack(rec["metadata"])
-            yield _meta_row(str(m["user_id"]), rec["id"], m)
+            e = item_event(rec["id"], rec["metadata"])
+            if e is not None:
+                yield e
 
     def export(self, user_id: str) -> dict[str, Any]:
         """Everything stored about the user, JSON-able: events (with embeddings), profile, profile records, counts."""
@@ -850,7 +667,7 @@ class InterestMemory:
             if uid in self._dirty:
                 self._flush_users([uid])
             prof = self._current(uid).view(time.time())
-            stored = self._profiles.get(where=_user(uid), include=["metadatas"])
+            stored = self._profiles.get(where=user_filter(uid), include=["metadatas"])
             return {
                 "user_id": uid,
                 "exported_at": time.time(),
@@ -864,7 +681,7 @@ class InterestMemory:
     # ----- forgetting --------------------------------------------------------------------------
 
     def forget(self, user_id: str) -> dict[str, int]:
-        """Delete the user's events, profile records and counts contribution; verify nothing is left."""
+        """Delete the user's events, profile records, counts contribution and impressions; verify all but the impressions are gone."""
         uid = validate_user_id(user_id)
         if self.forget_log is not None:
             # First, and durably: should a deletion below fail, the user's old credentials are refused all the same.
@@ -879,13 +696,15 @@ class InterestMemory:
                 self._dirty.discard(uid)
                 self._drop_cached(uid)
             n_events = self._count_events(uid)  # drains the outbox first
-            n_profile = len(self._profiles.get(where=_user(uid), include=[])["ids"])
-            self._events.delete(where=_user(uid))
-            self._profiles.delete(where=_user(uid))
+            n_profile = len(self._profiles.get(where=user_filter(uid), include=[])["ids"])
+            self._events.delete(where=user_filter(uid))
+            self._profiles.delete(where=user_filter(uid))
             n_counts = int(self.counts.remove_user(uid) or 0) if self.counts is not None else 0
+            if self.impressions is not None:
+                self.impressions.remove_user(uid)
             if self.outbox is not None:
                 self.outbox.remove_user(uid)  # empty after the drain; also folds its WAL so no old page holds them
-            left = self._count_events(uid) + len(self._profiles.get(where=_user(uid), include=[])["ids"])
+            left = self._count_events(uid) + len(self._profiles.get(where=user_filter(uid), include=[])["ids"])
             if self.outbox is not None:
                 left += self.outbox.count(uid)
             if self.counts is not None and self.counts.user_contribution(uid).get("events"):
@@ -909,14 +728,14 @@ class InterestMemory:
         with self._lock(uid):
             state = self._current(uid)
             now = time.time()
-            self._drain(uid)
-            owned = self._events.get(ids=[key], where=_user(uid), include=["metadatas"])
+            self._writes.drain(uid)
+            owned = self._events.get(ids=[key], where=user_filter(uid), include=["metadatas"])
             if owned["ids"]:
                 kind, category, doomed = "event", None, owned
             else:
                 known = set(state.cats) | {c for c in state.forgotten}
                 category = key if key in known else next((c for c in known if c.lower() == key.lower()), key)
-                doomed = self._events.get(where=_and(uid, top_category=category), include=["metadatas"])
+                doomed = self._events.get(where=and_filter(uid, top_category=category), include=["metadatas"])
                 if not doomed["ids"] and category not in state.cats:
                     raise UnknownInterestError(f"user {uid!r} has no event id or category {key!r}")
                 kind = "category"
@@ -931,7 +750,7 @@ class InterestMemory:
             self._flush_users([uid])
             if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):
                 # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
-                self.counts.remove_user(uid, impressions=False)
-                rows = [_meta_row(uid, rec["id"], _unpack(rec["metadata"])) for rec in self._iter_events(uid, where=_and(uid, item_id={"$ne": ""}))]
-                self._add_counts(rows)  # one transaction, in time order
+                self.counts.remove_user(uid)  # the impressions stay: the A/B record of what was shown
+                kept = self._iter_events(uid, where=and_filter(uid, item_id={"$ne": ""}))
+                self._writes.add_counts(count_rows((rec["id"], rec["metadata"]) for rec in kept))  # one transaction, in time order
             return {"kind": kind, "category": category, "deleted_events": len(doomed["ids"])}

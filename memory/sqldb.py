@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 def sql_location(data_dir: Path | str, sql_url: str = "") -> str | Path:
-    """Where the SQL store lives (counts, forget log, user keys): the PostgreSQL URL, else counts.sqlite in the data
+    """Where the SQL store lives (counts, impressions, forget log, user keys): the PostgreSQL URL, else counts.sqlite in the data
     dir. One rule, so a forget always reaches the keys the conversations were sealed with."""
     return sql_url or Path(data_dir) / "counts.sqlite"
 

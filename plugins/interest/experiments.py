@@ -6,7 +6,7 @@
 
 Variant A is the shipped `RecommenderConfig`; variant B re-ranks for more diversity (a lower MMR λ)
 and leans more on what the user said (a larger content weight). Impressions, likes, dislikes and
-click-through are labelled by variant (`InterestPlugin.variant`, `CountStore.click_through`, `/metrics`).
+click-through are labelled by variant (`InterestPlugin.variant`, `ImpressionStore.click_through`, `/metrics`).
 """
 
 from __future__ import annotations

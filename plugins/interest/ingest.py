@@ -194,7 +194,7 @@ def _seed_counts(config: PluginConfig, catalog: str, progress: Callable[[int, in
                 progress(n, len(ratings))
 
     # The store the plugin opens (memory.stores.open_memory): same location, same configuration.
-    store = CountStore.open(sql_location(config.data_dir, config.sql_url), CountConfig(neighbours=config.count_neighbours, max_impressions=config.max_impressions))
+    store = CountStore.open(sql_location(config.data_dir, config.sql_url), CountConfig(neighbours=config.count_neighbours))
     try:
         return store.seed_from_ratings(rows(), catalog=catalog)
     finally:

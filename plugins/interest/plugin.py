@@ -24,7 +24,9 @@ import numpy as np
 from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
-from interest_bot.memory.interests import InterestMemory, keyed_event_id
+from interest_bot.memory.event_layout import keyed_event_id
+from interest_bot.memory.impressions import ImpressionStore
+from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.item_rows import ItemRowStore
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.sources import BUILTIN
@@ -116,6 +118,7 @@ class InterestPlugin:
         classifier: InterestClassifier,
         memory: InterestMemory,
         counts: CountStore,
+        impressions: ImpressionStore,
         recommender: Recommender,
         row_store: ItemRowStore,
     ) -> None:
@@ -125,6 +128,7 @@ class InterestPlugin:
         self.classifier = classifier
         self.memory = memory
         self.counts = counts
+        self.impressions = impressions
         self.recommender = recommender
         self._row_store = row_store  # shared with sibling catalogs; closed with the memory
         self.talk = TalkIndex(classifier.encoder.dim)
@@ -165,19 +169,27 @@ class InterestPlugin:
             chroma_url=config.chroma_url,
             sql_url=config.sql_url,
             store_text=config.store_text,
-            count_config=CountConfig(neighbours=config.count_neighbours, max_impressions=config.max_impressions),
+            count_config=CountConfig(neighbours=config.count_neighbours),
             short_half_life_days=config.short_half_life_days,
             long_half_life_days=config.long_half_life_days,
             dim=encoder.dim,
             max_cached_users=config.max_cached_users,
+            max_impressions=config.max_impressions,
         )
-        assert isinstance(memory.counts, CountStore)
+        assert isinstance(memory.counts, CountStore) and isinstance(memory.impressions, ImpressionStore)
         row_store = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
-        return cls._for_catalog(config, client, encoder, memory, memory.counts, row_store, recommender_config)
+        return cls._for_catalog(config, client, encoder, memory, memory.counts, memory.impressions, row_store, recommender_config)
 
     @classmethod
     def _for_catalog(
-        cls, config: PluginConfig, client: Any, encoder: Encoder, memory: InterestMemory, counts: CountStore, row_store: ItemRowStore,
+        cls,
+        config: PluginConfig,
+        client: Any,
+        encoder: Encoder,
+        memory: InterestMemory,
+        counts: CountStore,
+        impressions: ImpressionStore,
+        row_store: ItemRowStore,
         recommender_config: RecommenderConfig | None = None,
     ) -> InterestPlugin:
         names = [c["name"] for c in list_catalogs(client)]
@@ -197,7 +209,7 @@ class InterestPlugin:
         if catalog.stats().count > recommender.config.candidates.whole_catalog and not catalog.rows_indexed():
             # Once per ingest: a large catalog's ranking rows are read from the SQL store, not Chroma (memory/item_rows.py).
             catalog.index_rows(progress=_print_rows_progress)
-        plugin = cls(config, client, catalog, classifier, memory, counts, recommender, row_store)
+        plugin = cls(config, client, catalog, classifier, memory, counts, impressions, recommender, row_store)
         plugin.warm_up()
         return plugin
 
@@ -234,9 +246,9 @@ class InterestPlugin:
         self.recommender.recommend(self.memory.profile("warm-up"), k=1)
 
     def with_catalog(self, name: str) -> InterestPlugin:
-        """A sibling plugin on another ingested catalog, sharing the encoder, memory and counts."""
+        """A sibling plugin on another ingested catalog, sharing the encoder, memory, counts and impressions."""
         config = self.config.model_copy(update={"catalog": name})
-        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts, self._row_store)
+        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts, self.impressions, self._row_store)
         sibling._listeners = self._listeners
         return sibling
 
@@ -332,7 +344,7 @@ class InterestPlugin:
         reaction = read_reaction(text)
         if reaction is None:
             return []
-        targets = list(shown) if shown is not None else self.counts.latest_impressions(user_id)
+        targets = list(shown) if shown is not None else self.impressions.latest(user_id)
         found = self.catalog.rows(targets).row
         known = [i for i in targets if i in found]
         if not known:
@@ -417,7 +429,7 @@ class InterestPlugin:
         if replay:
             return ids
         if liked:
-            self.counts.mark_click(user_id, signal.item_id, ts)
+            self.impressions.mark_click(user_id, signal.item_id, ts)
             self.uptake.add_many([(user_id, signal.item_id)])
         self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
         return ids
@@ -436,7 +448,7 @@ class InterestPlugin:
             ids = self.memory.record_batch(signals)
         for (user_id, _, liked, ts), (_, signal) in zip(events, signals):
             if liked:
-                self.counts.mark_click(user_id, signal.item_id, ts)
+                self.impressions.mark_click(user_id, signal.item_id, ts)
                 self.uptake.add_many([(user_id, signal.item_id)])
             self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
         return ids
@@ -473,7 +485,7 @@ class InterestPlugin:
         if not recommendations:
             return
         variant = self.variant(user_id)
-        self.counts.add_impressions(user_id, [r.item_id for r in recommendations], variant, join_latest=join_latest)
+        self.impressions.add(user_id, [r.item_id for r in recommendations], variant, join_latest=join_latest)
         self._emit("impressions", count=len(recommendations), variant=variant)
 
     def variant(self, user_id: str) -> str:
@@ -582,8 +594,8 @@ class InterestPlugin:
         return recommend_tool(self)
 
     def close(self) -> None:
-        """Flush pending profile writes and release the stores the memory opened (counts, forget log, keys) and the
-        catalog's row store."""
+        """Flush pending profile writes and release the stores the memory opened (counts, impressions, forget log, keys)
+        and the catalog's row store."""
         self.memory.close()
         self._row_store.close()
 

@@ -164,7 +164,7 @@ def test_plugin_bad_ids_raise_a_clear_value_error_and_write_nothing(mod_plugin) 
         "forget_interest": lambda u: mod_plugin.forget_interest(u, "Western"),
         "record_impressions": lambda u: mod_plugin.record_impressions(u, recs),
     }
-    impressions = mod_plugin.counts.click_through()
+    impressions = mod_plugin.impressions.click_through()
     for bad in BAD_IDS:
         for name, fn in calls.items():
             with pytest.raises(InvalidUserIdError) as info:
@@ -173,7 +173,7 @@ def test_plugin_bad_ids_raise_a_clear_value_error_and_write_nothing(mod_plugin) 
             assert "user id" in str(info.value), (name, str(info.value))
             assert len(str(info.value)) < 300  # a 10,000-character id is not repeated whole
     assert snapshot(mod_plugin) == before
-    assert mod_plugin.counts.click_through() == impressions
+    assert mod_plugin.impressions.click_through() == impressions
 
 
 # -- over real HTTP: raw bytes, the UI's endpoints ---------------------------------------------------------

@@ -29,7 +29,7 @@ def test_profile_states_and_impressions_stay_bounded(prepared_data_dir: Path, en
             if i % 10 == 0:
                 plugin.record_impressions(uid, plugin.recommend(uid, k=5))
             assert plugin.memory.cached_users() <= 300
-        shown = sum(v["impressions"] for v in plugin.counts.click_through().values())
+        shown = sum(v["impressions"] for v in plugin.impressions.click_through().values())
         assert 2_000 <= shown < 2_000 + 1_000  # the newest max_impressions, trimmed every 1,000 added
         # the user evicted long ago is read back whole from Chroma
         assert "Western" in plugin.profile("kept-user").categories

@@ -17,7 +17,7 @@ def test_ab_test_turns_on_from_the_plugin_config(prepared_data_dir: Path, encode
         for user in users:
             plugin.observe(user, "I love westerns")
             plugin.record_impressions(user, plugin.recommend(user, k=3))
-        assert set(plugin.counts.click_through()) == {"A", "B"}
+        assert set(plugin.impressions.click_through()) == {"A", "B"}
     finally:
         plugin.close()
 

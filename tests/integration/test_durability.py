@@ -14,7 +14,8 @@ from chroma_server import start_chroma_server
 
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
-from interest_bot.memory.interests import EVENTS_COLLECTION, InterestMemory
+from interest_bot.memory.event_layout import EVENTS_COLLECTION
+from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.outbox import embedded_outbox
 
 WRITER = textwrap.dedent(
@@ -26,10 +27,11 @@ WRITER = textwrap.dedent(
     from interest_bot.memory.interests import InterestMemory
     from interest_bot.memory.outbox import embedded_outbox
     from interest_bot.memory.signals import InterestSignal
+    from interest_bot.memory.write_behind import WriteBehind
 
     data, url, users, n, tag = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(","), int(sys.argv[4]), sys.argv[5]
     # As the plugin opens it: embedded mode writes through the outbox, a shared server directly.
-    InterestMemory.OUTBOX_MAX_LAG_S = 3600.0  # a busy writer: the kill comes before any drain to Chroma
+    WriteBehind.OUTBOX_MAX_LAG_S = 3600.0  # a busy writer: the kill comes before any drain to Chroma
     client = open_client(data, url)
     mem = InterestMemory(client, CountStore.open(data / "counts.sqlite"), shared=bool(url), outbox=embedded_outbox(data, url))
     rng = np.random.default_rng(abs(hash(tag)) % 2**32)

@@ -23,7 +23,8 @@ from interest_bot.bot.chat import ChatService
 from interest_bot.bot.config import Settings
 from interest_bot.bot.services import Services
 from interest_bot.memory.chroma import open_client
-from interest_bot.memory.interests import InterestMemory, _unpack
+from interest_bot.memory.event_layout import unpack
+from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.keyring import Keyring, KeyShreddedError
 from interest_bot.memory.signals import InterestSignal
 
@@ -128,7 +129,7 @@ def test_plaintext_records_from_before_encryption_still_read(tmp_path: Path) -> 
     try:
         new.record("carol", [InterestSignal(text=f"new {MARK} text", embedding=vec, categories={"Drama": 0.9}, polarity=0.8, preference=0.7)])
         assert sorted(e.text for e in new.events("carol")) == [f"new {MARK} text", f"old {MARK} text"]
-        stored = [_unpack(m).get("text") for m in new._events.get(where={"user_id": "carol"}, include=["metadatas"])["metadatas"]]
+        stored = [unpack(m).get("text") for m in new._events.get(where={"user_id": "carol"}, include=["metadatas"])["metadatas"]]
         assert sum(t.startswith("e1:") for t in stored) == 1
         new.flush()
         reader = InterestMemory(client, shared=True, keyring=ring)  # no cached state: the profile records are read back
@@ -162,7 +163,7 @@ def test_text_at_rest_is_sealed_and_forget_shreds_the_key(plugin, prepared_data_
     reader.close()
 
     key_hex = _key_hex(prepared_data_dir, user)
-    token = next(t for m in plugin.memory._events.get(where={"user_id": user}, include=["metadatas"])["metadatas"] if (t := _unpack(m).get("text")))
+    token = next(t for m in plugin.memory._events.get(where={"user_id": user}, include=["metadatas"])["metadatas"] if (t := unpack(m).get("text")))
     assert token.startswith("e1:") and MARK in plugin.memory.keyring.decrypt(user, token)
     with sqlite3.connect(prepared_data_dir / "conversations.sqlite") as conn:
         blob = conn.execute("SELECT checkpoint FROM checkpoints WHERE thread_id = ?", (f"{user}::default",)).fetchone()[0]

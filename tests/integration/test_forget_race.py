@@ -48,7 +48,7 @@ def test_forget_during_a_chat_leaves_nothing_behind(plugin, prepared_data_dir: P
     assert results["chat"].status_code == 200 and results["forget"].status_code == 200
     export = client.get("/v1/users/racer/export").json()
     assert export["events"] == [] and export["conversations"] == [], export
-    assert plugin.counts.latest_impressions("racer") == []  # the turn's cards were not counted after the forget
+    assert plugin.impressions.latest("racer") == []  # the turn's cards were not counted after the forget
 
 
 def test_a_write_behind_in_another_process_does_not_bring_a_forgotten_profile_back(tmp_path: Path) -> None:

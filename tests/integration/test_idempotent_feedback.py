@@ -12,14 +12,14 @@ ITEM = "movielens-100k:50"  # Star Wars
 
 def test_a_retried_feedback_is_recorded_once(plugin) -> None:
     before = plugin.counts.popularity(ITEM)
-    plugin.counts.add_impressions("retry-user", [ITEM, ITEM], "A")  # shown twice: two clicks could be credited
+    plugin.impressions.add("retry-user", [ITEM, ITEM], "A")  # shown twice: two clicks could be credited
     first = plugin.feedback("retry-user", ITEM, liked=True, key="tap-1")
     again = plugin.feedback("retry-user", ITEM, liked=True, key="tap-1")
     assert first == again
     assert len(plugin.memory.events("retry-user")) == 1
     assert plugin.counts.popularity(ITEM) == before + 1
     assert plugin.counts.user_items("retry-user") == [ITEM]
-    assert plugin.counts.click_through()["A"]["clicks"] == 1
+    assert plugin.impressions.click_through()["A"]["clicks"] == 1
     other = plugin.feedback("retry-user", ITEM, liked=True, key="tap-2")  # another action: another event
     assert other != first and len(plugin.memory.events("retry-user")) == 2
     assert plugin.feedback("someone-else", ITEM, liked=True, key="tap-1") != first  # keys are per user
@@ -59,16 +59,16 @@ def test_the_http_api_takes_an_idempotency_key(running_server: str) -> None:
 
 def test_forgetting_one_interest_keeps_the_ab_impressions(plugin) -> None:
     """Item 18: forget_interest replayed the user's counts through remove_user, which also dropped their impressions."""
-    plugin.counts.add_impressions("ab-user", [ITEM, "movielens-100k:1"], "A")
+    plugin.impressions.add("ab-user", [ITEM, "movielens-100k:1"], "A")
     ids = plugin.feedback("ab-user", ITEM, liked=True)
-    assert plugin.counts.click_through()["A"] == {"impressions": 2, "clicks": 1, "ctr": 0.5}
+    assert plugin.impressions.click_through()["A"] == {"impressions": 2, "clicks": 1, "ctr": 0.5}
     plugin.forget_interest("ab-user", ids[0])
     assert plugin.counts.user_items("ab-user") == []
-    assert plugin.counts.click_through()["A"]["impressions"] == 2
+    assert plugin.impressions.click_through()["A"]["impressions"] == 2
 
 
 def test_a_replacement_card_joins_the_batch_shown_last(plugin) -> None:
     """"Seen it" typed after a card was replaced still means the reply's cards, the replacement among them."""
-    plugin.counts.add_impressions("batch-user", [ITEM, "movielens-100k:1"], "A")
-    plugin.counts.add_impressions("batch-user", ["movielens-100k:2"], "A", ts=10**10, join_latest=True)
-    assert plugin.counts.latest_impressions("batch-user") == [ITEM, "movielens-100k:1", "movielens-100k:2"]
+    plugin.impressions.add("batch-user", [ITEM, "movielens-100k:1"], "A")
+    plugin.impressions.add("batch-user", ["movielens-100k:2"], "A", ts=10**10, join_latest=True)
+    assert plugin.impressions.latest("batch-user") == [ITEM, "movielens-100k:1", "movielens-100k:2"]

@@ -11,7 +11,8 @@ from chroma_server import chroma_server  # noqa: F401  (module-scoped real serve
 
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
-from interest_bot.memory.interests import EVENTS_COLLECTION, PROFILES_COLLECTION, InterestMemory, UnknownInterestError
+from interest_bot.memory.event_layout import EVENTS_COLLECTION, PROFILES_COLLECTION
+from interest_bot.memory.interests import InterestMemory, UnknownInterestError
 from interest_bot.memory.outbox import OUTBOX_FILE, Outbox
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.userid import InvalidUserIdError

@@ -56,7 +56,7 @@ def test_turn_is_observed_steered_and_block_appended(plugin) -> None:
     # the model saw the user's interests and the candidate items in its system prompt
     assert "The user likes:" in model.seen_system[0] and recs[0]["title"] in model.seen_system[0]
     # impressions were recorded for what was shown
-    ctr = plugin.counts.click_through()
+    ctr = plugin.impressions.click_through()
     assert sum(v["impressions"] for v in ctr.values()) >= 5
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from interest_bot.memory.chroma import ChromaDataError, open_client
 from interest_bot.memory.counts import CountStore
-from interest_bot.memory.interests import EVENTS_COLLECTION, InterestMemory, _event_metadata
+from interest_bot.memory.event_layout import EVENTS_COLLECTION, event_metadata
+from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.outbox import OUTBOX_FILE, Outbox, OutboxDataError, PendingEvent, embedded_outbox
 from interest_bot.memory.signals import InterestSignal
 
@@ -68,7 +69,7 @@ def test_reopen_replays_a_partly_drained_outbox_once(parts) -> None:
     pending = []
     for i in range(3):
         s = sig(f"left behind {i}", 10 + i, f"movielens-100k:{i + 1}")
-        meta = _event_metadata("cat", s.source, s.item_id, "Western", s.timestamp, T0, s.polarity, s.preference, s.categories, s.text)
+        meta = event_metadata("cat", s.source, s.item_id, "Western", s.timestamp, T0, s.polarity, s.preference, s.categories, s.text)
         pending.append(PendingEvent(f"ev{i}", "cat", s.embedding, meta))
     outbox.put(pending)
     # As if a crash came mid-drain: Chroma already holds the first event, the outbox still lists it.

@@ -1,4 +1,4 @@
-"""CountStore: in-place updates, idempotency, exact removal, rebuild equality, persistence, impressions."""
+"""CountStore: in-place updates, idempotency, exact removal, rebuild equality, persistence (impressions: test_impressions.py)."""
 
 from __future__ import annotations
 
@@ -163,17 +163,3 @@ def test_seed_from_ratings_prefixes_users_and_items(tmp_path: Path) -> None:
     assert s.seed_from_ratings([("1", "50", 1.0), ("1", "172", 2.0)], "movielens-100k") == 2
     assert s.user_items("seed:1") == ["movielens-100k:172", "movielens-100k:50"]
     assert s.follow("movielens-100k:50", "movielens-100k:172")[1] == 1
-
-
-def test_impressions_and_click_through(tmp_path: Path) -> None:
-    s = CountStore.open(tmp_path / "c.db")
-    s.add_impressions("u", ["a", "b"], "A", ts=100)
-    s.add_impressions("u", ["c"], "B", ts=100)
-    assert s.mark_click("u", "a", ts=150)
-    assert not s.mark_click("u", "a", ts=160)  # already credited
-    assert not s.mark_click("v", "b", ts=160)  # never shown to v
-    ctr = s.click_through()
-    assert ctr["A"] == {"impressions": 2, "clicks": 1, "ctr": 0.5}
-    assert ctr["B"]["clicks"] == 0
-    s.remove_user("u")
-    assert s.click_through() == {}

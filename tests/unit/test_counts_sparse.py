@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
+from interest_bot.memory.impressions import ImpressionStore
 from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
 
 FIXTURE = Path(__file__).parent / "data" / "counts_v1.sqlite"  # written by the dense-mirror CountStore (schema 1)
@@ -171,7 +172,9 @@ def test_a_store_written_by_the_dense_version_is_upgraded_on_open(tmp_path: Path
     fresh = CountStore.open(tmp_path / "fresh.sqlite")
     fresh.add_events(_fixture_events(path))
     assert snap["follow"] == fresh.snapshot()["follow"] and snap["popularity"] == fresh.snapshot()["popularity"]
-    assert s.click_through() == {"A": {"impressions": 2, "clicks": 0, "ctr": 0.0}}  # impressions kept
+    impressions = ImpressionStore.open(path)  # the same table, read by its own store
+    assert impressions.click_through() == {"A": {"impressions": 2, "clicks": 0, "ctr": 0.0}}  # impressions kept
+    impressions.close()
     s.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'follow'").fetchone() is None

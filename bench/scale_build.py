@@ -73,14 +73,14 @@ def copy_rows(spec: dict[str, Any]) -> dict[str, Any]:
 
     data_dir = Path(spec["data_dir"])
     client = open_client(data_dir, spec.get("chroma_url", ""))
-    if Catalog(client, spec["catalog"]).stats().count <= CandidateConfig().whole_catalog:
-        return {}  # ranked whole: its rows are read from Chroma once, at open
     store = ItemRowStore.open(sql_location(data_dir, spec.get("sql_url", "")))
     started = time.perf_counter()
     try:
-        n = Catalog(client, spec["catalog"], row_store=store).index_rows()
+        n = Catalog(client, spec["catalog"], row_store=store).index_rows_if_larger(CandidateConfig().whole_catalog)
     finally:
         store.close()
+    if not n:
+        return {}  # ranked whole: its rows are read from Chroma once, at open
     seconds = time.perf_counter() - started
     return {"rows_copied": n, "rows_copy_s": round(seconds, 1), "rows_copy_items_per_s": round(n / max(seconds, 1e-9), 1)}
 

@@ -468,6 +468,13 @@ class Catalog:
             self._store_fresh = self._row_store.stamp(self.name) == self.ingest_stamp()
         return self._store_fresh
 
+    def index_rows_if_larger(self, whole_catalog: int, progress: Callable[[int, int], None] | None = None) -> int:
+        """Copy the rows once per ingest when the catalog has more than `whole_catalog` items (a catalog ranked through
+        candidates reads them from the row store); how many were copied (0: ranked whole, or copied already)."""
+        if self.stats().count <= whole_catalog or self.rows_indexed():
+            return 0
+        return self.index_rows(progress)
+
     def index_rows(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Copy every item's ranking row from Chroma into the attached row store (once per ingest); how many."""
         if self._row_store is None:
@@ -627,8 +634,7 @@ class ArrayCatalog:
     def rows(self, item_ids: Sequence[str]) -> ItemRows:
         """Ranking rows of these items in the order asked, unknown ids left out."""
         a = self._arrays
-        picked = [a.row[i] for i in dict.fromkeys(item_ids) if i in a.row]
-        picked = list(dict.fromkeys(picked))
+        picked = list(dict.fromkeys(a.row[i] for i in item_ids if i in a.row))  # raw and qualified ids name one row
         ids, qids = [a.ids[r] for r in picked], [a.qids[r] for r in picked]
         return ItemRows(
             ids=ids, qids=qids, titles=[a.titles[r] for r in picked], categories=[a.categories[r] for r in picked],

@@ -149,13 +149,12 @@ def ingest_catalog(
         catalog = Catalog(client, catalog_name)
         report = catalog.ingest(loaded.items, encoder.encode, progress=_stage(progress, "embed") or False, source=loaded.source)
         meta_path = catalog.write_meta_json(Path(config.data_dir))
-        if report.total > CandidateConfig().whole_catalog:
-            # Ranked through candidates: copy its rows into the SQL row store now rather than at the first open.
-            rows = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
-            try:
-                Catalog(client, catalog_name, row_store=rows).index_rows(progress=_stage(progress, "rows"))
-            finally:
-                rows.close()
+        # Ranked through candidates: copy its rows into the SQL row store now rather than at the first open.
+        rows = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
+        try:
+            Catalog(client, catalog_name, row_store=rows).index_rows_if_larger(CandidateConfig().whole_catalog, progress=_stage(progress, "rows"))
+        finally:
+            rows.close()
     result = IngestResult(catalog_name, report, meta_path, loaded.skipped, notes=notes)
     if train:
         classifier = train_heads(loaded.items, encoder, use_reviews=use_reviews, progress=_stage(progress, "heads") or False)

@@ -206,9 +206,8 @@ class InterestPlugin:
         classifier = InterestClassifier.load(heads, encoder)
         classifier.max_chars = config.max_message_chars  # one limit: what the API and UI accept is read whole
         recommender = Recommender(catalog, counts, recommender_config)
-        if catalog.stats().count > recommender.config.candidates.whole_catalog and not catalog.rows_indexed():
-            # Once per ingest: a large catalog's ranking rows are read from the SQL store, not Chroma (memory/item_rows.py).
-            catalog.index_rows(progress=_print_rows_progress)
+        # A catalog ingested before rows were copied at ingest: copy them now, once (memory/item_rows.py).
+        catalog.index_rows_if_larger(recommender.config.candidates.whole_catalog, progress=_print_rows_progress)
         plugin = cls(config, client, catalog, classifier, memory, counts, impressions, recommender, row_store)
         plugin.warm_up()
         return plugin

@@ -198,10 +198,9 @@ class Recommender:
             self._whole_rows()
             return
         stats, cc = self._stats(), self.config.candidates
-        dim = len(self.catalog.rows(stats.popular.get("", [])[:1]).embeddings[0]) if stats.popular.get("") else 0
-        if dim:
-            self.catalog.search(np.full(dim, 1.0 / np.sqrt(dim), np.float32), 1)
-        self.catalog.rows([i for name, ids in stats.popular.items() for i in ids[: cc.popular if name == "" else cc.per_category]])
+        popular = self.catalog.rows([i for name, ids in stats.popular.items() for i in ids[: cc.popular if name == "" else cc.per_category]])
+        if len(popular):
+            self.catalog.search(popular.embeddings[:1], 1)  # any real item vector: what loads the index is the query
 
     def _title_index(self) -> TitleIndex:
         """Catalog titles for linking mentions: built on first use from titles only (no embeddings, no texts)."""

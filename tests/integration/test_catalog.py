@@ -210,9 +210,10 @@ def test_a_row_store_serves_this_ingest_only(client, tmp_path: Path) -> None:
     cat = Catalog(client, "storefilms", row_store=store)
     cat.ingest(items, _table_embed(table, []), progress=False)
     assert not cat.rows_indexed()  # nothing copied yet: rows come from Chroma
+    assert cat.index_rows_if_larger(30) == 0 and not cat.rows_indexed()  # 30 items ranked whole: nothing to copy
     seen: list[tuple[int, int]] = []
-    assert cat.index_rows(progress=lambda done, total: seen.append((done, total))) == 30 and seen[-1] == (30, 30)
-    assert cat.rows_indexed()
+    assert cat.index_rows_if_larger(29, progress=lambda done, total: seen.append((done, total))) == 30 and seen[-1] == (30, 30)
+    assert cat.rows_indexed() and cat.index_rows_if_larger(29) == 0  # once per ingest
     from_store = Catalog(client, "storefilms", row_store=store).rows(["3", "17"])
     assert from_store.titles == ["Film 3", "Film 17"] and from_store.years == [2003, 2017]
     np.testing.assert_allclose(from_store.embeddings, vectors[[3, 17]], atol=2e-3)

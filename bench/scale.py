@@ -290,6 +290,10 @@ def postmaster_pid(pg: Any) -> int:
 def build_point(label: str, shape: Shape, work: Path, heads: Path, args: argparse.Namespace, checkpoints: list[int]) -> tuple[Path, dict[str, Any]]:
     """Data dir with the catalog ingested and the history in its SQLite counts; the build report."""
     data_dir = work / label / "data"
+    saved = work / label / "build.json"
+    if args.reuse and saved.exists():
+        log(f"point {label}: reusing the data dir built earlier in {data_dir} (--reuse)")
+        return data_dir, {**json.loads(saved.read_text()), "reused": True}
     data_dir.mkdir(parents=True, exist_ok=True)
     log(f"point {label}: building {shape.items:,} items, {shape.events:,} events over {shape.users:,} users in {data_dir}")
     started = time.perf_counter()
@@ -298,6 +302,7 @@ def build_point(label: str, shape: Shape, work: Path, heads: Path, args: argpars
     report = run_build(spec)
     report["build_s"] = round(time.perf_counter() - started, 1)
     log(f"point {label}: built in {report['build_s']}s (catalog {report['catalog_items_per_s']} items/s, counts {report['ingest_events_per_s']} events/s)")
+    saved.write_text(json.dumps(report))
     return data_dir, report
 
 
@@ -576,6 +581,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--plot-only", action="store_true", help="redraw the picture from bench/results/scale.json and exit")
     ap.add_argument("--work", type=Path, default=None, help="where data dirs are built (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (data dirs, logs)")
+    ap.add_argument("--reuse", action="store_true", help="measure a point's data dir kept in --work by an earlier --keep run instead of building it "
+                    "again (its counts then also hold the earlier run's probe writes)")
     args = ap.parse_args(argv)
     if args.quick:
         args.points, args.events, args.users, args.requests, args.lag_writes = "2k", 20_000, 2_000, 30, 10

@@ -10,6 +10,7 @@ held whole in a process: `Catalog.rows` caches the hot ones.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,12 @@ _SCHEMA = [
 ]
 _CHUNK = 500
 
+
+
+@functools.lru_cache(maxsize=4096)
+def _categories(stored: str) -> tuple[str, ...]:
+    """A stored categories list, decoded once per distinct value (a catalog repeats a few hundred combinations)."""
+    return tuple(json.loads(stored))
 
 class ItemRow(NamedTuple):
     """What ranking reads of one item."""
@@ -100,7 +107,7 @@ class ItemRowStore:
             vectors = np.frombuffer(b"".join(bytes(r[5]) for r in found), np.float16).reshape(len(found), -1).astype(np.float32)
             vectors /= np.maximum(np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None], 1e-12)  # float16 storage: unit again
             for (item_id, title, cats, pop, year, _), vec in zip(found, vectors):
-                out[item_id] = ItemRow(title, json.loads(cats), float(pop), None if year is None else int(year), vec)
+                out[item_id] = ItemRow(title, list(_categories(cats)), float(pop), None if year is None else int(year), vec)
         return out
 
     def titles(self, catalog: str) -> list[tuple[str, str, int | None, float]]:

@@ -186,7 +186,7 @@ class Recommender:
                 if c in cidx:
                     onehot[r, cidx[c]] = 1.0
         # "Unknown" (2011) is a film; ML-100k's "unknown" is a placeholder with no year: the year tells them apart.
-        placeholder = np.array([is_placeholder_title(t) and not y for t, y in zip(rows.titles, rows.years)], bool)
+        placeholder = np.array([not y and is_placeholder_title(t) for t, y in zip(rows.titles, rows.years)], bool)
         return {
             "logpop": lp / max(float(top), 1e-9), "cats": cats, "onehot": onehot, "placeholder": placeholder,
             "qid_rank": np.argsort(np.argsort(np.array(rows.qids), kind="stable"), kind="stable"),

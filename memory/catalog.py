@@ -158,7 +158,7 @@ class CatalogStats:
         return json.dumps({"popularity_max": self.popularity_max, "popularity_q90": self.popularity_q90, "popular": self.popular})
 
     @classmethod
-    def of(cls, ids: Sequence[str], categories: Sequence[Sequence[str]], popularity: Sequence[float]) -> CatalogStats:
+    def of(cls, ids: Sequence[str], categories: Sequence[Sequence[str]], popularity: Sequence[float] | np.ndarray) -> CatalogStats:
         """The figures for these items (in any order)."""
         # float32 like the ranking arrays, so the stored quantile is the one a whole-catalog ranking computes.
         pop = np.asarray(popularity, np.float32).astype(np.float64)
@@ -328,7 +328,7 @@ class Catalog:
         """(id, metadata) of every stored record, read in pages."""
         offset = 0
         while True:
-            page = self.collection.get(include=include, limit=_PAGE, offset=offset)  # type: ignore[arg-type]
+            page = self.collection.get(include=include, limit=_PAGE, offset=offset)
             for item_id, meta in zip(page["ids"], page["metadatas"] or [{}] * len(page["ids"])):
                 yield item_id, meta or {}
             if len(page["ids"]) < _PAGE:
@@ -550,7 +550,7 @@ class Catalog:
         """Read all records in pages and build the arrays."""
         ids: list[str] = []
         docs: list[str] = []
-        metas: list[dict] = []
+        metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
         offset = 0
         while True:
@@ -588,12 +588,12 @@ class Catalog:
 
     def categories(self) -> list[str]:
         """The sorted set of category labels in the catalog."""
-        cats = self.meta()["categories"]
+        cats: list[str] = self.meta()["categories"]
         if cats or not self.count():
             return cats
         return sorted({c for cs in self.items().categories for c in cs})
 
-    def search(self, vectors: np.ndarray, k: int, where: dict | None = None) -> list[list[tuple[str, float]]]:
+    def search(self, vectors: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[list[tuple[str, float]]]:
         """The k nearest items to each query vector as (qualified id, cosine similarity), best first."""
         queries = np.asarray(vectors, dtype=np.float32)
         if queries.ndim == 1:
@@ -642,7 +642,7 @@ class ArrayCatalog:
             embeddings=a.embeddings[picked], row={i: n for n, i in enumerate(ids)} | {q: n for n, q in enumerate(qids)},
         )
 
-    def search(self, vectors: np.ndarray, k: int, where: dict | None = None) -> list[list[tuple[str, float]]]:
+    def search(self, vectors: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[list[tuple[str, float]]]:
         """The k nearest items to each query vector (exact), as (qualified id, cosine)."""
         queries = np.atleast_2d(np.asarray(vectors, np.float32))
         sims = queries @ self._arrays.embeddings.T

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import chromadb
 from chromadb.api import ClientAPI
+from chromadb.api.collection_configuration import CreateCollectionConfiguration
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
 
@@ -27,7 +28,7 @@ __all__ = [
 
 CHROMA_SUBDIR = "chroma"
 # Every collection compares unit vectors by cosine; HNSW is Chroma's local index.
-COSINE = {"hnsw": {"space": "cosine"}}
+COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
 # Chroma 1.5.9 fails a read with an InternalError in two passing states:
 # - "Error finding id": a record it matched was replaced or deleted before the read fetched it
 #   (measured: 11 of 1,000 reads on a `chroma run` server, 7 of 2,000 embedded, while another writer
@@ -137,6 +138,10 @@ class RetryingReads:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._collection, name)
 
+    def count(self) -> int:
+        """Collection.count (passed through, typed)."""
+        return self._collection.count()
+
     def get(self, *args: Any, **kwargs: Any) -> Any:
         """Collection.get, retried while Chroma reports a record that vanished mid-read."""
         return _retry_read(self._collection.get, *args, **kwargs)
@@ -162,7 +167,7 @@ def get_collection(client: ClientAPI, name: str, metadata: dict[str, Any] | None
     """Get or create a cosine-HNSW collection that never embeds by itself (embeddings are always passed)."""
     collection = client.get_or_create_collection(
         name=name,
-        configuration=COSINE,  # type: ignore[arg-type]
+        configuration=COSINE,
         metadata=metadata or None,
         # Chroma's default embedding function downloads a model: never use it.
         embedding_function=None,

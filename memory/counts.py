@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -315,7 +315,7 @@ class CountStore:
         """Record one item event (idempotent per event_id); only positive/neutral events enter the counts."""
         self.add_events([CountEvent(user_id, item_id, float(ts), event_id, bool(positive))])
 
-    def add_events(self, batch: Iterable[CountEvent | Sequence | Mapping]) -> int:
+    def add_events(self, batch: Iterable[CountEvent | Sequence[Any] | Mapping[str, Any]]) -> int:
         """Record many events in one transaction; returns how many were new."""
         events = [_as_event(e) for e in batch]
         with self._write() as db:
@@ -408,7 +408,7 @@ class CountStore:
             self._bump_epoch(db)
             return int(n if n is not None and n >= 0 else len(seq))
 
-    def rebuild(self, events: Iterable[CountEvent | Sequence | Mapping]) -> int:
+    def rebuild(self, events: Iterable[CountEvent | Sequence[Any] | Mapping[str, Any]]) -> int:
         """Drop all counts and recreate them from the event log (also after a config change)."""
         with self._lock:
             with self._db.tx() as db:
@@ -433,7 +433,7 @@ class CountStore:
 
     # ----- multi-process ---------------------------------------------------------------------
 
-    def catch_up(self, events_since: Iterable[CountEvent | Sequence | Mapping] | None = None) -> int:
+    def catch_up(self, events_since: Iterable[CountEvent | Sequence[Any] | Mapping[str, Any]] | None = None) -> int:
         """Apply events this process has not seen (from the shared event log) and tail other writers' SQL rows."""
         added = self.add_events(events_since) if events_since is not None else 0
         with self._lock, self._db.tx():
@@ -517,9 +517,9 @@ class CountStore:
             else:
                 entries = self._positives(user_id, limit)
             out = [self._ids[e.idx] for e in reversed(entries)]
-            return out[:limit] if limit is not None else out  # type: ignore[return-value]
+            return out[:limit] if limit is not None else out  # type: ignore[return-value]  # an event's idx always has its item: no None slot is read
 
-    def user_contribution(self, user_id: str) -> dict:
+    def user_contribution(self, user_id: str) -> dict[str, Any]:
         """What this user adds to the counts: their events, follow pairs (weight, count) and popularity."""
         with self._lock:
             seq = self._positives(user_id)
@@ -527,7 +527,7 @@ class CountStore:
         pairs = self._pairs(seq).as_dict()
         pop: dict[str, int] = defaultdict(int)
         for e in seq:
-            pop[self._ids[e.idx]] += 1  # type: ignore[index]
+            pop[self._ids[e.idx]] += 1  # type: ignore[index]  # an event's idx always has its item: no None slot is read
         return {
             "user_id": user_id,
             "events": [{"item_id": self._ids[e.idx], "ts": e.ts, "positive": True} for e in seq]
@@ -593,12 +593,12 @@ class CountStore:
         """How many neighbour lists and user tails this process holds (both bounded by the config)."""
         return {"lists": len(self._lists), "users": len(self._tails)}
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """Everything in SQL as plain Python (for tests and export): pairs, popularity, events."""
         with self._lock, self._db.tx() as db:
             return self._snapshot_locked(db)
 
-    def _snapshot_locked(self, db: Db) -> dict:
+    def _snapshot_locked(self, db: Db) -> dict[str, Any]:
         ids = dict(db.execute("SELECT idx, item_id FROM items").fetchall())
         return {
             "follow": {(ids[a], ids[b]): (int(wq) / SCALE, int(n)) for a, b, wq, n in db.execute("SELECT a, b, wq, n FROM pairs").fetchall()},
@@ -607,7 +607,7 @@ class CountStore:
         }
 
 
-def _as_event(e: CountEvent | Sequence | Mapping) -> CountEvent:
+def _as_event(e: CountEvent | Sequence[Any] | Mapping[str, Any]) -> CountEvent:
     """Accept CountEvent, a (user, item, ts, event_id[, positive]) tuple or a mapping with those keys."""
     if isinstance(e, CountEvent):
         return e

@@ -35,7 +35,9 @@ def upgrade_if_needed(db: Db, wq: np.ndarray, progress: Progress | None = print_
     total = int(db.execute("SELECT COUNT(DISTINCT user_id) FROM events WHERE positive = 1").fetchone()[0])
     db.execute("DELETE FROM pairs")
     db.execute("DELETE FROM popularity")
-    done, parts, user, items = 0, [], None, []
+    done, user = 0, None
+    parts: list[Pairs] = []
+    items: list[int] = []
     rows = db.execute("SELECT user_id, item_id FROM events WHERE positive = 1 ORDER BY user_id, ts, seq").fetchall()
     for u, item in rows + [(None, None)]:  # a sentinel flushes the last user
         if u != user:

@@ -184,7 +184,12 @@ class InterestMemory:
         if write_behind:
             self._writes.start(flush=self.flush, dirty=self._has_dirty)
         ref = weakref.ref(self)
-        atexit.register(lambda: (m := ref()) is not None and m.close())
+
+        def close_at_exit() -> None:
+            if (m := ref()) is not None:
+                m.close()
+
+        atexit.register(close_at_exit)
 
     # ----- plumbing ----------------------------------------------------------------------------
 
@@ -365,11 +370,11 @@ class InterestMemory:
             text=self._open(str(meta.get("user_id", "")), meta.get("text") or rec.get("document")) if self.store_text else None,
         )
 
-    def _iter_events(self, uid: str | None, with_embeddings: bool = False, where: dict | None = None) -> Iterable[dict[str, Any]]:
+    def _iter_events(self, uid: str | None, with_embeddings: bool = False, where: dict[str, Any] | None = None) -> Iterable[dict[str, Any]]:
         """Every event of one user (or matching `where`), page by page, as dicts."""
         self._writes.drain(uid)
         include = ["metadatas", "documents"] + (["embeddings"] if with_embeddings else [])
-        flt = where if where is not None else user_filter(uid)  # type: ignore[arg-type]
+        flt = where if where is not None else user_filter(uid)  # type: ignore[arg-type]  # uid is None only with a `where` (the all-user scans)
         offset = 0
         while True:
             got = self._events.get(where=flt, include=include, limit=PAGE, offset=offset)
@@ -387,7 +392,7 @@ class InterestMemory:
 
     # ----- writing -----------------------------------------------------------------------------
 
-    def _prepare(self, uid: str, signals: Sequence[InterestSignal], now: float) -> tuple[list[str], np.ndarray, list[dict], list[str | None], list[EventView]]:
+    def _prepare(self, uid: str, signals: Sequence[InterestSignal], now: float) -> tuple[list[str], np.ndarray, list[dict[str, Any]], list[str | None], list[EventView]]:
         """Validate signals and build Chroma rows plus the views the profile folds."""
         ids, embs, metas, docs, views = [], [], [], [], []
         for i, s in enumerate(signals):
@@ -432,7 +437,7 @@ class InterestMemory:
         return found
 
     def _record_locked(
-        self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView], started: float
+        self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict[str, Any]], docs: list[str | None], views: list[EventView], started: float
     ) -> list[str]:
         with self._lock(uid):
             if self._forgotten_since(uid, started):
@@ -456,7 +461,7 @@ class InterestMemory:
                 return ids
             return self._write_locked(uid, sigs, ids, embs, metas, docs, views)
 
-    def _write_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None], views: list[EventView]) -> list[str]:
+    def _write_locked(self, uid: str, sigs: list[InterestSignal], ids: list[str], embs: np.ndarray, metas: list[dict[str, Any]], docs: list[str | None], views: list[EventView]) -> list[str]:
         with self._lock(uid):
             state = self._current(uid)
             self._writes.write_events(uid, ids, embs, metas, docs)
@@ -481,7 +486,7 @@ class InterestMemory:
             return self._record_batch(list(pairs), progress)
 
     def _record_batch(self, pairs: list[tuple[str, InterestSignal]], progress: Any) -> list[str]:
-        out: list[str] = []
+        out: list[str | None] = []
         now = time.time()
         for start in range(0, len(pairs), PAGE):
             chunk = pairs[start : start + PAGE]
@@ -537,7 +542,8 @@ class InterestMemory:
             lk.acquire()
         try:
             records: list[tuple[str, np.ndarray, dict[str, Any]]] = []
-            stale, written = [], []
+            stale: list[str] = []
+            written: list[tuple[str, set[int], int]] = []
             for uid in users:
                 if uid not in self._dirty or uid not in self._states:
                     continue

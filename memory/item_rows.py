@@ -28,6 +28,8 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS item_rows_stamp (catalog TEXT PRIMARY KEY, stamp TEXT NOT NULL)",
 ]
 _CHUNK = 500
+# One item_rows insert's parameters: catalog, item_id, title, categories (JSON), popularity, year, embedding (float16 bytes).
+_RowParams = tuple[str, str, str, str, float, int | None, bytes]
 
 
 
@@ -73,7 +75,7 @@ class ItemRowStore:
         n = 0
         with self._lock, self._db.tx() as db:
             db.execute("DELETE FROM item_rows WHERE catalog = ?", (catalog,))
-            batch: list[tuple] = []
+            batch: list[_RowParams] = []
             for item_id, r in rows:
                 batch.append((catalog, item_id, r.title, json.dumps(r.categories), float(r.popularity), r.year, r.embedding.astype(np.float16).tobytes()))
                 if len(batch) >= _CHUNK:
@@ -85,7 +87,7 @@ class ItemRowStore:
         return n
 
     @staticmethod
-    def _insert(db: Db, batch: list[tuple]) -> int:
+    def _insert(db: Db, batch: list[_RowParams]) -> int:
         db.executemany(
             "INSERT INTO item_rows (catalog, item_id, title, categories, popularity, year, embedding) VALUES (?, ?, ?, ?, ?, ?, ?)", batch
         )

@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .private import FILE_MODE, make_private
 
@@ -30,7 +31,7 @@ _guard = threading.Lock()
 class DataDirLockedError(RuntimeError):
     """Another live process holds the data directory."""
 
-    def __init__(self, data_dir: Path, holder: dict) -> None:
+    def __init__(self, data_dir: Path, holder: dict[str, Any]) -> None:
         self.data_dir = data_dir
         self.holder = holder
         who = f"pid {holder.get('pid', '?')}"
@@ -64,12 +65,13 @@ class DataDirLock:
             _held.pop(self.data_dir, None)
 
 
-def read_holder(data_dir: Path) -> dict:
+def read_holder(data_dir: Path) -> dict[str, Any]:
     """What the lock file says about its holder ({} when unreadable)."""
     try:
-        return json.loads((Path(data_dir) / LOCK_NAME).read_text() or "{}")
+        holder = json.loads((Path(data_dir) / LOCK_NAME).read_text() or "{}")
     except (OSError, ValueError):
         return {}
+    return holder if isinstance(holder, dict) else {}  # valid JSON but not an object (a foreign file) is unreadable too
 
 
 def acquire(data_dir: Path) -> DataDirLock:

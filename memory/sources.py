@@ -165,8 +165,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
                     continue
                 try:
                     row = json.loads(line)
-                except ValueError as exc:
-                    yield lineno, None, f"not valid JSON ({exc.msg})"
+                except ValueError as exc:  # JSONDecodeError, or a plain ValueError (an integer over Python's 4300-digit limit)
+                    yield lineno, None, f"not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else exc})"
                     continue
                 if not isinstance(row, dict):
                     yield lineno, None, "not a JSON object"
@@ -360,7 +360,7 @@ def _omdb_index() -> dict[tuple[str, int | None], list[dict[str, Any]]]:
     index: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
     for title, year, genre, director, cast, reviews in rows:
         genres = list(dict.fromkeys(_IMDB_GENRES[g.strip()] for g in (genre or "").split(",") if g.strip() in _IMDB_GENRES))
-        film = {"year": int(year) if year else None, "genres": genres, "director": (director or "").split(",")[0].strip(),
+        film: dict[str, Any] = {"year": int(year) if year else None, "genres": genres, "director": (director or "").split(",")[0].strip(),
                 "cast": [c.strip() for c in (cast or "").split(",") if c.strip()][:3], "reviews": int(reviews or 0)}
         key = _fold_title(str(title))
         index.setdefault((key, film["year"]), []).append(film)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 from .sqlite_open import open_wal
@@ -101,7 +102,7 @@ class Db:
     def has_table(self, name: str) -> bool:
         """Whether a table of this name exists (schema upgrades look for the old ones)."""
         if self.pg:
-            return self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()[0]
+            return bool(self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()[0])
         return self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
     def tx(self) -> Tx:
@@ -158,7 +159,7 @@ class Tx:
             raise
         self.db.in_tx = True  # from here a cut connection fails the transaction instead of retrying a statement
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.db.in_tx = False
         if self.db.pg:
             self._pg_tx.__exit__(exc_type, exc, tb)  # commits, or rolls back on an exception

@@ -14,16 +14,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from .event_layout import PAGE, CountRow, count_rows
 from .outbox import Outbox, PendingEvent
 
-__all__ = ["CountsLike", "WriteBehind"]
+__all__ = ["BatchCountsLike", "CountsLike", "WriteBehind"]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,14 @@ class CountsLike(Protocol):
 
     def add_event(self, user_id: str, item_id: str, ts: float, event_id: str, positive: bool = True) -> None: ...
     def remove_user(self, user_id: str) -> int: ...
-    def user_contribution(self, user_id: str) -> dict: ...
+    def user_contribution(self, user_id: str) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class BatchCountsLike(CountsLike, Protocol):
+    """Counts that also take many events in one transaction (CountStore does; a plain CountsLike gets them one by one)."""
+
+    def add_events(self, batch: Iterable[CountRow]) -> int: ...
 
 
 class WriteBehind:
@@ -77,7 +84,7 @@ class WriteBehind:
                 self._inflight -= 1
                 self._last_write = time.monotonic()
 
-    def write_events(self, uid: str, ids: list[str], embs: np.ndarray, metas: list[dict], docs: list[str | None]) -> None:
+    def write_events(self, uid: str, ids: list[str], embs: np.ndarray, metas: list[dict[str, Any]], docs: list[str | None]) -> None:
         """Store one user's new events durably: committed to the outbox (drained later), else added to Chroma."""
         if self.outbox is None:
             self._events.add(ids=ids, embeddings=embs, metadatas=metas, documents=docs if any(docs) else None)
@@ -113,9 +120,8 @@ class WriteBehind:
         """Give (user, item, ts, event_id, positive) item events to the counts, in one transaction when the store can."""
         if self.counts is None or not rows:
             return
-        add_many = getattr(self.counts, "add_events", None)
-        if add_many is not None:
-            add_many(rows)
+        if isinstance(self.counts, BatchCountsLike):
+            self.counts.add_events(rows)
             return
         for uid, item, ts, eid, positive in rows:
             self.counts.add_event(uid, item, ts, eid, positive=positive)

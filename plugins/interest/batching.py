@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
+from typing import Any
 
 import numpy as np
 
@@ -26,11 +27,11 @@ class BatchingEncoder:
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
         self.batches = 0
-        self._queue: queue.Queue[tuple[list[str], Future]] = queue.Queue()
+        self._queue: queue.Queue[tuple[list[str], Future[np.ndarray]]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="encoder-batcher", daemon=True)
         self._thread.start()
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str) -> Any:  # the wrapped encoder's other attributes (path, device…) stay reachable
         return getattr(self.inner, name)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -38,7 +39,7 @@ class BatchingEncoder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        future: Future = Future()
+        future: Future[np.ndarray] = Future()
         self._queue.put((texts, future))
         return future.result()
 

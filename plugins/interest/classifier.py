@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from interest_bot.memory.signals import InterestSignal
 
 from . import lexicon, polarity_data
 from .comparison import read_comparison
-from .encoder import Encoder
+from .encoder import Encoder, TorchEncoder
 from .heads import LinearHead, fit_head, hashed
 from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_on_previous, verdict_tail
 
@@ -40,7 +40,14 @@ HEAD_FILES = ("category", "polarity", "preference", "sarcasm")
 # Regularisation and weight of the hashed n-grams per head. Category: by 3-fold CV on the BBC train split;
 # polarity: by leave-one-author-out validation on the training templates only (bench.polarity_authors; over
 # c 2..32 x lexical_scale 0.5..3 this is within 0.001 of the best mean, 0.871; the old c=2, 0.5 gave 0.840).
-HEAD_PARAMS: dict[str, dict[str, float]] = {
+class HeadParams(TypedDict, total=False):
+    """fit_head's settings for one head."""
+
+    c: float
+    lexical_scale: float
+
+
+HEAD_PARAMS: dict[str, HeadParams] = {
     "category": {"c": 16.0, "lexical_scale": 3.0},
     "polarity": {"c": 16.0, "lexical_scale": 2.0},
     "preference": {"c": 1.0, "lexical_scale": 1.0},
@@ -83,7 +90,7 @@ class InterestClassifier:
         preference: LinearHead,
         sarcasm: LinearHead,
         max_chars: int = MAX_CHARS,
-        info: dict | None = None,
+        info: dict[str, Any] | None = None,
         sarcasm_threshold: float = SARCASM_THRESHOLD,
     ) -> None:
         self.encoder = encoder
@@ -94,7 +101,7 @@ class InterestClassifier:
         self.sarcasm_threshold = sarcasm_threshold
         self.max_chars = max_chars
         self.info = dict(info or {})
-        self._explainer = None
+        self._explainer: TorchEncoder | None = None  # the fp32 encoder explain() loads on first use
 
     @property
     def categories(self) -> list[str]:
@@ -233,7 +240,7 @@ class InterestClassifier:
                 "`interest-bot catalog ingest <catalog>` (without --if-missing) for consistent recommendations",
                 heads_dir, trained_with, running,
             )
-        heads = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES if (heads_dir / name).with_suffix(".json").exists()}
+        heads: dict[str, Any] = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES if (heads_dir / name).with_suffix(".json").exists()}
         if "sarcasm" not in heads:
             # Heads trained before the sarcasm head: everything else still works, sarcasm is read literally.
             log.warning("the heads in %s have no sarcasm head: re-run `interest-bot catalog ingest <catalog>` to read sarcasm", heads_dir)
@@ -253,6 +260,7 @@ def never_sarcastic(dim: int) -> LinearHead:
 
 def encoder_identity(encoder: Encoder) -> str:
     """A name for the encoder variant (recipe and quantization), saved with the heads it trained."""
+    # identity is not part of the Encoder protocol: a host's own encoder need not have one.
     return str(getattr(encoder, "identity", type(encoder).__name__))
 
 
@@ -295,7 +303,7 @@ def train_heads(
     template_authors: Sequence[str] | None = None,
     line_authors: Sequence[str] | None = None,
     use_lines: bool = True,
-    head_params: Mapping[str, Mapping[str, float]] | None = None,
+    head_params: Mapping[str, HeadParams] | None = None,
     seed: int = 0,
     progress: bool | Callable[[int, int], None] = True,
     max_chars: int = MAX_CHARS,
@@ -306,7 +314,7 @@ def train_heads(
     than train heads that read polarity worse than an installed build's; use_reviews=False leaves them out on purpose."""
     from tqdm.auto import tqdm
 
-    params = {**HEAD_PARAMS, **(head_params or {})}  # per head; a head not named keeps its HEAD_PARAMS
+    params: dict[str, HeadParams] = {**HEAD_PARAMS, **(head_params or {})}  # per head; a head not named keeps its HEAD_PARAMS
     pairs = _item_pairs(items)
     categories = sorted({c for _, cats in pairs for c in cats})
     if not categories:

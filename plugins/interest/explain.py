@@ -20,6 +20,7 @@ from .text import normalize
 
 if TYPE_CHECKING:
     from .classifier import InterestClassifier
+    from .encoder import TorchEncoder
 
 MAX_WORDS = 64  # occlusion costs one encoder row per word; longer messages are explained on their start.
 _WORD = re.compile(r"\S+")
@@ -102,9 +103,9 @@ def _lexical_scores(clf: InterestClassifier, j: int, text: str, spans: list[tupl
     return scores
 
 
-def _fp32_encoder(clf: InterestClassifier):  # a TorchEncoder
+def _fp32_encoder(clf: InterestClassifier) -> TorchEncoder:
     """The fp32 torch MiniLM, loaded on first use and kept on the classifier."""
-    if getattr(clf, "_explainer", None) is None:
+    if clf._explainer is None:
         from .encoder import TorchEncoder
 
         clf._explainer = TorchEncoder(device="cpu", quantization="none")

@@ -7,10 +7,11 @@ The inner model's own tokens are tagged `nostream`, so LangGraph never streams t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel, agenerate_from_stream, generate_from_stream
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -84,11 +85,11 @@ class GuardedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "interest-bot-guarded"
 
-    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool], **kwargs: Any) -> Runnable:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool], **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind the tools to the inner model at call time; the guard stays in front."""
         return self.model_copy(update={"bound_tools": list(tools), "tool_kwargs": kwargs})
 
-    def _runnable(self) -> Runnable:
+    def _runnable(self) -> Runnable[LanguageModelInput, AIMessage]:
         return self.inner.bind_tools(self.bound_tools, **self.tool_kwargs) if self.bound_tools else self.inner
 
     def _filter(self) -> _Filter:
@@ -150,7 +151,9 @@ class GuardedChatModel(BaseChatModel):
                 if filt.stream.done:
                     break
         finally:
-            await inner.aclose()
+            # Runnable.astream is typed as an AsyncIterator; every implementation is an async generator, closed here.
+            if isinstance(inner, AsyncGenerator):
+                await inner.aclose()
         for out in filt.finish():
             if run_manager and out.text:
                 await run_manager.on_llm_new_token(out.text, chunk=out)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
@@ -42,7 +43,7 @@ def bucket(gram: str) -> int:
     """The hashed feature index of one n-gram (murmurhash3)."""
     from sklearn.utils import murmurhash3_32
 
-    return murmurhash3_32(gram, seed=0, positive=True) % HASH_FEATURES
+    return int(murmurhash3_32(gram, seed=0, positive=True)) % HASH_FEATURES  # int(): sklearn is untyped
 
 
 def gram_counts(found: list[tuple[str, tuple[int, int]]]) -> tuple[dict[int, float], float]:
@@ -56,7 +57,9 @@ def gram_counts(found: list[tuple[str, tuple[int, int]]]) -> tuple[dict[int, flo
 
 def hashed(texts: list[str]) -> sparse.csr_matrix:
     """Hashed, L2-normalised word 1-2-gram counts."""
-    indptr, indices, values = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    values: list[float] = []
     for text in texts:
         counts, norm = gram_counts(grams(text))
         indices.extend(counts)
@@ -68,6 +71,12 @@ def hashed(texts: list[str]) -> sparse.csr_matrix:
     )
 
 
+class Progress(Protocol):
+    """A progress bar as fit_head advances it (tqdm's update)."""
+
+    def update(self, n: int = 1) -> object: ...
+
+
 @dataclass
 class LinearHead:
     """Independent logistic outputs over [embedding, lexical_scale * hashed n-grams]."""
@@ -77,7 +86,7 @@ class LinearHead:
     lexical: sparse.csr_matrix | None  # (k, HASH_FEATURES) on hashed n-grams, or None
     bias: np.ndarray  # (k,)
     lexical_scale: float = 1.0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     _lexical_t: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def logits(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
@@ -93,11 +102,12 @@ class LinearHead:
     def proba(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
         """Independent probabilities (sigmoid) per label."""
         # Clipped: a 100,000-character input can push a logit past what exp() holds in float32.
-        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(emb, lex), -60.0, 60.0)))
+        p: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(self.logits(emb, lex), -60.0, 60.0)))
+        return p
 
     def save(self, path: Path) -> None:
         """Write the head as path.npz (+ sparse lexical weights) and path.json."""
-        arrays = {"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32)}
+        arrays: dict[str, Any] = {"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32)}
         np.savez(path.with_suffix(".npz"), **arrays)
         if self.lexical is not None:
             sparse.save_npz(path.with_suffix(".lex.npz"), self.lexical.astype(np.float32))
@@ -122,15 +132,17 @@ def fit_head(
     sample_weight: np.ndarray | None = None,
     c: float = 4.0,
     lexical_scale: float = 1.0,
-    progress=None,  # noqa: ANN001 - a tqdm bar, advanced once per label
+    progress: Progress | None = None,  # a tqdm bar, advanced once per label
 ) -> LinearHead:
     """One logistic regression per label column of targets (n, k) on [emb, lexical_scale * lex]."""
     from sklearn.linear_model import LogisticRegression
 
     use_lex = lex is not None and lexical_scale > 0
-    x = sparse.hstack([sparse.csr_matrix(emb), lexical_scale * lex]).tocsr() if use_lex else emb
+    x = sparse.hstack([sparse.csr_matrix(emb), lexical_scale * lex]).tocsr() if use_lex and lex is not None else emb  # use_lex implies lex
     dim = emb.shape[1]
-    weights, lexicals, biases = [], [], []
+    weights: list[np.ndarray] = []
+    lexicals: list[np.ndarray] = []
+    biases: list[float] = []
     for j in range(targets.shape[1]):
         y = targets[:, j].astype(int)
         if y.min() == y.max():
@@ -145,7 +157,8 @@ def fit_head(
             model.fit(x, y, sample_weight=sample_weight)
             coef, bias = model.coef_[0].astype(np.float32), float(model.intercept_[0])
         weights.append(coef[:dim])
-        lexicals.append(coef[dim:] * lexical_scale if use_lex else None)
+        if use_lex:
+            lexicals.append(coef[dim:] * lexical_scale)
         biases.append(bias)
         if progress is not None:
             progress.update(1)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from interest_bot.memory.catalog import Catalog, CatalogItem, IngestReport, list_catalogs, validate_catalog_name
 from interest_bot.memory.chroma import open_client
@@ -31,6 +31,10 @@ from .config import PluginConfig
 from .encoder import Encoder, encoder_for
 from .plugin import heads_dir
 from .recommender import CandidateConfig
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.client import Client
 
 __all__ = ["Columns", "IngestResult", "IngestProgress", "SourceItems", "default_name", "ingest_catalog", "is_ingested", "read_source"]
 
@@ -165,14 +169,14 @@ def ingest_catalog(
 
 
 @contextmanager
-def _chroma(config: PluginConfig) -> Iterator[Any]:
+def _chroma(config: PluginConfig) -> Iterator[ClientAPI]:
     """The plugin's Chroma client for config, closed on the way out (the data-dir lock stays with the process, as after
     InterestPlugin.open: it is re-entrant, so the plugin opens the same dir next)."""
     client = open_client(Path(config.data_dir), config.chroma_url)
     try:
         yield client
     finally:
-        client.close()
+        cast("Client", client).close()  # open_client gives a chromadb Client; the abstract ClientAPI does not declare close()
 
 
 def _stage(progress: IngestProgress | None, stage: str) -> Callable[[int, int], None] | None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NotRequired
+from typing import TYPE_CHECKING, Any, Literal, NotRequired
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 
 from .guarded_model import GuardedChatModel
 from .intent import asks_for_recommendations, opts_out
@@ -35,6 +36,11 @@ from .reply_prompt import (
 )
 from .titles import title_variants
 
+if TYPE_CHECKING:
+    from interest_bot.memory.signals import InterestSignal
+
+    from .plugin import InterestPlugin
+
 _GREETINGS = {"good morning", "good afternoon", "good evening", "good night", "good day", "hello", "hi", "hey", "howdy", "welcome"}
 Policy = Literal["every_turn", "on_change", "on_request"]
 BLOCK_TITLE = "Recommended for you"
@@ -53,7 +59,7 @@ class InterestContext:
     user_id: str
 
 
-class InterestState(AgentState):
+class InterestState(AgentState[Any]):
     """Agent state plus what the middleware decided for the current turn and the cards shown in this thread."""
 
     interest_turn: NotRequired[dict[str, Any]]
@@ -61,6 +67,7 @@ class InterestState(AgentState):
 
 
 def _user_id(runtime: Any) -> str:
+    # The runtime is LangGraph's and its context the host's (InterestContext, a dict, or another object with user_id).
     context = getattr(runtime, "context", None)
     user_id = context.get("user_id") if isinstance(context, dict) else getattr(context, "user_id", None)
     if not user_id:
@@ -68,7 +75,7 @@ def _user_id(runtime: Any) -> str:
     return str(user_id)
 
 
-def _last_human(messages: list[BaseMessage]) -> HumanMessage | None:
+def _last_human(messages: Sequence[AnyMessage]) -> HumanMessage | None:
     for message in reversed(messages):
         if isinstance(message, HumanMessage):
             return message
@@ -85,20 +92,20 @@ def format_block(recommendations: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def _strip_block(message: BaseMessage) -> BaseMessage:
+def _strip_block(message: AnyMessage) -> AnyMessage:
     """An earlier reply as the model should see it: its own words, without the card block (small models copy lists)."""
     if not isinstance(message, AIMessage) or f"**{BLOCK_TITLE}**" not in message.text:
         return message
     return AIMessage(content=message.text.split(f"**{BLOCK_TITLE}**")[0].strip(), id=message.id)
 
 
-class InterestMiddleware(AgentMiddleware):
+class InterestMiddleware(AgentMiddleware[InterestState, Any]):
     """Captures interests from every human turn and injects ranked recommendations into the reply."""
 
     state_schema = InterestState
 
     def __init__(
-        self, plugin: Any, k: int = 5, policy: Policy = "every_turn", tools: bool = False, reply_style: ReplyStyle = "free"
+        self, plugin: InterestPlugin, k: int = 5, policy: Policy = "every_turn", tools: bool = False, reply_style: ReplyStyle = "free"
     ) -> None:
         super().__init__()
         self.plugin = plugin
@@ -111,7 +118,7 @@ class InterestMiddleware(AgentMiddleware):
         self.reply_style: ReplyStyle = reply_style
 
     # -- once per turn: observe and rank ---------------------------------------------------------
-    def _turn(self, state: dict[str, Any], runtime: Any) -> dict[str, Any] | None:
+    def _turn(self, state: Mapping[str, Any], runtime: Any) -> dict[str, Any] | None:
         human = _last_human(state.get("messages", []))
         if human is None:
             return None
@@ -197,7 +204,7 @@ class InterestMiddleware(AgentMiddleware):
         # "Good morning. My grandson ..." names the catalog's Good Morning only by accident: a greeting is no title.
         return list(dict.fromkeys(t for t in said if not text.lower().lstrip().startswith(t.lower()) or t.lower() not in _GREETINGS))
 
-    def _signal_name(self, signal: Any) -> str | None:
+    def _signal_name(self, signal: InterestSignal) -> str | None:
         """How a signal is named to the model: the item's title, else the category read."""
         if signal.item_id:
             items = self.plugin.catalog.get([self.plugin.catalog.unqualify(signal.item_id)])
@@ -213,7 +220,7 @@ class InterestMiddleware(AgentMiddleware):
         return await asyncio.to_thread(self._turn, state, runtime)
 
     # -- every model call: steer with the user's interests ---------------------------------------
-    def _guard(self, state: dict[str, Any], brief: ReplyBrief) -> ReplyGuard:
+    def _guard(self, state: Mapping[str, Any], brief: ReplyBrief) -> ReplyGuard:
         """The turn's guard: titles shown in this thread, the user's own lines and tool results may be repeated."""
         shown = state.get("interest_shown") or []
         said = [m.text for m in state.get("messages", []) if isinstance(m, HumanMessage | ToolMessage)]
@@ -229,9 +236,10 @@ class InterestMiddleware(AgentMiddleware):
             vocabulary=[*brief.vocabulary(), *self.plugin.classifier.categories],
         )
 
-    def _steer(self, request: ModelRequest) -> ModelRequest:
+    def _steer(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
         """This turn's system prompt and messages, and the model behind the reply guard."""
-        turn = request.state.get("interest_turn") or {}
+        state: Mapping[str, Any] = request.state  # the agent's state: InterestState's keys too
+        turn = state.get("interest_turn") or {}
         if "brief" not in turn:
             return request
         brief = ReplyBrief.from_dict(turn["brief"])
@@ -242,7 +250,9 @@ class InterestMiddleware(AgentMiddleware):
             if isinstance(messages[i], HumanMessage):
                 messages[i] = HumanMessage(annotate(messages[i].text, brief, style), id=messages[i].id)
                 break
-        shots: list[BaseMessage] = [m for user, reply in examples(style) for m in (HumanMessage(user), AIMessage(reply))]
+        shots: list[AnyMessage] = []
+        for user, reply in examples(style):
+            shots += [HumanMessage(user), AIMessage(reply)]
         guarded = GuardedChatModel(
             inner=request.model,
             guard=self._guard(dict(request.state), brief),
@@ -257,16 +267,18 @@ class InterestMiddleware(AgentMiddleware):
             messages=[*shots, *messages],
         )
 
-    def wrap_model_call(self, request: ModelRequest, handler: Any) -> ModelResponse:
+    def wrap_model_call(self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]) -> ModelResponse[Any]:
         """Put interests and candidate items into the system prompt."""
         return handler(self._steer(request))
 
-    async def awrap_model_call(self, request: ModelRequest, handler: Any) -> ModelResponse:
+    async def awrap_model_call(
+        self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]]
+    ) -> ModelResponse[Any]:
         """Async variant of wrap_model_call."""
         return await handler(self._steer(request))
 
     # -- after the final answer: append the block and count impressions -------------------------
-    def _append(self, state: dict[str, Any]) -> dict[str, Any] | None:
+    def _append(self, state: Mapping[str, Any]) -> dict[str, Any] | None:
         turn = dict(state.get("interest_turn") or {})
         messages = state.get("messages", [])
         if not turn.get("show") or turn.get("appended") or not messages:

@@ -44,6 +44,8 @@ from .talk import TalkIndex
 from .uptake import UptakeIndex
 
 if TYPE_CHECKING:  # ingest imports this module: only its types here
+    from langchain_core.tools import BaseTool
+
     from .ingest import Columns, IngestProgress, IngestResult, SourceItems
 
 Listener = Callable[..., None]
@@ -328,11 +330,12 @@ class InterestPlugin:
         A title's own words ("Happy Death Day", "The Hateful Eight") must not decide whether the user liked it:
         unmasked, "I recently watched Happy Death Day" read as a strong dislike. A weak reading is a plain mention
         (neutral: it still counts as something the user talked about, never as a dislike)."""
-        masked = signal.text
+        text = signal.text or ""  # a clause naming a title always has text
+        masked = text
         for title in sorted(titles, key=len, reverse=True):
             masked = re.sub(re.escape(title), "this movie", masked, flags=re.I)
         polarity = signal.polarity
-        if masked != signal.text:
+        if masked != text:
             reread = self.classifier.analyze(masked)
             if reread:
                 polarity = max(reread, key=lambda s: s.preference).polarity
@@ -354,7 +357,8 @@ class InterestPlugin:
         return [self._feedback_signal(user_id, items[self.catalog.unqualify(i)], reaction.value) for i in chosen]
 
     def _item_vector(self, item_id: str) -> np.ndarray:
-        return self.catalog.rows([item_id]).embeddings[0]
+        vector: np.ndarray = self.catalog.rows([item_id]).embeddings[0]
+        return vector
 
     def observe(self, user_id: str, text: str, shown: Sequence[str] | None = None) -> list[InterestSignal]:
         """Analyze one message and durably record what it says about the user's taste.
@@ -428,6 +432,7 @@ class InterestPlugin:
         if replay:
             return ids
         if liked:
+            assert signal.item_id is not None  # _feedback_signal always names the item
             self.impressions.mark_click(user_id, signal.item_id, ts)
             self.uptake.add_many([(user_id, signal.item_id)])
         self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
@@ -447,6 +452,7 @@ class InterestPlugin:
             ids = self.memory.record_batch(signals)
         for (user_id, _, liked, ts), (_, signal) in zip(events, signals):
             if liked:
+                assert signal.item_id is not None  # _feedback_signal always names the item
                 self.impressions.mark_click(user_id, signal.item_id, ts)
                 self.uptake.add_many([(user_id, signal.item_id)])
             self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
@@ -586,7 +592,7 @@ class InterestPlugin:
         """Rebuild a Recommendation from its dict (as kept in the agent's state)."""
         return Recommendation(**data)
 
-    def recommend_tool(self) -> Any:
+    def recommend_tool(self) -> BaseTool:
         """A LangChain tool for models that call tools."""
         from .retriever import recommend_tool
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,9 +96,9 @@ def balanced_sample(indices: np.ndarray, labels: np.ndarray, per_class: int, see
 
 
 @lru_cache(maxsize=1)
-def _json(name: str) -> dict:
+def _json(name: str) -> dict[str, Any]:
     """A packaged JSON data file, without its `_why` note."""
-    data = json.loads((DATA / name).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
     data.pop("_why", None)
     return data
 

@@ -114,7 +114,7 @@ class CatalogLike(Protocol):
 
     def rows(self, item_ids: Sequence[str]) -> ItemRows: ...
 
-    def search(self, vectors: np.ndarray, k: int, where: dict | None = None) -> list[list[tuple[str, float]]]: ...
+    def search(self, vectors: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[list[tuple[str, float]]]: ...
 
     def titles(self) -> tuple[list[str], list[str], list[int | None], list[float]]: ...
 
@@ -223,7 +223,7 @@ class Recommender:
 
     def popularity_weight(self, n_signals: int) -> float:
         """The cold-start prior's weight: full with no signals, halving every `popularity_half_signals`."""
-        return self.config.popularity * 0.5 ** (max(n_signals, 0) / self.config.popularity_half_signals)
+        return float(self.config.popularity * 0.5 ** (max(n_signals, 0) / self.config.popularity_half_signals))
 
     @staticmethod
     def needs_interests(profile: Profile) -> bool:
@@ -407,16 +407,20 @@ class Recommender:
         # argsort on (-score, qid): lexsort's last key is primary; qids compare through their precomputed rank.
         ranked = cand[np.lexsort((qid_rank[cand], -score[cand]))][:pool_n]
         if lam >= 1.0 or not E.size:
-            return ranked[:k].tolist()
+            top: list[int] = ranked[:k].tolist()
+            return top
         return mmr_order(score, E, ranked.tolist(), k, lam)
 
     def _explain(
-        self, rows: ItemRows, r: int, score: float, parts: dict, popw: float, liked: list[str], sources: ItemRows | None, clusters: list[InterestCluster],
-        best_cluster: np.ndarray, cat_scores: dict, bad: bool, mentions: int,
+        self, rows: ItemRows, r: int, score: float, parts: dict[str, Any], popw: float, liked: list[str], sources: ItemRows | None, clusters: list[InterestCluster],
+        best_cluster: np.ndarray, cat_scores: dict[str, float], bad: bool, mentions: int,
     ) -> Recommendation:
         """Readable reasons, each pointing at a stored signal or a real count."""
         qid = rows.qids[r]
-        title_of = lambda q: sources.titles[sources.row[q]] if sources is not None and q in sources.row else q  # noqa: E731
+
+        def title_of(q: str) -> str:
+            return sources.titles[sources.row[q]] if sources is not None and q in sources.row else q
+
         reasons: list[str] = []
         if parts["collab"][r] > 0 and self.counts is not None:
             for src, fwd, back in contributions(self.counts, liked, qid, self.config.sequential)[:2]:
@@ -456,6 +460,6 @@ class Recommender:
         top = self._stats().popularity_q90
         return f"popular: {said}" if ratings >= max(top, 1.0) else f"well known here: {said}" if ratings + mentions >= self.config.min_support else f"less known: {said}"
 
-    def config_dict(self) -> dict:
+    def config_dict(self) -> dict[str, Any]:
         """The settings in use, for benchmark reports."""
         return asdict(self.config)

@@ -280,7 +280,7 @@ class ReplyBrief:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReplyBrief:
         """Rebuild a brief from to_dict's output."""
-        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         fields["cards"] = tuple(Card(c["title"], tuple(c["categories"])) for c in data.get("cards", ()))
         return cls(**fields)
 

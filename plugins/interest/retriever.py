@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain.tools import ToolRuntime
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -12,13 +12,18 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import BaseTool, tool
 from pydantic import ConfigDict
 
+from interest_bot.memory.userid import validate_user_id
+
+if TYPE_CHECKING:
+    from .plugin import InterestPlugin
+
 
 class InterestRetriever(BaseRetriever):
     """Catalog items as Documents, ranked by cosine between the query and the item text."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    plugin: Any
+    plugin: Any  # an InterestPlugin; pydantic resolves field types at run time, and plugin.py imports this module
     k: int = 4
 
     def _get_relevant_documents(
@@ -40,14 +45,17 @@ class InterestRetriever(BaseRetriever):
         return docs
 
 
-def recommend_tool(plugin: Any) -> BaseTool:
+def recommend_tool(plugin: InterestPlugin) -> BaseTool:
     """A `recommend` tool that reads the user id from the agent's runtime context."""
     @tool("recommend")
-    def recommend(k: int = 5, runtime: ToolRuntime = None) -> str:  # type: ignore[assignment]
+    # LangChain injects the runtime, recognised by this annotation; the None default keeps the tool callable without one.
+    def recommend(k: int = 5, runtime: ToolRuntime = None) -> str:  # type: ignore[assignment]  # see above
         """Recommend catalog items for the current user, with the reason for each, as JSON."""
+        # The context is the host's: an InterestContext-like object or a dict (or none at all), hence the probing.
         context = getattr(runtime, "context", None)
         user_id = getattr(context, "user_id", None) or (context or {}).get("user_id")
-        recs = plugin.recommend(user_id, k=max(1, min(int(k), 20)))
+        # Validated here (plugin.recommend would raise the same InvalidUserIdError a step later): no id, or not a string.
+        recs = plugin.recommend(validate_user_id(user_id), k=max(1, min(int(k), 20)))
         return json.dumps([{"title": r.title, "categories": r.categories, "reasons": r.reasons} for r in recs])
 
     return recommend

@@ -76,7 +76,7 @@ class TalkIndex:
             rows = self._recent.get(user_id)
         if not rows:
             return None
-        mean = np.mean(rows, axis=0)
+        mean: np.ndarray = np.mean(rows, axis=0)
         return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
     def nearest(self, query: np.ndarray, k: int, exclude_user: str) -> list[tuple[str, float, float]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .config import DEFAULT_MAX_MESSAGE_CHARS as MAX_CHARS
+from .config import DEFAULT_MAX_MESSAGE_CHARS
+
+MAX_CHARS = DEFAULT_MAX_MESSAGE_CHARS  # the length cap, named here for the text functions and their callers
 
 MAX_CLAUSES = 32  # bounds one message's encoder batch; later clauses are dropped, not failed on.
 

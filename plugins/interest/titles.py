@@ -96,7 +96,7 @@ class TitleIndex:
                 dated = [r for r in rows if after and self._years[r] is not None and str(self._years[r]) == after[0]]
                 year = after[0] if after and re.fullmatch(r"(19|20)\d\d", after[0]) else None
                 # "Black Panther (2018)" is not The Black Panther (1921): same-named items dated otherwise step aside.
-                fits = [r for r in rows if year is None or self._years[r] is None or abs(int(self._years[r]) - int(year)) <= 1]
+                fits = [r for r in rows if year is None or (y := self._years[r]) is None or abs(int(y) - int(year)) <= 1]
                 if not fits and variant.split()[0] in _ARTICLES and " ".join(variant.split()[1:]) in self._by_variant:
                     continue  # "the Black Panther (2018)": the span without its article may name the film
                 # "Heat (1995)": a title followed by its own year is a mention, however common its words.

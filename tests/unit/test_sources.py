@@ -117,6 +117,16 @@ def test_jsonl_with_bad_rows(tmp_path: Path) -> None:
     assert [(e.line, e.message.split(" ")[0]) for e in errors] == [(2, "not"), (3, "not"), (6, "empty")]
 
 
+def test_jsonl_number_too_long_is_a_row_error(tmp_path: Path) -> None:
+    # json.loads raises a plain ValueError (no .msg, unlike JSONDecodeError) for an integer over Python's
+    # 4300-digit limit: that row is reported like any other bad line instead of failing the whole read.
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"id": "1", "title": "One", "popularity": ' + "9" * 5000 + "}\n" + json.dumps({"id": "2", "title": "Two"}) + "\n")
+    items, errors = read_file(path)
+    assert [it.id for it in items] == ["2"]
+    assert [e.line for e in errors] == [1] and errors[0].message.startswith("not valid JSON (")
+
+
 def test_csv_missing_column_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("id,name\n1,a\n")

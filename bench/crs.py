@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import finish, percentile_ms
-from bench.redial import DATA, TEST_SHA, MentionBaselines, Row, Scores, load_item_ids, load_rows, sha256
+from bench.redial import DATA, SEEKER, TEST_SHA, MentionBaselines, Row, Scores, load_item_ids, load_rows, sha256
 from interest_bot.memory.catalog import Catalog
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.sources import load_builtin, load_redial_catalog
@@ -107,14 +107,21 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
     titles = {int(i): t.lower() for i, t in zip(arrays.ids, arrays.titles)}
     times: list[float] = []
     observe_s = 0.0
+    replied = 0  # recommender lines that are no scored row's reply, fed as the bot's replies
     for i, row in enumerate(rows):
         user = row.dialog_id
         started = time.perf_counter()
-        for line in row.seeker_lines[observed.get(user, 0) :]:
-            for s in plugin.observe(user, line):
-                if s.item_id:
-                    linked.setdefault(user, set()).add(int(plugin.catalog.unqualify(s.item_id)))
-        observed[user] = len(row.seeker_lines)
+        # Every context line not fed yet, once, in dialogue order (by position: the `User:` labels are not speakers,
+        # see bench/redial.py `speakers`): the seeker's lines as chat, the recommender's as the bot's own replies.
+        for speaker, line in row.lines[observed.get(user, 0) :]:
+            if speaker == SEEKER:
+                for s in plugin.observe(user, line):
+                    if s.item_id:
+                        linked.setdefault(user, set()).add(int(plugin.catalog.unqualify(s.item_id)))
+            else:
+                replied += 1
+                plugin.record_reply(user, line)
+        observed[user] = len(row.lines)
         observe_s += time.perf_counter() - started
         seen = {e for e in row.prev_entity if e in items}
         mentioned.setdefault(user, set()).update(seen - fed.get(user, set()))
@@ -134,7 +141,11 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
         if i >= cut:
             base["most_mentioned_last70"].add(mm, row.rec)
             base["co_mentioned_last70"].add(cm, row.rec)
-        # The outcome becomes known only now: the suggested movies, as accepted suggestions.
+        # The outcome becomes known only now: the reply (what the bot said: the titles it names are what the seeker's
+        # next line answers), then its suggested movies, as accepted suggestions. The reply is the dialogue's next
+        # line (load_rows checks it), so the next row does not feed it again.
+        plugin.record_reply(user, row.resp)
+        observed[user] = len(row.lines) + 1
         accepted = [str(e) for e in row.rec if e in items]
         if accepted:
             plugin.feedback_many([(user, e, True, None) for e in accepted])
@@ -151,6 +162,7 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
         "title_link_precision": round(sum(len(v & (mentioned.get(u, set()) | fed.get(u, set()))) for u, v in linked.items()) / n_linked, 4) if n_linked else 0.0,
         "times": times,
         "observe_s": observe_s,
+        "replies_between_rows": replied,
     }
 
 
@@ -232,6 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
         "config": dataclasses.asdict(config),
         "replay_s": round(replay_s, 1),
         "observe_s": round(out["observe_s"], 1),
+        "replies_between_rows": out["replies_between_rows"],
         "setup_s": round(setup_s, 1),
         "smoke": args.smoke,
         "first30_only": args.first30,

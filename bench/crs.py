@@ -1,9 +1,11 @@
 """Conversational recommendation on ReDial through the real plugin (protocol: ../shared/data/crs/README.md).
 
 `python -m bench.crs --dataset redial [--smoke] [--first30]` replays the test rows in turn_id order; each dialogue is
-one user. The seeker's new lines go to `plugin.observe` (the plugin links titles itself); at each row
-`plugin.recommend(user, k=20, exclude=prev_entity ∩ item_ids)` is scored per (row, target) pair ("all" condition);
-only then are the row's suggested movies fed back as accepted suggestions (`plugin.feedback_many`, liked).
+one user. Every context line not fed yet goes to the plugin once, in dialogue order: the seeker's to `plugin.observe`
+(the plugin links titles itself), the recommender's to `plugin.record_reply` (what the bot said); the speaker of a line
+is read from its position (bench/redial.py `speakers`). At each row `plugin.recommend(user, k=20,
+exclude=prev_entity ∩ item_ids)` is scored per (row, target) pair ("all" condition); only then are the row's reply
+(`record_reply`) and suggested movies (accepted suggestions: `plugin.feedback_many`, liked) given to the plugin.
 The baselines "most mentioned so far" and "co-mentioned with this dialogue's movies" run in the same pass.
 Prints one JSON object as the last line and writes bench/results/crs.json (not for --smoke or --first30).
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import finish, percentile_ms
-from bench.redial import DATA, TEST_SHA, MentionBaselines, Row, Scores, load_item_ids, load_rows, sha256
+from bench.redial import DATA, SEEKER, TEST_SHA, MentionBaselines, Row, Scores, load_item_ids, load_rows, sha256
 from interest_bot.memory.catalog import Catalog
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.sources import load_builtin, load_redial_catalog
@@ -36,19 +38,22 @@ ROOT = Path(__file__).resolve().parents[1]
 # Then: collaborative scaled to its best item, source_norm 0.5, backward 1.0 (co-mentions are symmetric), live 0.3 0.163;
 # recent popularity of accepted suggestions instead (uptake 0.3, live 0) 0.175; with the year-aware title linking 0.180;
 # talk 0.2 0.176, 0 0.173, 1.0 0.174; uptake 0.5 0.181; category 0.3 0.175; dislike_penalty 0.5 0.181;
-# recency_decay 1.0 0.181 (kept: 0.1814).
+# recency_decay 1.0 0.181. With the speakers read from positions (the seeker's own lines observed, the recommender's as
+# replies): 0.1821; talk 0.3 0.1886, 0.15 0.1879; content 0.05 alone 0.1835, with talk 0.3 0.1900; + recency_decay 0.8
+# 0.1908; uptake 0.8 0.1893; mention_vote 2.0 0.1900, 0.5 0.1922, 0.25 0.1915 (kept: 0.1922).
 DIALOGUE_CONFIG = RecommenderConfig(
     collaborative=1.0,
-    content=0.0,
+    content=0.05,
     category=0.1,
     popularity=0.0,
     live_popularity=0.0,
-    neighbours=0.6,
+    neighbours=0.3,
     uptake=0.5,
     uptake_half_life=100.0,
     collab_norm="max",
     mmr_lambda=1.0,
-    sequential=SequentialConfig(recent=20, recency_decay=1.0, backward=1.0, source_norm=0.5, target_norm=0.0),
+    mention_vote=0.5,
+    sequential=SequentialConfig(recent=20, recency_decay=0.8, backward=1.0, source_norm=0.5, target_norm=0.0),
 )
 
 
@@ -107,14 +112,21 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
     titles = {int(i): t.lower() for i, t in zip(arrays.ids, arrays.titles)}
     times: list[float] = []
     observe_s = 0.0
+    replied = 0  # recommender lines that are no scored row's reply, fed as the bot's replies
     for i, row in enumerate(rows):
         user = row.dialog_id
         started = time.perf_counter()
-        for line in row.seeker_lines[observed.get(user, 0) :]:
-            for s in plugin.observe(user, line):
-                if s.item_id:
-                    linked.setdefault(user, set()).add(int(plugin.catalog.unqualify(s.item_id)))
-        observed[user] = len(row.seeker_lines)
+        # Every context line not fed yet, once, in dialogue order (by position: the `User:` labels are not speakers,
+        # see bench/redial.py `speakers`): the seeker's lines as chat, the recommender's as the bot's own replies.
+        for speaker, line in row.lines[observed.get(user, 0) :]:
+            if speaker == SEEKER:
+                for s in plugin.observe(user, line):
+                    if s.item_id:
+                        linked.setdefault(user, set()).add(int(plugin.catalog.unqualify(s.item_id)))
+            else:
+                replied += 1
+                plugin.record_reply(user, line)
+        observed[user] = len(row.lines)
         observe_s += time.perf_counter() - started
         seen = {e for e in row.prev_entity if e in items}
         mentioned.setdefault(user, set()).update(seen - fed.get(user, set()))
@@ -134,7 +146,11 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
         if i >= cut:
             base["most_mentioned_last70"].add(mm, row.rec)
             base["co_mentioned_last70"].add(cm, row.rec)
-        # The outcome becomes known only now: the suggested movies, as accepted suggestions.
+        # The outcome becomes known only now: the reply (what the bot said: the titles it names are what the seeker's
+        # next line answers), then its suggested movies, as accepted suggestions. The reply is the dialogue's next
+        # line (load_rows checks it), so the next row does not feed it again.
+        plugin.record_reply(user, row.resp)
+        observed[user] = len(row.lines) + 1
         accepted = [str(e) for e in row.rec if e in items]
         if accepted:
             plugin.feedback_many([(user, e, True, None) for e in accepted])
@@ -151,6 +167,7 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
         "title_link_precision": round(sum(len(v & (mentioned.get(u, set()) | fed.get(u, set()))) for u, v in linked.items()) / n_linked, 4) if n_linked else 0.0,
         "times": times,
         "observe_s": observe_s,
+        "replies_between_rows": replied,
     }
 
 
@@ -193,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
     s, b = out["slices"], out["baselines"]
     result = {
         "dataset": "redial",
-        "protocol": "online causal replay through InterestPlugin (observe / recommend k=10, exclude prev_entity / feedback_many liked); per (row, target) pair, 'all' condition",
+        "protocol": "online causal replay through InterestPlugin (seeker lines to observe, recommender lines to record_reply / recommend k=10, exclude prev_entity / the reply and feedback_many liked); per (row, target) pair, 'all' condition",
         "recall1": s["all"].recall(1),
         "recall5": s["all"].recall(5),
         "recall10": s["all"].recall(10),
@@ -232,6 +249,7 @@ def main(argv: list[str] | None = None) -> dict:
         "config": dataclasses.asdict(config),
         "replay_s": round(replay_s, 1),
         "observe_s": round(out["observe_s"], 1),
+        "replies_between_rows": out["replies_between_rows"],
         "setup_s": round(setup_s, 1),
         "smoke": args.smoke,
         "first30_only": args.first30,

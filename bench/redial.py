@@ -15,16 +15,37 @@ DATA = Path(__file__).resolve().parent / "data" / "redial"
 TEST_SHA = "11e07db4b9178bd778669baf8be02aa4b3e20291cce6a3a89bc510dc9ecb063b"
 
 
+SEEKER, RECOMMENDER = "seeker", "recommender"
+
+
 @dataclass(frozen=True)
 class Row:
-    """One recommender turn: the dialogue's seeker lines so far, what was mentioned before it, the targets."""
+    """One recommender turn: the dialogue so far (line, speaker), what was mentioned before it, the targets, the reply."""
 
     dialog_id: str
     turn_id: int
-    seeker_lines: tuple[str, ...]
+    lines: tuple[tuple[str, str], ...]  # (speaker, text) of every context line, in dialogue order
     prev_entity: tuple[int, ...]
     rec: tuple[int, ...]
     resp_entity: tuple[int, ...] = ()  # what the recommender's own utterance names (not the seeker's words)
+    resp: str = ""  # the recommender's utterance at this turn (known only after the turn is scored)
+
+    @property
+    def seeker_lines(self) -> tuple[str, ...]:
+        """The seeker's lines so far."""
+        return tuple(text for speaker, text in self.lines if speaker == SEEKER)
+
+
+def speakers(context: list[str]) -> tuple[tuple[str, str], ...]:
+    """(speaker, text) for a row's context lines, the speaker read from the line's distance to the row's reply.
+
+    The `User:` / `System:` labels of `input` are positional (odd context index = `User:`), not speakers: in the
+    dialogues whose recommender spoke first (883 of 1,322) `User:` is the recommender. The dialogues alternate (each
+    speaker's consecutive messages are merged): every row's reply sits at index len(context) in every later row of
+    its dialogue, and all rows of a dialogue agree on parity. So a line an even distance before the reply slot is
+    the recommender's, an odd distance the seeker's. context[0] is always an empty placeholder and is skipped."""
+    n = len(context)
+    return tuple((RECOMMENDER if (n - j) % 2 == 0 else SEEKER, text) for j, text in enumerate(context) if j > 0 and text.strip())
 
 
 def sha256(path: Path) -> str:
@@ -37,10 +58,25 @@ def load_rows(folder: Path = DATA) -> list[Row]:
     rows = []
     for line in (folder / "test.jsonl").read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        seeker = tuple(ln[len("User: ") :] for ln in r["input"].split("\n") if ln.startswith("User: "))
-        rows.append(Row(r["dialog_id"], int(r["turn_id"]), seeker, tuple(r["prev_entity"]), tuple(r["rec"]), tuple(r["entity"])))
+        if r["context"] and r["context"][0]:
+            raise ValueError(f"row {r['turn_id']}: context[0] is not the empty placeholder")
+        rows.append(Row(r["dialog_id"], int(r["turn_id"]), speakers(r["context"]), tuple(r["prev_entity"]), tuple(r["rec"]), tuple(r["entity"]), r["resp"]))
     rows.sort(key=lambda r: r.turn_id)
+    check_alternation(rows)
     return rows
+
+
+def check_alternation(rows: list[Row]) -> None:
+    """Raise unless each dialogue's rows extend one another and each reply sits where the next row's context has it:
+    the speakers `speakers` reads from positions are right only then."""
+    last: dict[str, Row] = {}
+    for row in rows:
+        prev = last.get(row.dialog_id)
+        if prev is not None:
+            n = len(prev.lines)
+            if row.lines[:n] != prev.lines or len(row.lines) <= n or row.lines[n] != (RECOMMENDER, prev.resp):
+                raise ValueError(f"dialog {row.dialog_id}: row {row.turn_id} does not continue row {prev.turn_id} with its reply")
+        last[row.dialog_id] = row
 
 
 def load_item_ids(folder: Path = DATA) -> set[int]:

@@ -493,6 +493,19 @@ class InterestPlugin:
         self.impressions.add(user_id, [r.item_id for r in recommendations], variant, join_latest=join_latest)
         self._emit("impressions", count=len(recommendations), variant=variant)
 
+    def record_reply(self, user_id: str, text: str) -> list[str]:
+        """Tell the plugin what the bot's own reply said: the catalog titles it names become the user's latest impressions."""
+        validate_user_id(user_id)
+        if not isinstance(text, str):
+            raise TypeError("reply must be a string")
+        # A reply that names no title leaves the latest impressions as they were: "seen it" still answers those.
+        ids = [self.catalog.qualify(i) for i in self.recommender.link_titles(text)]
+        if ids:
+            variant = self.variant(user_id)
+            self.impressions.add(user_id, ids, variant)
+            self._emit("impressions", count=len(ids), variant=variant)
+        return ids
+
     def variant(self, user_id: str) -> str:
         """The user's A/B variant: "A" unless an experiment is on (`enable_ab_test`, or `ab_test` in the config)."""
         experiment = self._experiment()

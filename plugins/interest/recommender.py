@@ -85,6 +85,8 @@ class RecommenderConfig:
     # (plugins/interest/uptake.py). 0 = off.
     uptake: float = 0.0
     uptake_half_life: float = 100.0
+    # Collaborative vote of an item the user named in chat (source "item") relative to one they gave feedback on.
+    mention_vote: float = 1.0
     candidates: CandidateConfig = CandidateConfig()
 
 
@@ -232,11 +234,13 @@ class Recommender:
 
     # ----- candidates ------------------------------------------------------------------------
 
-    def _collaborative(self, liked: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _collaborative(self, liked: list[str], sources: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(count-store indices, scores) of what follows or precedes the user's recent items, indices ascending."""
         if self.counts is None or not liked:
             return np.zeros(0, np.int64), np.zeros(0)
-        return sparse_sequential_scores(self.counts, liked, self.config.sequential)
+        mention = self.config.mention_vote
+        weights = None if mention == 1.0 else [mention if s == "item" else 1.0 for s in sources]
+        return sparse_sequential_scores(self.counts, liked, self.config.sequential, weights)
 
     def _candidates(
         self, collab: tuple[np.ndarray, np.ndarray], centroids: np.ndarray, cat_scores: dict[str, float], extra: Iterable[str], banned: set[str], uptake: UptakeSource | None
@@ -290,6 +294,7 @@ class Recommender:
             return []
         recent = [(r.item_id, r.polarity) for r in profile.recent_items]
         liked = [i for i, p in recent if p >= 0]
+        liked_sources = [r.source for r in profile.recent_items if r.polarity >= 0]
         disliked = [i for i, p in recent if p < 0]
         n_signals = profile.n_signals
         cat_scores = {name: v.score for name, v in profile.categories.items()}
@@ -299,7 +304,7 @@ class Recommender:
             V = np.stack([np.asarray(cl.centroid, np.float32) for cl in pos_cl])
             V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
         excluded = set(exclude) | {i for i, _ in recent}
-        collab_sparse = self._collaborative(liked)
+        collab_sparse = self._collaborative(liked, liked_sources)
         votes = dict(talk_votes or {}) if cfg.neighbours else {}
         rows, c = self._candidates(collab_sparse, V, cat_scores, votes, excluded, uptake)
         n = len(rows)

@@ -21,9 +21,12 @@ class SequentialConfig:
     target_norm: float = 0.35  # divide a candidate's score by (pop+1)**target_norm: damp the blockbusters
 
 
-def sparse_sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: SequentialConfig = SequentialConfig()) -> tuple[np.ndarray, np.ndarray]:
+def sparse_sequential_scores(
+    counts: CountStore, recent_items: Sequence[str], cfg: SequentialConfig = SequentialConfig(), weights: Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(item indices, scores) in the store's item index, indices ascending, for a user whose items are `recent_items`
     (newest first): only items some recent item's neighbour lists name, so the cost is bounded by recent x M.
+    `weights` (one per recent item, default 1) scale each item's vote.
 
     Each recent item votes through its top-M followers and predecessors (the store's neighbour lists); with
     lists no longer than M this is exactly the full follow matrix's w @ F[r] + backward * F[:, r] @ w."""
@@ -33,7 +36,7 @@ def sparse_sequential_scores(counts: CountStore, recent_items: Sequence[str], cf
         i = index.get(item)
         if i is None:
             continue
-        w = cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm
+        w = cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm * (1.0 if weights is None else weights[k])
         for nb, f in ((counts.neighbours(item, "out"), w), (counts.neighbours(item, "in"), cfg.backward * w)):
             known = nb.idx < len(pop)  # an item another process created after `pop` was taken: not scorable yet
             votes.append((nb.idx[known], f * nb.w[known]))

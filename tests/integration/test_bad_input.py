@@ -163,6 +163,7 @@ def test_plugin_bad_ids_raise_a_clear_value_error_and_write_nothing(mod_plugin) 
         "forget": lambda u: mod_plugin.forget(u),
         "forget_interest": lambda u: mod_plugin.forget_interest(u, "Western"),
         "record_impressions": lambda u: mod_plugin.record_impressions(u, recs),
+        "record_reply": lambda u: mod_plugin.record_reply(u, "You might like Star Wars (1977)"),
     }
     impressions = mod_plugin.impressions.click_through()
     for bad in BAD_IDS:

@@ -24,6 +24,17 @@ def test_reply_resolves_against_the_latest_impressions(plugin: InterestPlugin) -
     assert recs[0].item_id not in [r.item_id for r in plugin.recommend("dlg-b", k=10)]
 
 
+def test_the_titles_a_reply_names_are_what_the_next_reaction_answers(plugin: InterestPlugin) -> None:
+    shown = plugin.record_reply("dlg-f", "You might like Star Wars (1977), a classic.")
+    assert shown == [f"{CAT}:50"]
+    assert plugin.impressions.latest("dlg-f") == shown
+    assert plugin.memory.events("dlg-f") == []  # what the bot said is no taste of the user's
+    assert plugin.record_reply("dlg-f", "Anything else I can help with?") == []
+    assert plugin.impressions.latest("dlg-f") == shown  # a reply naming no title leaves the batch as it was
+    plugin.observe("dlg-f", "not that one")
+    assert any(e.item_id == f"{CAT}:50" and e.polarity < 0 for e in plugin.memory.events("dlg-f"))
+
+
 def test_a_hated_title_counts_as_a_dislike_and_a_plain_mention_never_does(plugin: InterestPlugin) -> None:
     hated = plugin.observe("dlg-c", "I hated Titanic")
     assert any(s.item_id == f"{CAT}:313" and s.polarity < 0 for s in hated), [(s.item_id, s.polarity) for s in hated]

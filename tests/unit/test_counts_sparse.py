@@ -13,7 +13,7 @@ import pytest
 
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
 from interest_bot.memory.impressions import ImpressionStore
-from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
+from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores, sparse_sequential_scores
 
 FIXTURE = Path(__file__).parent / "data" / "counts_v1.sqlite"  # written by the dense-mirror CountStore (schema 1)
 
@@ -213,3 +213,16 @@ def test_a_write_that_rolls_back_leaves_no_trace_in_the_caches(tmp_path: Path, m
     assert store.popularity("x") == 2 and store.follow("x", "y")[1] == 2 and store.follow("y", "x")[1] == 0
     assert store.user_items("bob") == ["z", "y", "x"]
     store.close()
+
+
+def test_per_item_weights_scale_each_recent_items_vote(tmp_path: Path) -> None:
+    s = CountStore.open(tmp_path / "c.db")
+    s.add_events([("u", "c:1", 1, "1"), ("u", "c:2", 2, "2"), ("v", "c:3", 3, "3"), ("v", "c:4", 4, "4")])
+    cfg = SequentialConfig(recency_decay=1.0, source_norm=0.0, target_norm=0.0)
+    idx, plain = sparse_sequential_scores(s, ["c:1", "c:3"], cfg)
+    got = dict(zip(idx.tolist(), plain.tolist()))
+    idx2, weighted = sparse_sequential_scores(s, ["c:1", "c:3"], cfg, weights=[2.0, 0.5])
+    index = s.popularity_view()[1]
+    two, four = index["c:2"], index["c:4"]
+    assert dict(zip(idx2.tolist(), weighted.tolist())) == pytest.approx({two: 2.0 * got[two], four: 0.5 * got[four]})
+    s.close()

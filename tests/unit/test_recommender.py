@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +141,16 @@ def test_equal_input_gives_equal_output(cat: FakeCatalog, counts: CountStore) ->
 def test_link_titles(cat: FakeCatalog, counts: CountStore) -> None:
     rec = Recommender(cat, counts)
     assert rec.link_titles("I just watched Horror Movie 3 and loved it") == ["33"]
+
+
+def test_mention_vote_weighs_items_named_in_chat_against_feedback(cat: FakeCatalog, counts: CountStore) -> None:
+    p = profile(n_signals=2, recent=[("t:20", 0.0), ("t:11", 1.0)])
+    p.recent_items[0].source = "item"  # Drama 0 was named in chat; Comedy 1 was given feedback
+    base = RecommenderConfig(content=0.0, category=0.0, popularity=0.0, mmr_lambda=1.0)
+
+    def order(mention_vote: float) -> list[str]:
+        out = Recommender(cat, counts, replace(base, mention_vote=mention_vote)).recommend(p, k=5)
+        return [r.item_id for r in out if r.item_id in ("t:25", "t:43")]
+
+    assert order(1.0) == ["t:25", "t:43"]  # Drama 5 follows Drama 0 for 20 users, Sci-Fi 3 follows Comedy 1 for 5
+    assert order(0.01) == ["t:43", "t:25"]

@@ -57,13 +57,18 @@ def load_blind(name: str = "eval.jsonl") -> tuple[list[BlindLine], str]:
     digest = hashlib.sha256(raw).hexdigest()
     if name in FROZEN and digest != FROZEN[name]:
         raise ValueError(f"{name} changed since it was frozen (sha256 {digest}, frozen {FROZEN[name]})")
+    return parse_lines(raw.decode("utf-8")), digest
+
+
+def parse_lines(jsonl: str) -> list[BlindLine]:
+    """Labelled chat lines in the shared JSONL format (the blind sets' and plugins/interest/data/chat_lines.jsonl's)."""
     lines = []
-    for row in map(json.loads, raw.decode("utf-8").splitlines()):
+    for row in map(json.loads, jsonl.splitlines()):
         tastes = tuple(
             Taste(1 if t["polarity"] == "like" else -1, t["target"], t["target_type"], frozenset(t["genres"]), t["span"]) for t in row["tastes"]
         )
         lines.append(BlindLine(row["author"], row["text"], row["kind"], tastes))
-    return lines, digest
+    return lines
 
 
 def _words(text: str) -> list[str]:

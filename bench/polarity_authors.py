@@ -20,6 +20,7 @@ import json
 import random
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -84,6 +85,8 @@ def lines_main(args: argparse.Namespace, t0: float) -> None:
             items, encoder, line_authors=[a for a in authors if a != held],
             reviews_per_class=200 if args.smoke else 1500, chat_per_category=20 if args.smoke else 120, progress=False,
         )
+        if args.save_heads:
+            clf.save(Path(args.save_heads) / held)
         lines = by_author[held][:: 10 if args.smoke else 1]
         r = score_blind(clf.analyze, lines, titles)
         r.pop("_misses")
@@ -118,6 +121,7 @@ def main() -> None:
     parser.add_argument("--lines", action="store_true", help="leave one chat-line author out (chat_lines.jsonl) instead of templates")
     parser.add_argument("--without", help="with --lines: comma-separated authors left out of training and scoring")
     parser.add_argument("--held", help="with --lines: comma-separated authors to hold out in turn (default: all)")
+    parser.add_argument("--save-heads", help="with --lines: keep each fold's heads in DIR/<held author> (to try inference-only changes)")
     parser.add_argument("--out", help="with --lines: result name under bench/results (default polarity_authors_lines)")
     args = parser.parse_args()
     t0 = time.time()

@@ -81,10 +81,14 @@ def lines_main(args: argparse.Namespace, t0: float) -> None:
     hits: dict[str, list[float]] = {}
     cat_hits: list[float] = []
     for held in held_list:
-        clf = classifier.train_heads(
-            items, encoder, line_authors=[a for a in authors if a != held],
-            reviews_per_class=200 if args.smoke else 1500, chat_per_category=20 if args.smoke else 120, progress=False,
-        )
+        if args.load_heads:
+            # Heads kept by an earlier --save-heads run of the same folds: only the reading of the text is measured anew.
+            clf = classifier.InterestClassifier.load(Path(args.load_heads) / held, encoder)
+        else:
+            clf = classifier.train_heads(
+                items, encoder, line_authors=[a for a in authors if a != held],
+                reviews_per_class=200 if args.smoke else 1500, chat_per_category=20 if args.smoke else 120, progress=False,
+            )
         if args.save_heads:
             clf.save(Path(args.save_heads) / held)
         lines = by_author[held][:: 10 if args.smoke else 1]
@@ -101,7 +105,7 @@ def lines_main(args: argparse.Namespace, t0: float) -> None:
     by_kind = {k: round(sum(hits[k]) / sum(hits[k + "_n"]), 4) for k in KINDS if k in hits}
     n_tastes = sum(v["tastes"] for v in per_author.values())
     result = {
-        "mode": "lines", "smoke": args.smoke, "without": sorted(without), "authors": authors, "held": held_list,
+        "mode": "lines", "smoke": args.smoke, "heads_from": args.load_heads or "trained in this run", "without": sorted(without), "authors": authors, "held": held_list,
         "polarity_acc": round(sum(sum(hits[k]) for k in by_kind) / n_tastes, 4),
         "polarity_by_kind": by_kind,
         "polarity_min_kind": min(by_kind.values()),
@@ -122,6 +126,7 @@ def main() -> None:
     parser.add_argument("--without", help="with --lines: comma-separated authors left out of training and scoring")
     parser.add_argument("--held", help="with --lines: comma-separated authors to hold out in turn (default: all)")
     parser.add_argument("--save-heads", help="with --lines: keep each fold's heads in DIR/<held author> (to try inference-only changes)")
+    parser.add_argument("--load-heads", help="with --lines: score with the fold heads a --save-heads run kept in DIR instead of training them")
     parser.add_argument("--out", help="with --lines: result name under bench/results (default polarity_authors_lines)")
     args = parser.parse_args()
     t0 = time.time()

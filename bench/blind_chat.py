@@ -26,7 +26,6 @@ BLIND_DIR = Path(__file__).parent / "data" / "blind_chat"
 FROZEN = {
     "eval.jsonl": "5ccc41ae9437da3c9c73494dbf8afd4abbc36afc0a77e3454e280da5d7660dc9",
     "final.jsonl": "91b285d5a2a5c413ba52f57544367e5f038e0fa6d82804bb5d4964a956e53c9d",
-    "final2.jsonl": "b46631632b24a4d26a620d5fa43de7b78de84df9b99f0f162625d9372ce2ae93",
 }
 KINDS = ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")
 
@@ -58,18 +57,13 @@ def load_blind(name: str = "eval.jsonl") -> tuple[list[BlindLine], str]:
     digest = hashlib.sha256(raw).hexdigest()
     if name in FROZEN and digest != FROZEN[name]:
         raise ValueError(f"{name} changed since it was frozen (sha256 {digest}, frozen {FROZEN[name]})")
-    return parse_lines(raw.decode("utf-8")), digest
-
-
-def parse_lines(jsonl: str) -> list[BlindLine]:
-    """Labelled chat lines in the shared JSONL format (the blind sets' and plugins/interest/data/chat_lines.jsonl's)."""
     lines = []
-    for row in map(json.loads, jsonl.splitlines()):
+    for row in map(json.loads, raw.decode("utf-8").splitlines()):
         tastes = tuple(
             Taste(1 if t["polarity"] == "like" else -1, t["target"], t["target_type"], frozenset(t["genres"]), t["span"]) for t in row["tastes"]
         )
         lines.append(BlindLine(row["author"], row["text"], row["kind"], tastes))
-    return lines
+    return lines, digest
 
 
 def _words(text: str) -> list[str]:

@@ -152,12 +152,9 @@ def render() -> str:
         ("blind set: category accuracy", "blind_category_acc", "≥ 0.90"), ("… heads without the chat lines", "blind_previous_category_acc", ""),
         ("blind set: preference AUC (taste lines vs none lines)", "blind_preference_auc", "≥ 0.97"),
         ("blind set: word 4-grams shared with the training text", "blind_ngram4_shared", ""),
-        ("**final set** (2 other blind authors; scored at the end of the last two rounds): polarity accuracy", "final_polarity_acc", ""),
+        ("**final set** (scored once, 2 other blind authors): polarity accuracy", "final_polarity_acc", ""),
         ("… lowest kind", "final_polarity_min_kind", ""), ("… VADER", "final_polarity_acc_vader", ""),
         ("final set: category accuracy", "final_category_acc", ""), ("final set: preference AUC", "final_preference_auc", ""),
-        ("**second final set** (2 more blind authors; scored once, at the end of this round): polarity accuracy", "final2_polarity_acc", ""),
-        ("… lowest kind", "final2_polarity_min_kind", ""), ("… VADER", "final2_polarity_acc_vader", ""),
-        ("second final set: category accuracy", "final2_category_acc", ""), ("second final set: preference AUC", "final2_preference_auc", ""),
         ("in-house chat set (used in tuning, not blind): polarity accuracy", "chat_polarity_acc", ""),
         ("… VADER", "chat_polarity_acc_vader", "(baseline)"), ("in-house chat set: top-category accuracy", "chat_category_acc", ""),
         ("preference AUC (taste vs chit-chat)", "preference_auc", "≥ 0.90"), ("analyze p50 / ms", "analyze_p50_ms", "≤ 5"),
@@ -168,12 +165,6 @@ def render() -> str:
         ("embedding cosine to fp32: ours", "encoder_variants.shipped_per_token_int8_onnx.cosine_to_fp32", ""),
         ("… packaged int8 ONNX", "encoder_variants.packaged_int8_onnx.cosine_to_fp32", ""),
         ("… torch dynamic int8", "encoder_variants.torch_dynamic_int8.cosine_to_fp32", ""),
-    ])
-    lines_loao = _load("polarity_authors_lines")
-    lines += _table("Chat lines, leave-one-author-out over the training authors (`bench.polarity_authors --lines`, never reads bench/data)", lines_loao, [
-        ("polarity accuracy (every held-out author's tastes pooled)", "polarity_acc", ""), ("… lowest kind", "polarity_min_kind", ""),
-        *[(f"… kind: {k}", f"polarity_by_kind.{k}", "") for k in ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")],
-        ("category accuracy", "category_acc", ""), ("preference AUC, mean over authors", "preference_auc_mean", ""),
     ])
     authors = _load("polarity_authors")
     settings = authors.get("by_setting", {})

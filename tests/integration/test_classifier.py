@@ -68,8 +68,12 @@ CASES = [
     ("Scary movies terrify me in a fun way, I love them", 1, "Horror"),
     ("Action flicks with car chases are awesome", 1, "Action"),
     ("Kids' movies are too childish for me", -1, "Children's"),
-    # Once read as mock enthusiasm (sarcasm 0.56 > 0.5); with training authors t12 and t13 the head gives 0.44.
-    ("A clever murder mystery is a great evening", 1, "Mystery"),
+    pytest.param(
+        "A clever murder mystery is a great evening", 1, "Mystery",
+        # Known miss, kept visible: the sarcasm head reads "a great evening" as mock enthusiasm (p 0.56 > 0.5,
+        # the threshold chosen by leave-two-authors-out validation). strict: the day it passes, this must go.
+        marks=pytest.mark.xfail(strict=True, reason="sarcasm false positive on sincere praise"),
+    ),
 ]
 
 

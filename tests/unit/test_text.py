@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interest_bot.plugins.interest.text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_on_previous, verdict_tail
+from interest_bot.plugins.interest.text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
 
 
 @pytest.mark.parametrize(
@@ -72,21 +72,3 @@ def test_clause_count_is_bounded() -> None:
 def test_verdict_tail(clause: str, tail: str | None) -> None:
     """A trailing first-person verdict on "it/them/that" is found; other clauses have none."""
     assert verdict_tail(clause) == tail
-
-
-@pytest.mark.parametrize(
-    ("clause", "verdict"),
-    [
-        ("I love those", True),
-        ("I never cared for them myself", True),  # a word after the pronoun
-        ("I had to say I couldn't bear it, too much blood", True),  # only the words before the comma are read
-        ("Loved it.", True),  # no subject
-        ("Couldn't stand them anymore", True),
-        ("I'd like to see something other than that, personally", False),  # asks for something else
-        ("I love sci-fi", False),  # names its own taste
-        ("my feet feel like two bags of wet sand", False),
-    ],
-)
-def test_verdict_on_previous(clause: str, verdict: bool) -> None:
-    """A short clause that only judges what the previous one named is recognised; others are not."""
-    assert verdict_on_previous(clause) is verdict

@@ -462,13 +462,12 @@ def merged_points(points: dict[str, Any], args: argparse.Namespace) -> dict[str,
     if not same:
         log(f"{path} holds another workload (events, users or seed differ): its points are replaced")
         return points
-    merged = {**old.get("points", {}), **points}
     for label, point in points.items():
         earlier = old.get("points", {}).get(label, {})
         if "shared" not in point and "shared" in earlier:  # --no-shared re-measured the point alone: keep its shared figures
             point["shared"] = {**earlier["shared"], "measured": earlier["shared"].get("measured", earlier.get("measured")),
                                "code_rev": earlier["shared"].get("code_rev", earlier.get("code_rev"))}
-    return merged
+    return {**old.get("points", {}), **points}
 
 
 def reference(points: dict[str, Any]) -> str | None:

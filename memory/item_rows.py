@@ -32,11 +32,11 @@ _CHUNK = 500
 _RowParams = tuple[str, str, str, str, float, int | None, bytes]
 
 
-
 @functools.lru_cache(maxsize=4096)
 def _categories(stored: str) -> tuple[str, ...]:
     """A stored categories list, decoded once per distinct value (a catalog repeats a few hundred combinations)."""
     return tuple(json.loads(stored))
+
 
 class ItemRow(NamedTuple):
     """What ranking reads of one item."""

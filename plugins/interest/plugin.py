@@ -489,9 +489,13 @@ class InterestPlugin:
         validate_user_id(user_id)  # never count impressions for an id that could not hold memory
         if not recommendations:
             return
+        self._add_impressions(user_id, [r.item_id for r in recommendations], join_latest)
+
+    def _add_impressions(self, user_id: str, item_ids: list[str], join_latest: bool = False) -> None:
+        """Count these items as shown to the user, under the user's A/B variant."""
         variant = self.variant(user_id)
-        self.impressions.add(user_id, [r.item_id for r in recommendations], variant, join_latest=join_latest)
-        self._emit("impressions", count=len(recommendations), variant=variant)
+        self.impressions.add(user_id, item_ids, variant, join_latest=join_latest)
+        self._emit("impressions", count=len(item_ids), variant=variant)
 
     def record_reply(self, user_id: str, text: str) -> list[str]:
         """Tell the plugin what the bot's own reply said: the catalog titles it names become the user's latest impressions."""
@@ -501,9 +505,7 @@ class InterestPlugin:
         # A reply that names no title leaves the latest impressions as they were: "seen it" still answers those.
         ids = [self.catalog.qualify(i) for i in self.recommender.link_titles(text)]
         if ids:
-            variant = self.variant(user_id)
-            self.impressions.add(user_id, ids, variant)
-            self._emit("impressions", count=len(ids), variant=variant)
+            self._add_impressions(user_id, ids)
         return ids
 
     def variant(self, user_id: str) -> str:

@@ -293,8 +293,8 @@ class Recommender:
         if k <= 0 or self._stats().count == 0:
             return []
         recent = [(r.item_id, r.polarity) for r in profile.recent_items]
-        liked = [i for i, p in recent if p >= 0]
-        liked_sources = [r.source for r in profile.recent_items if r.polarity >= 0]
+        positive = [r for r in profile.recent_items if r.polarity >= 0]
+        liked = [r.item_id for r in positive]
         disliked = [i for i, p in recent if p < 0]
         n_signals = profile.n_signals
         cat_scores = {name: v.score for name, v in profile.categories.items()}
@@ -304,7 +304,7 @@ class Recommender:
             V = np.stack([np.asarray(cl.centroid, np.float32) for cl in pos_cl])
             V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
         excluded = set(exclude) | {i for i, _ in recent}
-        collab_sparse = self._collaborative(liked, liked_sources)
+        collab_sparse = self._collaborative(liked, [r.source for r in positive])
         votes = dict(talk_votes or {}) if cfg.neighbours else {}
         rows, c = self._candidates(collab_sparse, V, cat_scores, votes, excluded, uptake)
         n = len(rows)

@@ -222,7 +222,7 @@ class _ClickThroughCollector:
         now = time.monotonic()
         if self._cached is None or now - self._cached[0] > self.ttl_s:
             try:
-                self._cached = (now, plugin.impressions.click_through())
+                self._cached = (now, plugin.click_through())
             except Exception:  # a scrape must not fail because the store is busy
                 return {}
         return self._cached[1]

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from .config import PluginConfig
 
 if TYPE_CHECKING:  # what __getattr__ below hands out, for the type checker (imported lazily at run time)
+    from .context import InterestContext
     from .ingest import IngestResult, ingest_catalog
-    from .middleware import InterestContext, InterestMiddleware
+    from .middleware import InterestMiddleware
     from .plugin import InterestPlugin
     from .retriever import InterestRetriever
 
@@ -23,14 +24,22 @@ def __getattr__(name: str) -> Any:
         from .plugin import InterestPlugin
 
         return InterestPlugin
-    if name in {"InterestMiddleware", "InterestContext"}:
-        from . import middleware
+    if name == "InterestContext":
+        from .context import InterestContext
 
-        return getattr(middleware, name)
-    if name in {"ingest_catalog", "IngestResult"}:
-        from . import ingest
+        return InterestContext
+    if name == "InterestMiddleware":
+        from .middleware import InterestMiddleware
 
-        return getattr(ingest, name)
+        return InterestMiddleware
+    if name == "ingest_catalog":
+        from .ingest import ingest_catalog
+
+        return ingest_catalog
+    if name == "IngestResult":
+        from .ingest import IngestResult
+
+        return IngestResult
     if name == "InterestRetriever":
         from .retriever import InterestRetriever
 

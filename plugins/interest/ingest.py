@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from interest_bot.memory.catalog import Catalog, CatalogItem, IngestReport, list_catalogs, validate_catalog_name
 from interest_bot.memory.chroma import open_client
@@ -112,6 +112,17 @@ def is_ingested(config: PluginConfig, name: str | None = None) -> bool:
         return False
     with _chroma(config) as client:
         return any(meta["name"] == name and meta["count"] > 0 for meta in list_catalogs(client))
+
+
+class IngestOptions(TypedDict, total=False):
+    """ingest_catalog's keyword options, as InterestPlugin.ingest passes them on."""
+
+    columns: Columns | None
+    items_only: bool
+    heads: bool
+    allow_without_reviews: bool
+    progress: IngestProgress | None
+    encoder: Encoder | None
 
 
 def ingest_catalog(

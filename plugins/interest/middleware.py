@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NotRequired
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.runtime import Runtime
 
+from .context import InterestContext as InterestContext  # re-exported: hosts import it with the middleware
+from .context import context_user_id
 from .guarded_model import GuardedChatModel
 from .intent import asks_for_recommendations, opts_out
 from .reply_guard import ReplyGuard
@@ -39,7 +41,8 @@ from .titles import title_variants
 if TYPE_CHECKING:
     from interest_bot.memory.signals import InterestSignal
 
-    from .plugin import InterestPlugin
+    from .plugin import InterestPlugin, TurnResult
+    from .recommender import Recommendation
 
 _GREETINGS = {"good morning", "good afternoon", "good evening", "good night", "good day", "hello", "hi", "hey", "howdy", "welcome"}
 Policy = Literal["every_turn", "on_change", "on_request"]
@@ -52,27 +55,11 @@ SURE_POLARITY = 0.6
 SAID_POLARITY = 0.3
 
 
-@dataclass
-class InterestContext:
-    """Runtime context the agent is invoked with: whose memory to use."""
-
-    user_id: str
-
-
 class InterestState(AgentState[Any]):
     """Agent state plus what the middleware decided for the current turn and the cards shown in this thread."""
 
     interest_turn: NotRequired[dict[str, Any]]
     interest_shown: NotRequired[list[dict[str, str]]]
-
-
-def _user_id(runtime: Any) -> str:
-    # The runtime is LangGraph's and its context the host's (InterestContext, a dict, or another object with user_id).
-    context = getattr(runtime, "context", None)
-    user_id = context.get("user_id") if isinstance(context, dict) else getattr(context, "user_id", None)
-    if not user_id:
-        raise ValueError("InterestMiddleware needs the agent's runtime context to carry a user_id (context_schema=InterestContext)")
-    return str(user_id)
 
 
 def _last_human(messages: Sequence[AnyMessage]) -> HumanMessage | None:
@@ -82,7 +69,7 @@ def _last_human(messages: Sequence[AnyMessage]) -> HumanMessage | None:
     return None
 
 
-def format_block(recommendations: list[Any]) -> str:
+def format_block(recommendations: Sequence[Recommendation]) -> str:
     """The deterministic block appended to a reply: one line per item with its first reason."""
     lines = [f"**{BLOCK_TITLE}**"]
     for rec in recommendations:
@@ -118,25 +105,23 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
         self.reply_style: ReplyStyle = reply_style
 
     # -- once per turn: observe and rank ---------------------------------------------------------
-    def _turn(self, state: Mapping[str, Any], runtime: Any) -> dict[str, Any] | None:
+    def _turn(self, state: Mapping[str, Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         human = _last_human(state.get("messages", []))
         if human is None:
             return None
         previous = state.get("interest_turn") or {}
         if human.id and previous.get("message_id") == human.id:
             return None  # this human message was handled already (retry or resumed run)
-        user_id = _user_id(runtime)
+        user_id = context_user_id(runtime.context)
         text = human.text
-        before = self.plugin.interest_fingerprint(user_id)
-        signals = self.plugin.observe(user_id, text)
-        changed = self.plugin.interest_fingerprint(user_id) != before
-        recs = self.plugin.recommend(user_id, k=self.k)
+        turn = self.plugin.turn(user_id, text, k=self.k)
+        recs = turn.recommendations
         show = not opts_out(text) and bool(recs) and (
             self.policy == "every_turn"
-            or (self.policy == "on_change" and changed)
+            or (self.policy == "on_change" and turn.changed)
             or asks_for_recommendations(text)
         )
-        brief = self._brief(user_id, text, signals, recs if show else [])
+        brief = self._brief(text, turn, recs if show else [])
         shown = list(state.get("interest_shown") or [])
         if show:
             shown += [{"item_id": rec.item_id, "title": rec.title} for rec in recs]
@@ -144,7 +129,7 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
             "interest_turn": {
                 "message_id": human.id,
                 "user_id": user_id,
-                "signals": [self.plugin.signal_to_dict(signal) for signal in signals],
+                "signals": [self.plugin.signal_to_dict(signal) for signal in turn.signals],
                 "show": show,
                 "appended": False,
                 "brief": brief.to_dict(),
@@ -153,12 +138,13 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
             "interest_shown": shown,
         }
 
-    def _brief(self, user_id: str, text: str, signals: list[Any], recs: list[Any]) -> ReplyBrief:
+    def _brief(self, text: str, turn: TurnResult, recs: list[Recommendation]) -> ReplyBrief:
         """What the model is told this turn: the reading of the message, the profile, the cards."""
         likes: list[str] = []
         dislikes: list[str] = []
         said: dict[bool, dict[str, str]] = {True: {}, False: {}}  # polarity -> {name: the user's words for it}
         plain: dict[bool, dict[str, str]] = {True: {}, False: {}}  # polarity -> {name: its plain name, not typed}
+        signals = turn.signals
         for signal in signals:
             name = self._signal_name(signal)
             if not name or signal.polarity == 0:
@@ -173,8 +159,7 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
                 (said if in_text else plain)[signal.polarity > 0][name] = words
         typed = self._typed_titles(text)
         names = [n for n in typed_names(text) if n.lower() not in {t.lower() for t in typed}]
-        known_likes, known_dislikes = self.plugin.top_interests(user_id)
-        unlabelled = unlabelled_terms(text, self.plugin.classifier.categories)
+        unlabelled = unlabelled_terms(text, self.plugin.categories)
         going_by = [c for signal in signals if signal.polarity > 0 and signal.item_id is None for c in [signal.top_category] if c]
         return ReplyBrief(
             likes=tuple(dict.fromkeys(likes)),
@@ -183,39 +168,33 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
             said_dislikes=tuple(dict.fromkeys(said[False].values())),
             said_titles=tuple(typed),
             said_names=tuple(names),
-            said_words=tuple(w for w in typed_words(text, self.plugin.classifier.categories) if not any(w.lower() in t.lower() for t in [*typed, *names])),
+            said_words=tuple(w for w in typed_words(text, self.plugin.categories) if not any(w.lower() in t.lower() for t in [*typed, *names])),
             plain_likes=tuple(dict.fromkeys(plain[True].values())),
             plain_dislikes=tuple(dict.fromkeys(plain[False].values())),
             mood=mood_asked(text),
-            known_likes=tuple(known_likes),
-            known_dislikes=tuple(known_dislikes),
+            known_likes=tuple(turn.likes),
+            known_dislikes=tuple(turn.dislikes),
             cards=tuple(Card(rec.title, tuple(rec.categories)) for rec in recs),
             unlabelled=tuple(unlabelled) if recs else (),
             going_by=tuple(dict.fromkeys(going_by)),
-            new_user=self.plugin.cold_start_hint(user_id) is not None,
+            new_user=turn.new_user,
         )
 
     def _typed_titles(self, text: str) -> list[str]:
         """Catalog titles named in the user's message, as they typed them (linked, or distinctive in any case)."""
-        recommender = self.plugin.recommender
-        ids = list(dict.fromkeys([*recommender.link_titles(text), *recommender.distinctive_titles(text)]))
-        items = self.plugin.catalog.get(ids) if ids else []
-        said = (title_as_said(item.title, text) for item in items)
+        said = (title_as_said(title, text) for title in self.plugin.titles_typed(text))
         # "Good morning. My grandson ..." names the catalog's Good Morning only by accident: a greeting is no title.
         return list(dict.fromkeys(t for t in said if not text.lower().lstrip().startswith(t.lower()) or t.lower() not in _GREETINGS))
 
     def _signal_name(self, signal: InterestSignal) -> str | None:
         """How a signal is named to the model: the item's title, else the category read."""
-        if signal.item_id:
-            items = self.plugin.catalog.get([self.plugin.catalog.unqualify(signal.item_id)])
-            return items[0].title if items else None
-        return signal.top_category
+        return self.plugin.item_title(signal.item_id) if signal.item_id else signal.top_category
 
-    def before_agent(self, state: InterestState, runtime: Any) -> dict[str, Any] | None:
+    def before_agent(self, state: InterestState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Observe the newest human message once and decide this turn's recommendations."""
         return self._turn(state, runtime)
 
-    async def abefore_agent(self, state: InterestState, runtime: Any) -> dict[str, Any] | None:
+    async def abefore_agent(self, state: InterestState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Async variant: the plugin's work runs in a thread so the event loop stays free."""
         return await asyncio.to_thread(self._turn, state, runtime)
 
@@ -225,15 +204,13 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
         shown = state.get("interest_shown") or []
         said = [m.text for m in state.get("messages", []) if isinstance(m, HumanMessage | ToolMessage)]
         allowed = [v for item in shown for v in [item["title"], *title_variants(item["title"])]]
-        ids = {self.plugin.catalog.unqualify(item["item_id"]) for item in shown}
-        recommender = self.plugin.recommender
-        ids |= {item for line in said for item in [*recommender.link_titles(line), *recommender.mentioned_titles(line)]}
+        ids = {item["item_id"] for item in shown} | {item for line in said for item in self.plugin.items_named(line)}
         # The reply is checked strictly: any catalog title it contains, in any case, must have been shown or typed.
         return ReplyGuard(
             allowed_text=[*allowed, *said],
             allowed_ids=ids,
-            link=lambda sentence: [*recommender.link_titles(sentence), *recommender.mentioned_titles(sentence)],
-            vocabulary=[*brief.vocabulary(), *self.plugin.classifier.categories],
+            link=self.plugin.items_named,
+            vocabulary=[*brief.vocabulary(), *self.plugin.categories],
         )
 
     def _steer(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
@@ -295,10 +272,10 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
         turn["appended"] = True
         return {"messages": [reply], "interest_turn": turn}
 
-    def after_model(self, state: InterestState, runtime: Any) -> dict[str, Any] | None:
+    def after_model(self, state: InterestState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Append "Recommended for you" to the final AI message, once."""
         return self._append(state)
 
-    async def aafter_model(self, state: InterestState, runtime: Any) -> dict[str, Any] | None:
+    async def aafter_model(self, state: InterestState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Async variant of after_model."""
         return await asyncio.to_thread(self._append, state)

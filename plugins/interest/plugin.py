@@ -15,11 +15,12 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
+from chromadb.api import ClientAPI
 
 from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs
 from interest_bot.memory.chroma import open_client
@@ -28,6 +29,7 @@ from interest_bot.memory.event_layout import keyed_event_id
 from interest_bot.memory.impressions import ImpressionStore
 from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.item_rows import ItemRowStore
+from interest_bot.memory.profile import Profile
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.sources import BUILTIN
 from interest_bot.memory.sqldb import sql_location
@@ -46,7 +48,8 @@ from .uptake import UptakeIndex
 if TYPE_CHECKING:  # ingest imports this module: only its types here
     from langchain_core.tools import BaseTool
 
-    from .ingest import Columns, IngestProgress, IngestResult, SourceItems
+    from .experiments import Experiment
+    from .ingest import IngestOptions, IngestResult, SourceItems
 
 Listener = Callable[..., None]
 COLD_START_SIGNALS = 3
@@ -62,6 +65,27 @@ def _print_rows_progress(done: int, total: int) -> None:
     """Progress of the one-time copy of a large catalog's rows, on stderr."""
     if done == total or done % 20_000 < 2_000:
         print(f"interest-bot: indexing catalog rows for ranking: {done:,}/{total:,}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What one user message did: the signals recorded, the picks, and the profile's strongest interests after it."""
+
+    signals: list[InterestSignal]
+    recommendations: list[Recommendation]
+    likes: list[str]
+    dislikes: list[str]
+    changed: bool  # the strongest likes or dislikes differ from before the message
+    new_user: bool  # too little is known yet: the agent should ask what the user enjoys
+
+
+@dataclass(frozen=True)
+class CatalogHit:
+    """One catalog item found by a search, with its qualified id and cosine score."""
+
+    item_id: str
+    item: CatalogItem
+    score: float
 
 
 class CatalogNotReadyError(InterestBotError):
@@ -115,7 +139,7 @@ class InterestPlugin:
     def __init__(
         self,
         config: PluginConfig,
-        client: Any,
+        client: ClientAPI,
         catalog: Catalog,
         classifier: InterestClassifier,
         memory: InterestMemory,
@@ -140,7 +164,7 @@ class InterestPlugin:
         if recommender.config.uptake:  # read the log only when the blend uses it
             self.uptake.add_many(memory.accepted_items())
         self._listeners: list[Listener] = []
-        self._ab: tuple[Any, dict[str, Recommender]] | None = None
+        self._ab: tuple[Experiment, dict[str, Recommender]] | None = None
         # Striped per-user locks: memory stays bounded however many user ids arrive; users sharing a stripe only queue.
         self._user_locks = [threading.Lock() for _ in range(USER_LOCK_STRIPES)]
 
@@ -152,7 +176,7 @@ class InterestPlugin:
         catalog: str | None = None,
         config: PluginConfig | None = None,
         encoder: Encoder | None = None,
-        client: Any | None = None,
+        client: ClientAPI | None = None,
         recommender_config: RecommenderConfig | None = None,
     ) -> InterestPlugin:
         """Open everything from a data dir: Chroma, the catalog and its heads, memory, counts, recommender (its blend
@@ -186,7 +210,7 @@ class InterestPlugin:
     def _for_catalog(
         cls,
         config: PluginConfig,
-        client: Any,
+        client: ClientAPI,
         encoder: Encoder,
         memory: InterestMemory,
         counts: CountStore,
@@ -221,13 +245,7 @@ class InterestPlugin:
         data_dir: str | Path | None = None,
         catalog: str | None = None,
         config: PluginConfig | None = None,
-        *,
-        columns: Columns | None = None,
-        items_only: bool = False,
-        heads: bool = True,
-        allow_without_reviews: bool = False,
-        progress: IngestProgress | None = None,
-        encoder: Encoder | None = None,
+        **options: Unpack[IngestOptions],
     ) -> IngestResult:
         """Build a catalog `open` can then open (ingest.ingest_catalog, with open's data_dir, catalog and config)."""
         from .ingest import ingest_catalog
@@ -235,10 +253,7 @@ class InterestPlugin:
         config = (config or PluginConfig()).model_copy()
         if data_dir is not None:
             config.data_dir = Path(data_dir)
-        return ingest_catalog(
-            config, source, name=catalog, columns=columns, items_only=items_only, heads=heads,
-            allow_without_reviews=allow_without_reviews, progress=progress, encoder=encoder,
-        )
+        return ingest_catalog(config, source, name=catalog, **options)
 
     def warm_up(self) -> None:
         """Run each stage once so the first user does not pay for lazy initialisation."""
@@ -429,13 +444,8 @@ class InterestPlugin:
         with self._stage("record"), self._user_lock(user_id):
             replay = key is not None and bool(self.memory.has_events(user_id, [keyed_event_id(user_id, key)]))
             ids = self.memory.record(user_id, [signal])
-        if replay:
-            return ids
-        if liked:
-            assert signal.item_id is not None  # _feedback_signal always names the item
-            self.impressions.mark_click(user_id, signal.item_id, ts)
-            self.uptake.add_many([(user_id, signal.item_id)])
-        self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
+        if not replay:
+            self._after_feedback(user_id, signal, ts)
         return ids
 
     def feedback_many(self, events: Iterable[tuple[str, str, bool | None, float | None]]) -> list[str]:
@@ -450,20 +460,28 @@ class InterestPlugin:
             return []
         with self._stage("record"):
             ids = self.memory.record_batch(signals)
-        for (user_id, _, liked, ts), (_, signal) in zip(events, signals):
-            if liked:
-                assert signal.item_id is not None  # _feedback_signal always names the item
-                self.impressions.mark_click(user_id, signal.item_id, ts)
-                self.uptake.add_many([(user_id, signal.item_id)])
-            self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
+        for (user_id, _, _, ts), (_, signal) in zip(events, signals):
+            self._after_feedback(user_id, signal, ts)
         return ids
+
+    def _after_feedback(self, user_id: str, signal: InterestSignal, ts: float | None) -> None:
+        """A recorded 👍 counts as a click on the item and an uptake; every feedback is counted for its variant."""
+        if signal.polarity > 0:
+            assert signal.item_id is not None  # _feedback_signal always names the item
+            self.impressions.mark_click(user_id, signal.item_id, ts)
+            self.uptake.add_many([(user_id, signal.item_id)])
+        self._emit("feedback", kind=self._verb(signal), variant=self.variant(user_id))
 
     # -- recommend -----------------------------------------------------------------------------------
     def recommend(self, user_id: str, k: int = 5, exclude: Sequence[str] = ()) -> list[Recommendation]:
         """Ranked, explained recommendations for the user from this plugin's catalog (at most MAX_K)."""
+        return self._rank(user_id, None, k, exclude)
+
+    def _rank(self, user_id: str, profile: Profile | None, k: int, exclude: Sequence[str] = ()) -> list[Recommendation]:
+        """Rank for the user from `profile` (read now when None), with the user's variant's recommender."""
         k = max(0, min(int(k), MAX_K))
         with self._stage("recommend"), single_threaded_blas():
-            profile = self.memory.profile(user_id)
+            profile = self.memory.profile(user_id) if profile is None else profile
             recommender = self._recommender_for(user_id)
             uptake = self.uptake if recommender.config.uptake else None
             return recommender.recommend(profile, k=k, exclude=exclude, talk_votes=self._talk_votes(user_id, recommender.config), uptake=uptake)
@@ -514,14 +532,14 @@ class InterestPlugin:
         return "A" if experiment is None else experiment.assign(user_id)
 
     # -- A/B test hook (experiments.py) ---------------------------------------------------------------
-    def enable_ab_test(self, experiment: Any = None) -> None:
+    def enable_ab_test(self, experiment: Experiment | None = None) -> None:
         """Rank each user with their variant's recommender (a stable hash of the user id picks A or B)."""
         from .experiments import DEFAULT_EXPERIMENT
 
         experiment = experiment or DEFAULT_EXPERIMENT
         self._ab = (experiment, experiment.recommenders(self.recommender))
 
-    def _experiment(self) -> Any:
+    def _experiment(self) -> Experiment | None:
         if self._ab is None and self.config.ab_test:
             self.enable_ab_test()
         return None if self._ab is None else self._ab[0]
@@ -531,7 +549,7 @@ class InterestPlugin:
         return self.recommender if experiment is None or self._ab is None else self._ab[1][experiment.assign(user_id)]
 
     # -- inspect and forget --------------------------------------------------------------------------
-    def profile(self, user_id: str) -> Any:
+    def profile(self, user_id: str) -> Profile:
         """The user's decayed, multi-interest profile."""
         return self.memory.profile(user_id)
 
@@ -570,20 +588,69 @@ class InterestPlugin:
         """Per-token contributions to the top category of a message (for the "why" view)."""
         return self.classifier.explain(text)
 
-    # -- helpers for the middleware, API and UI --------------------------------------------------------
-    def top_interests(self, user_id: str, n: int = 3) -> tuple[list[str], list[str]]:
-        """The user's strongest likes and dislikes, by name."""
-        profile = self.profile(user_id)
+    # -- one turn, and what the middleware, the API and the UI read --------------------------------------
+    def turn(self, user_id: str, text: str, k: int = 5) -> TurnResult:
+        """Observe one message and rank for the user: the signals, the picks, and the profile's strongest interests."""
+        before = self._top(self.memory.profile(user_id))
+        signals = self.observe(user_id, text)
+        profile = self.memory.profile(user_id)
+        likes, dislikes = self._top(profile)
+        return TurnResult(
+            signals=signals,
+            recommendations=self._rank(user_id, profile, k),
+            likes=likes,
+            dislikes=dislikes,
+            changed=(likes, dislikes) != before,
+            new_user=self._is_new(profile),
+        )
+
+    @property
+    def categories(self) -> list[str]:
+        """The catalog's categories, as the classifier names them."""
+        return self.classifier.categories
+
+    def titles_typed(self, text: str) -> list[str]:
+        """Catalog titles a message names: linked ("Heat (1995)") or distinctive in any case ("the shawshank redemption")."""
+        ids = list(dict.fromkeys([*self.recommender.link_titles(text), *self.recommender.distinctive_titles(text)]))
+        return [item.title for item in self.catalog.get(ids)] if ids else []
+
+    def items_named(self, text: str) -> list[str]:
+        """Qualified ids of the catalog items a text names, linked or mentioned (what a reply guard checks)."""
+        ids = dict.fromkeys([*self.recommender.link_titles(text), *self.recommender.mentioned_titles(text)])
+        return [self.catalog.qualify(i) for i in ids]
+
+    def item_title(self, item_id: str) -> str | None:
+        """The title of a (raw or qualified) item id, None when the catalog has no such item."""
+        items = self.catalog.get([self.catalog.unqualify(item_id)])
+        return items[0].title if items else None
+
+    def search(self, query: str, k: int = 4) -> list[CatalogHit]:
+        """Catalog items nearest to a query by cosine between its embedding and the items' text, best first."""
+        if k <= 0:
+            return []
+        vector = self.classifier.encoder.encode([query or " "])
+        hits = self.catalog.search(vector, k=k)[0]
+        items = {self.catalog.qualify(item.id): item for item in self.catalog.get([qid for qid, _ in hits])}
+        return [CatalogHit(qid, items[qid], float(score)) for qid, score in hits]
+
+    def click_through(self) -> dict[str, dict[str, float]]:
+        """Impressions, clicks and their ratio per A/B variant."""
+        return self.impressions.click_through()
+
+    @staticmethod
+    def _top(profile: Profile, n: int = 3) -> tuple[list[str], list[str]]:
         return profile.top_categories(n), profile.top_categories(n, negative=True)
 
-    def interest_fingerprint(self, user_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """A value that changes when the user's top likes or dislikes change."""
-        likes, dislikes = self.top_interests(user_id)
-        return tuple(likes), tuple(dislikes)
+    def _is_new(self, profile: Profile) -> bool:
+        return self.recommender.needs_interests(profile) or profile.n_signals < COLD_START_SIGNALS
+
+    def top_interests(self, user_id: str, n: int = 3) -> tuple[list[str], list[str]]:
+        """The user's strongest likes and dislikes, by name."""
+        return self._top(self.profile(user_id), n)
 
     def cold_start_hint(self, user_id: str) -> str | None:
         """A hint for the agent when the user is new: ask what they like."""
-        if not self.recommender.needs_interests(self.profile(user_id)) and self.profile(user_id).n_signals >= COLD_START_SIGNALS:
+        if not self._is_new(self.profile(user_id)):
             return None
         return "This user is new to you: ask which kinds of titles they enjoy (genres, favourites) to personalize."
 

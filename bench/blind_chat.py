@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from interest_bot.memory.signals import InterestSignal
-from interest_bot.plugins.interest.text import clause_holding
-from interest_bot.plugins.interest.titles import TitleIndex
+from interest_bot.plugins.interest.ranking.titles import TitleIndex
+from interest_bot.plugins.interest.understanding.text import clause_holding
 
 BLIND_DIR = Path(__file__).parent / "data" / "blind_chat"
 # The hashes the sets were frozen with: a changed file is refused, so a figure always names the data it came from.

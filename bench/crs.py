@@ -27,8 +27,8 @@ from bench.redial import DATA, SEEKER, TEST_SHA, MentionBaselines, Row, Scores, 
 from interest_bot.memory.catalog import Catalog
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.sources import load_builtin, load_redial_catalog
-from interest_bot.plugins.interest.recommender import RecommenderConfig
-from interest_bot.plugins.interest.scoring import SequentialConfig
+from interest_bot.plugins.interest.ranking.recommender import RecommenderConfig
+from interest_bot.plugins.interest.ranking.scoring import SequentialConfig
 
 CATALOG = "redial"
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,24 +57,23 @@ DIALOGUE_CONFIG = RecommenderConfig(
 )
 
 
-# Code read only when ranking or linking titles, never when ingesting the catalog or training the heads.
-RANKING_CODE = ("recommender.py", "plugin.py", "scoring.py", "talk.py", "reactions.py", "titles.py", "uptake.py")
+# What shapes the ingested catalog and its heads: the encoder, the classifier and its training text, the ingest.
+TEMPLATE_CODE = ("encoding", "understanding", "ingest.py", "config.py")
 
 
 def _template_key(items: list[Any]) -> str:
     """Cache key of the ingested catalog + heads: the items and the code and data the classifier heads are trained from."""
     h = hashlib.sha256(json.dumps([dataclasses.asdict(i) for i in items], sort_keys=True).encode())
     code = ROOT / "plugins" / "interest"
-    for path in sorted(code.glob("*.py")) + sorted((code / "data").glob("*")):
-        if path.is_file() and path.name not in RANKING_CODE:
-            h.update(path.name.encode() + path.read_bytes())
+    for path in sorted(p for part in TEMPLATE_CODE for p in ([code / part] if (code / part).is_file() else (code / part).rglob("*"))):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(code).as_posix().encode() + path.read_bytes())
     return h.hexdigest()[:16]
 
 
 def template_dir(encoder: Any, items: list[Any]) -> Path:
     """A data dir with the ReDial catalog ingested and classifier heads trained on ML-100k's genre-labelled items."""
-    from interest_bot.plugins.interest.classifier import train_heads
-    from interest_bot.plugins.interest.plugin import heads_dir
+    from interest_bot.plugins.interest.understanding.classifier import heads_dir, train_heads
 
     target = ROOT / "data" / "bench-cache" / f"redial-{_template_key(items)}"
     if (target / ".complete").exists():
@@ -180,7 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--config", default="", help="JSON overrides of the recommender config (tuning on --first30)")
     args = ap.parse_args(argv)
 
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoding.encoder import load_encoder
 
     rows = load_rows()
     cut = int(0.3 * len(rows))

@@ -51,7 +51,7 @@ def _search_p50(catalog: Catalog, queries: np.ndarray, k: int) -> float:
 
 def bench_search(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), n_queries: int = 200, k: int = 10) -> dict:
     """search_p50_ms_<size> for each size, and ingest_items_per_s (ML-100k embedded with the real encoder and stored)."""
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoding.encoder import load_encoder
 
     rng = np.random.default_rng(0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-memory-search-"))

@@ -14,7 +14,7 @@ def main() -> None:
     from transformers import AutoModelForCausalLM
 
     from interest_bot.bot.models import prepare_local_model, smollm_gguf
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoding.encoder import load_encoder
 
     gguf = smollm_gguf()
     started = time.perf_counter()

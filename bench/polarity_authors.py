@@ -1,6 +1,6 @@
 """Leave-one-author-out validation of the polarity head, on the training templates only.
 
-For each blind author of plugins/interest/data/templates.json, train the heads without that author's
+For each blind author of plugins/interest/understanding/data/templates.json, train the heads without that author's
 templates and score the polarity sign of theirs, filled with catalog category phrases and their own
 things. This is how the polarity head's settings were chosen; bench/data is never read here.
 
@@ -18,9 +18,9 @@ import numpy as np
 
 from bench.classifier import read_ml100k
 from bench.common import finish
-from interest_bot.plugins.interest import classifier, polarity_data
-from interest_bot.plugins.interest.embed_cache import CachedEncoder
-from interest_bot.plugins.interest.encoder import load_encoder
+from interest_bot.plugins.interest.encoding.embed_cache import CachedEncoder
+from interest_bot.plugins.interest.encoding.encoder import load_encoder
+from interest_bot.plugins.interest.understanding import classifier, polarity_data
 
 # The shipped setting and the one it replaced, side by side in one run.
 SETTINGS = {"shipped": dict(classifier.HEAD_PARAMS["polarity"]), "previous": {"c": 2.0, "lexical_scale": 0.5}}

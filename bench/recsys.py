@@ -21,8 +21,8 @@ from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
 from interest_bot.memory.profile import Profile
 from interest_bot.plugins.interest.plugin import single_threaded_blas
-from interest_bot.plugins.interest.recommender import CandidateConfig, Recommender, RecommenderConfig
-from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores
+from interest_bot.plugins.interest.ranking.recommender import CandidateConfig, Recommender, RecommenderConfig
+from interest_bot.plugins.interest.ranking.scoring import SequentialConfig, sequential_scores
 
 CATALOG = "movielens-100k"
 
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> dict:
 def run_plugin(sp: Split, ratings: list[Rating], users: list[str], args: argparse.Namespace) -> dict:
     """The product path: InterestPlugin on real Chroma + counts, catalog ingested items-only (bench/plugin_replay.py)."""
     from bench import plugin_replay as pr
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoding.encoder import load_encoder
 
     out: dict = {"backend": "InterestPlugin (real Chroma + counts; feedback_many replay; recommend k=10)"}
     encoder = load_encoder()

@@ -116,9 +116,8 @@ def run_build(spec: dict[str, Any]) -> dict[str, Any]:
 def heads_key() -> str:
     """A digest of the code that shapes trained heads: a change trains them again."""
     digest = hashlib.sha1()
-    for rel in ["plugins/interest/classifier.py", "plugins/interest/heads.py", "plugins/interest/polarity_data.py", "plugins/interest/text.py",
-                "plugins/interest/lexicon.py", "plugins/interest/encoder.py", "plugins/interest/onnx_int8.py", "plugins/interest/per_token_int8.py",
-                "bench/scale_build.py", "bench/scale_workload.py"]:
+    code = sorted(p.relative_to(ROOT).as_posix() for d in ("encoding", "understanding") for p in (ROOT / "plugins/interest" / d).rglob("*.py"))
+    for rel in [*code, "bench/scale_build.py", "bench/scale_workload.py"]:
         path = ROOT / rel
         if path.is_file():
             digest.update(rel.encode() + path.read_bytes())

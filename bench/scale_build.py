@@ -29,9 +29,9 @@ def train_heads_once(out: Path) -> dict[str, Any]:
 
     The plugin refuses to open a catalog without heads; the benchmark never reads chat (it records feedback and
     ranks), so small training sets do: no review corpus, no authored lines, 20 template clauses per genre."""
-    from interest_bot.plugins.interest.classifier import train_heads
     from interest_bot.plugins.interest.config import PluginConfig
-    from interest_bot.plugins.interest.encoder import encoder_for
+    from interest_bot.plugins.interest.encoding.encoder import encoder_for
+    from interest_bot.plugins.interest.understanding.classifier import train_heads
 
     started = time.perf_counter()
     items = list(Workload(Shape(items=400, users=4, events=4)).catalog_items())
@@ -49,7 +49,7 @@ def ingest_catalog(spec: dict[str, Any], workload: Workload) -> dict[str, Any]:
     """Catalog.ingest of every item (synthetic vectors), its meta.json, and the heads beside it."""
     from interest_bot.memory.catalog import Catalog
     from interest_bot.memory.chroma import open_client
-    from interest_bot.plugins.interest.plugin import heads_dir
+    from interest_bot.plugins.interest.understanding.classifier import heads_dir
 
     data_dir = Path(spec["data_dir"])
     client = open_client(data_dir, spec.get("chroma_url", ""))
@@ -69,7 +69,7 @@ def copy_rows(spec: dict[str, Any]) -> dict[str, Any]:
     from interest_bot.memory.chroma import open_client
     from interest_bot.memory.item_rows import ItemRowStore
     from interest_bot.memory.sqldb import sql_location
-    from interest_bot.plugins.interest.recommender import CandidateConfig
+    from interest_bot.plugins.interest.ranking.recommender import CandidateConfig
 
     data_dir = Path(spec["data_dir"])
     client = open_client(data_dir, spec.get("chroma_url", ""))

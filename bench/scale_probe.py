@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 REPLY = "@@"
-# Reasons the recommender gives for a collaborative (count store) hit: plugins/interest/recommender.py `_explain`.
+# Reasons the recommender gives for a collaborative (count store) hit: plugins/interest/ranking/recommender.py `_explain`.
 COLLAB_REASONS = ("went on to this", "just before")
 
 

@@ -24,7 +24,7 @@ app.add_typer(cli_memory.app, name="memory")
 @models_app.command("prepare")
 def models_prepare(force: bool = typer.Option(False, help="convert again even when already prepared")) -> None:
     """Convert the default chat model once and check the encoder loads (no network needed)."""
-    from interest_bot.plugins.interest.encoder import encoder_for
+    from interest_bot.plugins.interest.encoding.encoder import encoder_for
     from interest_bot.plugins.interest.errors import EncoderBuildError, ModelNotInstalledError
 
     from .models import is_prepared, prepare_local_model

@@ -10,9 +10,9 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from interest_bot.plugins.interest.encoder import package_dir
+from interest_bot.plugins.interest.encoding.encoder import package_dir
+from interest_bot.plugins.interest.encoding.placement import from_pretrained_kwargs, resolve_device
 from interest_bot.plugins.interest.errors import ModelNotInstalledError
-from interest_bot.plugins.interest.placement import from_pretrained_kwargs, resolve_device
 
 from .config import Settings
 

@@ -38,7 +38,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 @pytest.fixture(scope="session")
 def encoder():
     """The real quantized MiniLM encoder, as the plugin uses it on this machine."""
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoding.encoder import load_encoder
 
     return load_encoder()
 
@@ -46,7 +46,7 @@ def encoder():
 @pytest.fixture(scope="session")
 def fp32_encoder():
     """The real MiniLM encoder without quantization."""
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoding.encoder import load_encoder
 
     return load_encoder(quantization="none")
 
@@ -94,21 +94,20 @@ ROOT = Path(__file__).resolve().parents[1]
 # (pairs.py and sqldb.py shape the seeded counts; the CLI no longer does, the template is built without it.)
 _TEMPLATE_INPUTS = [
     "memory/catalog.py", "memory/sources.py", "memory/counts.py", "memory/pairs.py", "memory/sqldb.py", "memory/chroma.py",
-    "plugins/interest/encoder.py", "plugins/interest/onnx_int8.py", "plugins/interest/per_token_int8.py",
-    "plugins/interest/classifier.py", "plugins/interest/heads.py",
-    "plugins/interest/polarity_data.py", "plugins/interest/text.py", "plugins/interest/lexicon.py", "plugins/interest/comparison.py",
-    "plugins/interest/ingest.py",
+    "memory/item_rows.py", "plugins/interest/ingest.py", "plugins/interest/config.py",
 ]
+# Every module and data file of these subpackages: the encoder (and its ONNX build) and the classifier heads.
+_TEMPLATE_PACKAGES = ["plugins/interest/encoding", "plugins/interest/understanding"]
 
 
 def _template_key() -> str:
     import hashlib
 
     digest = hashlib.sha1()
-    files = [ROOT / f for f in _TEMPLATE_INPUTS] + sorted((ROOT / "plugins/interest/data").glob("*"))
+    files = [ROOT / f for f in _TEMPLATE_INPUTS] + [p for d in _TEMPLATE_PACKAGES for p in sorted((ROOT / d).rglob("*"))]
     for path in files:
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from .config import PluginConfig
 
 if TYPE_CHECKING:  # what __getattr__ below hands out, for the type checker (imported lazily at run time)
-    from .context import InterestContext
+    from .agent.context import InterestContext
+    from .agent.middleware import InterestMiddleware
+    from .agent.retriever import InterestRetriever
     from .ingest import IngestResult, ingest_catalog
-    from .middleware import InterestMiddleware
     from .plugin import InterestPlugin
-    from .retriever import InterestRetriever
 
 __all__ = ["InterestContext", "InterestMiddleware", "InterestPlugin", "PluginConfig", "InterestRetriever", "IngestResult", "ingest_catalog"]
 
@@ -25,11 +25,11 @@ def __getattr__(name: str) -> Any:
 
         return InterestPlugin
     if name == "InterestContext":
-        from .context import InterestContext
+        from .agent.context import InterestContext
 
         return InterestContext
     if name == "InterestMiddleware":
-        from .middleware import InterestMiddleware
+        from .agent.middleware import InterestMiddleware
 
         return InterestMiddleware
     if name == "ingest_catalog":
@@ -41,7 +41,7 @@ def __getattr__(name: str) -> Any:
 
         return IngestResult
     if name == "InterestRetriever":
-        from .retriever import InterestRetriever
+        from .agent.retriever import InterestRetriever
 
         return InterestRetriever
     raise AttributeError(name)

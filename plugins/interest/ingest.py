@@ -25,12 +25,11 @@ from interest_bot.memory.item_rows import ItemRowStore
 from interest_bot.memory.sources import BUILTIN, RowError, load_builtin, load_ratings_ml100k, read_file
 from interest_bot.memory.sqldb import sql_location
 
-from . import polarity_data
-from .classifier import InterestClassifier, train_heads
 from .config import PluginConfig
-from .encoder import Encoder, encoder_for
-from .plugin import heads_dir
-from .recommender import CandidateConfig
+from .encoding.encoder import Encoder, encoder_for
+from .ranking.recommender import CandidateConfig
+from .understanding import polarity_data
+from .understanding.classifier import InterestClassifier, heads_dir, train_heads
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

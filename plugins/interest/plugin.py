@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import numpy as np
 from chromadb.api import ClientAPI
 
-from interest_bot.memory.catalog import Catalog, CatalogItem, catalog_dir, list_catalogs
+from interest_bot.memory.catalog import Catalog, CatalogItem, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountConfig, CountStore
 from interest_bot.memory.event_layout import keyed_event_id
@@ -36,20 +36,18 @@ from interest_bot.memory.sqldb import sql_location
 from interest_bot.memory.stores import open_memory
 from interest_bot.memory.userid import validate_user_id
 
-from .classifier import InterestClassifier
 from .config import PluginConfig
-from .encoder import Encoder, encoder_for
+from .encoding.encoder import Encoder, encoder_for
 from .errors import InterestBotError
-from .reactions import read_reaction
-from .recommender import Recommendation, Recommender, RecommenderConfig
-from .talk import TalkIndex
-from .uptake import UptakeIndex
+from .ranking.recommender import Recommendation, Recommender, RecommenderConfig
+from .ranking.talk import TalkIndex
+from .ranking.uptake import UptakeIndex
+from .understanding.classifier import InterestClassifier, heads_dir
+from .understanding.reactions import read_reaction
 
 if TYPE_CHECKING:  # ingest imports this module: only its types here
-    from langchain_core.tools import BaseTool
-
-    from .experiments import Experiment
     from .ingest import IngestOptions, IngestResult, SourceItems
+    from .ranking.experiments import Experiment
 
 Listener = Callable[..., None]
 COLD_START_SIGNALS = 3
@@ -92,11 +90,6 @@ class CatalogNotReadyError(InterestBotError):
     """The catalog (or its classifier heads) has not been ingested into this data dir."""
 
 
-def heads_dir(data_dir: Path, catalog: str) -> Path:
-    """Where a catalog's classifier heads are saved: beside the catalog's meta."""
-    return catalog_dir(data_dir, catalog) / "heads"
-
-
 def _how_to_ingest(config: PluginConfig) -> str:
     """The two ways to build the catalog: the app's CLI, or the plugin's own call (a core install has no CLI)."""
     name, data_dir = config.catalog, str(config.data_dir)
@@ -109,8 +102,8 @@ def _how_to_ingest(config: PluginConfig) -> str:
 
 def speed_up(encoder: Encoder, config: PluginConfig) -> Encoder:
     """Wrap the encoder with the embedding cache and the micro-batcher the config asks for."""
-    from .batching import BatchingEncoder
-    from .embed_cache import CachedEncoder
+    from .encoding.batching import BatchingEncoder
+    from .encoding.embed_cache import CachedEncoder
 
     if config.batch_encoder and not isinstance(encoder, BatchingEncoder):
         encoder = BatchingEncoder(encoder)
@@ -534,7 +527,7 @@ class InterestPlugin:
     # -- A/B test hook (experiments.py) ---------------------------------------------------------------
     def enable_ab_test(self, experiment: Experiment | None = None) -> None:
         """Rank each user with their variant's recommender (a stable hash of the user id picks A or B)."""
-        from .experiments import DEFAULT_EXPERIMENT
+        from .ranking.experiments import DEFAULT_EXPERIMENT
 
         experiment = experiment or DEFAULT_EXPERIMENT
         self._ab = (experiment, experiment.recommenders(self.recommender))
@@ -673,12 +666,6 @@ class InterestPlugin:
     def recommendation_from_dict(data: dict[str, Any]) -> Recommendation:
         """Rebuild a Recommendation from its dict (as kept in the agent's state)."""
         return Recommendation(**data)
-
-    def recommend_tool(self) -> BaseTool:
-        """A LangChain tool for models that call tools."""
-        from .retriever import recommend_tool
-
-        return recommend_tool(self)
 
     def close(self) -> None:
         """Flush pending profile writes and release the stores the memory opened (counts, impressions, forget log, keys)

@@ -14,7 +14,7 @@ from bench.memory_search import bench_search
 
 
 def test_bench_search_smoke(monkeypatch: pytest.MonkeyPatch, encoder) -> None:
-    monkeypatch.setattr("interest_bot.plugins.interest.encoder.load_encoder", lambda *a, **k: encoder)
+    monkeypatch.setattr("interest_bot.plugins.interest.encoding.encoder.load_encoder", lambda *a, **k: encoder)
     result = bench_search(sizes=(1_000, 2_000), n_queries=10)
     assert result["ingest_items"] == 1682 and result["ingest_items_per_s"] > 0
     assert 0 < result["search_p50_ms_1k"] < 1000 and 0 < result["search_p50_ms_2k"] < 1000

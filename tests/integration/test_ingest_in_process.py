@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from interest_bot.plugins.interest import polarity_data
-from interest_bot.plugins.interest.classifier import InterestClassifier
 from interest_bot.plugins.interest.config import PluginConfig
 from interest_bot.plugins.interest.errors import TrainingDataNotInstalledError
 from interest_bot.plugins.interest.ingest import Columns, ingest_catalog
-from interest_bot.plugins.interest.plugin import CatalogNotReadyError, InterestPlugin, heads_dir
+from interest_bot.plugins.interest.plugin import CatalogNotReadyError, InterestPlugin
+from interest_bot.plugins.interest.understanding import polarity_data
+from interest_bot.plugins.interest.understanding.classifier import InterestClassifier, heads_dir
 
 SHOP = (
     "sku,name,desc,tags\n"

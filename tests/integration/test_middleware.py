@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from interest_bot.plugins.interest.middleware import BLOCK_TITLE, InterestContext, InterestMiddleware
+from interest_bot.plugins.interest.agent.middleware import BLOCK_TITLE, InterestContext, InterestMiddleware
 
 
 class ScriptedModel(GenericFakeChatModel):

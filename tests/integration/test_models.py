@@ -34,7 +34,7 @@ def test_local_model_replies_from_converted_cache(models_settings: Settings) -> 
 def test_every_default_model_loads_with_network_blocked(models_settings: Settings, no_network: None) -> None:
     import socket
 
-    from interest_bot.plugins.interest.encoder import load_encoder
+    from interest_bot.plugins.interest.encoding.encoder import load_encoder
 
     with pytest.raises(OSError):  # the guard is really on
         socket.create_connection(("huggingface.co", 443), timeout=1)

@@ -11,8 +11,8 @@ import onnx
 import pytest
 
 from interest_bot.bot.config import Settings
-from interest_bot.plugins.interest import onnx_int8
-from interest_bot.plugins.interest.encoder import OnnxInt8Encoder, TorchEncoder, encoder_path, load_encoder
+from interest_bot.plugins.interest.encoding import onnx_int8
+from interest_bot.plugins.interest.encoding.encoder import OnnxInt8Encoder, TorchEncoder, encoder_path, load_encoder
 
 SENTENCES = [
     "I can't get enough of old westerns",

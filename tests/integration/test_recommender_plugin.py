@@ -210,7 +210,7 @@ def test_plugin_replay_never_lets_a_held_out_interaction_in_before_it_is_scored(
 
 
 def test_a_catalog_above_the_whole_catalog_size_is_ranked_from_candidates(prepared_data_dir: Path, encoder) -> None:
-    from interest_bot.plugins.interest.recommender import CandidateConfig, RecommenderConfig
+    from interest_bot.plugins.interest.ranking.recommender import CandidateConfig, RecommenderConfig
 
     config = RecommenderConfig(candidates=CandidateConfig(whole_catalog=500))  # ML-100k's 1,682 items count as large here
     plugin = InterestPlugin.open(data_dir=prepared_data_dir, encoder=encoder, recommender_config=config)

@@ -15,7 +15,7 @@ from interest_bot.bot.agent import build_agent
 from interest_bot.bot.chat import ChatService
 from interest_bot.bot.config import Settings
 from interest_bot.bot.models import load_chat_model
-from interest_bot.plugins.interest.middleware import InterestContext, InterestMiddleware
+from interest_bot.plugins.interest.agent.middleware import InterestContext, InterestMiddleware
 
 # The three messages the replies issue quotes, with what their replies got wrong before.
 ISSUE_LINES = ["I love westerns", "honestly Alien and Blade Runner are my all time faves", "any good heist movies? I love those"]

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
+from interest_bot.plugins.interest.agent.retriever import InterestRetriever, recommend_tool
 from interest_bot.plugins.interest.plugin import InterestPlugin
-from interest_bot.plugins.interest.retriever import InterestRetriever
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_recommend_tool_reads_user_from_runtime(_suite_plugin: InterestPlugin) -
     from types import SimpleNamespace
 
     _suite_plugin.observe("tool-user", "I love westerns")
-    tool = _suite_plugin.recommend_tool()
+    tool = recommend_tool(_suite_plugin)
     out = tool.func(k=3, runtime=SimpleNamespace(context=SimpleNamespace(user_id="tool-user")))
     recs = json.loads(out)
     assert len(recs) == 3 and all(r["reasons"] for r in recs)

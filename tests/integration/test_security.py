@@ -25,7 +25,7 @@ from interest_bot.bot.auth import issue_token
 from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
-from interest_bot.plugins.interest.experiments import DEFAULT_EXPERIMENT, assign
+from interest_bot.plugins.interest.ranking.experiments import DEFAULT_EXPERIMENT, assign
 
 # Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
 LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)

@@ -7,7 +7,7 @@ import pytest
 
 from bench import blind_chat
 from interest_bot.memory.signals import InterestSignal
-from interest_bot.plugins.interest.titles import TitleIndex
+from interest_bot.plugins.interest.ranking.titles import TitleIndex
 
 
 def test_frozen_sets_load_with_their_hashes() -> None:

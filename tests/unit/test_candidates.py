@@ -12,7 +12,7 @@ from profile_factory import make_cluster, make_profile
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays, ItemRows
 from interest_bot.memory.counts import CountStore
 from interest_bot.memory.profile import CategoryScore, Profile
-from interest_bot.plugins.interest.recommender import CandidateConfig, Recommender, RecommenderConfig
+from interest_bot.plugins.interest.ranking.recommender import CandidateConfig, Recommender, RecommenderConfig
 
 CATS = ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi"]
 N, CLUSTERS, DIM = 3000, 30, 24

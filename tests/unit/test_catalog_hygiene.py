@@ -9,7 +9,7 @@ from profile_factory import make_profile
 
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.memory.profile import Profile
-from interest_bot.plugins.interest.recommender import Recommender, count_phrase, is_placeholder_title
+from interest_bot.plugins.interest.ranking.recommender import Recommender, count_phrase, is_placeholder_title
 
 CATS = ["Action", "Comedy", "Drama", "Musical"]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from interest_bot.plugins.interest.comparison import read_comparison
-from interest_bot.plugins.interest.text import preprocess
+from interest_bot.plugins.interest.understanding.comparison import read_comparison
+from interest_bot.plugins.interest.understanding.text import preprocess
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 
 from interest_bot.memory.counts import CountConfig, CountEvent, CountStore
 from interest_bot.memory.impressions import ImpressionStore
-from interest_bot.plugins.interest.scoring import SequentialConfig, sequential_scores, sparse_sequential_scores
+from interest_bot.plugins.interest.ranking.scoring import SequentialConfig, sequential_scores, sparse_sequential_scores
 
 FIXTURE = Path(__file__).parent / "data" / "counts_v1.sqlite"  # written by the dense-mirror CountStore (schema 1)
 

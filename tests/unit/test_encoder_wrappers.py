@@ -4,14 +4,15 @@ import threading
 
 import numpy as np
 
-from interest_bot.plugins.interest.batching import BatchingEncoder
-from interest_bot.plugins.interest.embed_cache import CachedEncoder
+from interest_bot.plugins.interest.encoding.batching import BatchingEncoder
+from interest_bot.plugins.interest.encoding.embed_cache import CachedEncoder
 
 
 class CountingEncoder:
     """A deterministic stand-in encoder that counts calls and texts (the real one is tested elsewhere)."""
 
     dim = 8
+    identity = "counting"
 
     def __init__(self) -> None:
         self.calls = 0

@@ -1,4 +1,4 @@
-"""A/B assignment (plugins/interest/experiments.py): stable, balanced, independent per experiment."""
+"""A/B assignment (plugins/interest/ranking/experiments.py): stable, balanced, independent per experiment."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from interest_bot.plugins.interest.experiments import DEFAULT_EXPERIMENT, Experiment, assign
-from interest_bot.plugins.interest.recommender import RecommenderConfig
+from interest_bot.plugins.interest.ranking.experiments import DEFAULT_EXPERIMENT, Experiment, assign
+from interest_bot.plugins.interest.ranking.recommender import RecommenderConfig
 
 
 def test_assignment_is_stable_across_calls_and_processes() -> None:
@@ -16,7 +16,7 @@ def test_assignment_is_stable_across_calls_and_processes() -> None:
     first = [assign(u, "exp-1") for u in ids]
     assert first == [assign(u, "exp-1") for u in ids]
     # A fresh interpreter (another hash seed) gives the same answer: no use of Python's salted hash().
-    code = "from interest_bot.plugins.interest.experiments import assign; print(''.join(assign(f'user-{i}', 'exp-1') for i in range(200)))"
+    code = "from interest_bot.plugins.interest.ranking.experiments import assign; print(''.join(assign(f'user-{i}', 'exp-1') for i in range(200)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env={"PYTHONHASHSEED": "12345"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "".join(first)

@@ -9,7 +9,8 @@ PROBE = """
 import json, os
 before = dict(os.environ)
 import interest_bot.plugins.interest
-from interest_bot.plugins.interest import plugin, middleware, retriever  # noqa: F401
+from interest_bot.plugins.interest import plugin  # noqa: F401
+from interest_bot.plugins.interest.agent import middleware, retriever  # noqa: F401
 after = dict(os.environ)
 print(json.dumps({k: after.get(k) for k in set(before) ^ set(after) | {k for k in before if before[k] != after.get(k)}}))
 """
@@ -23,7 +24,7 @@ def test_importing_the_plugin_leaves_the_environment_alone() -> None:
 
 
 def test_loaders_are_told_to_stay_offline() -> None:
-    from interest_bot.plugins.interest.placement import from_pretrained_kwargs
+    from interest_bot.plugins.interest.encoding.placement import from_pretrained_kwargs
 
     assert from_pretrained_kwargs("cpu", "none", {}, [])["local_files_only"] is True
     assert from_pretrained_kwargs("cuda", "4bit", {}, ["lm_head"])["local_files_only"] is True

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from interest_bot.memory.catalog import CatalogItem
-from interest_bot.plugins.interest import classifier, polarity_data
 from interest_bot.plugins.interest.errors import TrainingDataNotInstalledError
 from interest_bot.plugins.interest.ingest import PYTHON_SOURCE, Columns, default_name, read_source
+from interest_bot.plugins.interest.understanding import classifier, polarity_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +24,7 @@ def test_the_refusal_names_the_version_make_install_installs() -> None:
 def test_train_heads_refuses_before_encoding_when_the_reviews_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     class NeverEncode:
         dim = 384
+        identity = "never"
 
         def encode(self, texts, batch_size=32):
             raise AssertionError("encoded before refusing")

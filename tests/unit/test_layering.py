@@ -15,18 +15,24 @@ FORBIDDEN = {
 }
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, type_only: bool = True) -> set[str]:
+    """The modules a file imports, anywhere in it (type_only=False: not those inside `if TYPE_CHECKING:`)."""
     tree = ast.parse(path.read_text())
+    skip = set() if type_only else {
+        id(child) for node in ast.walk(tree) if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING" for child in ast.walk(node)
+    }
     found: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
         elif isinstance(node, ast.ImportFrom) and node.level:
-            # relative imports stay inside their own package, except `..` from plugins/interest
-            if node.level >= 3 or (node.level == 2 and path.parent.name != "interest"):
-                found.add("interest_bot." + (node.module or ""))
+            package = ["interest_bot", *path.relative_to(ROOT).parent.parts]
+            base = package[: len(package) - (node.level - 1)]
+            found.add(".".join([*base, *([node.module] if node.module else [])]))
     return found
 
 
@@ -50,7 +56,7 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError('blocked in this test: ' + name)
 sys.meta_path.insert(0, Block())
 import interest_bot.plugins.interest, interest_bot.memory
-import interest_bot.plugins.interest.encoder
+import interest_bot.plugins.interest.encoding.encoder
 print('ok', sorted(m for m in sys.modules if m.split('.')[0] in {'gradio', 'fastapi'}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -74,3 +80,32 @@ print('ok', callable(ingest_catalog), callable(InterestPlugin.ingest))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok True True"
+
+
+def _plugin_import_graph() -> dict[str, set[str]]:
+    """Module -> the plugin modules it imports, at module level or inside functions (type-only imports left out)."""
+    top = ROOT / "plugins" / "interest"
+    names = {p: ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for p in top.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path, name in names.items():
+        found = {n.removeprefix("interest_bot.") for n in _imports(path, type_only=False)}
+        graph[name] = found & set(names.values()) - {name}
+    return graph
+
+
+def test_the_plugin_has_no_import_cycles() -> None:
+    """No plugin module reaches itself through imports (the encoder and its ONNX builder once imported each other)."""
+    graph = _plugin_import_graph()
+    assert "plugins.interest.encoding.onnx_encoder" in graph["plugins.interest.encoding.onnx_int8"]
+    cycles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    cycles.append(" -> ".join([*trail, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*trail, nxt]))
+    assert not cycles, "\n".join(sorted(cycles)[:10])

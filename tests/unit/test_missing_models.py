@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from interest_bot.plugins.interest import encoder as enc_mod
+from interest_bot.plugins.interest.encoding import encoder as enc_mod
 from interest_bot.plugins.interest.errors import ModelNotInstalledError
 
 

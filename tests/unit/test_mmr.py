@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from interest_bot.plugins.interest.recommender import mmr_order
+from interest_bot.plugins.interest.ranking.recommender import mmr_order
 
 
 def _reference(rel: dict[int, float], E: np.ndarray, pool: list[int], k: int, lam: float) -> list[int]:

@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import BitsAndBytesConfig
 
-from interest_bot.plugins.interest.placement import from_pretrained_kwargs, resolve_device, resolve_quantization
+from interest_bot.plugins.interest.encoding.placement import from_pretrained_kwargs, resolve_device, resolve_quantization
 
 
 def test_auto_device_is_cpu_without_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,7 +69,7 @@ def test_encoder_passes_cuda_arguments_to_from_pretrained(monkeypatch: pytest.Mo
     """Drive TorchEncoder's CUDA branch on CPU, capturing what it hands to transformers."""
     import transformers
 
-    from interest_bot.plugins.interest import encoder as enc_mod
+    from interest_bot.plugins.interest.encoding import encoder as enc_mod
 
     captured: dict = {}
     real = transformers.AutoModel.from_pretrained

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from interest_bot.plugins.interest import polarity_data
-from interest_bot.plugins.interest.text import preprocess
+from interest_bot.plugins.interest.understanding import polarity_data
+from interest_bot.plugins.interest.understanding.text import preprocess
 
 CATEGORIES = ["Comedy", "Horror", "Western"]
 

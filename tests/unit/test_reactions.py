@@ -2,7 +2,7 @@
 
 import pytest
 
-from interest_bot.plugins.interest.reactions import Reaction, read_reaction
+from interest_bot.plugins.interest.understanding.reactions import Reaction, read_reaction
 
 
 @pytest.mark.parametrize(

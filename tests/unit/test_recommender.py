@@ -11,7 +11,7 @@ from profile_factory import make_cluster, make_profile
 
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
 from interest_bot.memory.counts import CountStore
-from interest_bot.plugins.interest.recommender import Recommender, RecommenderConfig
+from interest_bot.plugins.interest.ranking.recommender import Recommender, RecommenderConfig
 
 CATS = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi"]
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from interest_bot.memory.sources import dbpedia_title, load_redial_catalog
-from interest_bot.plugins.interest.talk import TalkIndex
+from interest_bot.plugins.interest.ranking.talk import TalkIndex
 
 REDIAL = Path(__file__).resolve().parents[2] / "bench" / "data" / "redial"
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import HumanMessage
 
-from interest_bot.plugins.interest.guarded_model import GuardedChatModel
-from interest_bot.plugins.interest.reply_guard import GuardedStream, ReplyGuard, guard_text
-from interest_bot.plugins.interest.reply_prompt import ReplyBrief, clean_field, mood_asked, said_as, title_as_said, typed_names, typed_words, unlabelled_terms
-from interest_bot.plugins.interest.titles import TitleIndex
+from interest_bot.plugins.interest.agent.guarded_model import GuardedChatModel
+from interest_bot.plugins.interest.agent.reply_guard import GuardedStream, ReplyGuard, guard_text
+from interest_bot.plugins.interest.agent.reply_prompt import (
+    ReplyBrief,
+    clean_field,
+    mood_asked,
+    said_as,
+    title_as_said,
+    typed_names,
+    typed_words,
+    unlabelled_terms,
+)
+from interest_bot.plugins.interest.ranking.titles import TitleIndex
 
 CARDS = ["Unforgiven (1992)", "Tombstone (1993)", "Good, The Bad and The Ugly, The (1966)", "the good the bad and the ugly"]
 CATEGORIES = ["Action", "Comedy", "Crime", "Horror", "Musical", "Romance", "Sci-Fi", "Thriller", "Western"]

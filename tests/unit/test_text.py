@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interest_bot.plugins.interest.text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
+from interest_bot.plugins.interest.understanding.text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.ml100k import load_items
-from interest_bot.plugins.interest.titles import TitleIndex, title_variants
+from interest_bot.plugins.interest.ranking.titles import TitleIndex, title_variants
 
 NO_TITLES = [
     "I love it when it rains in the morning", "The heat today is unbearable", "Can you help me with my homework?",

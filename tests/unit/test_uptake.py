@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from interest_bot.plugins.interest.uptake import UptakeIndex
+from interest_bot.plugins.interest.ranking.uptake import UptakeIndex
 
 
 def test_recent_acceptances_outweigh_old_ones() -> None:

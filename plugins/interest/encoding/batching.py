@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
 
 import numpy as np
 
@@ -24,6 +23,7 @@ class BatchingEncoder:
     def __init__(self, inner: Encoder, max_batch: int = 64, max_wait_ms: float = 0.0) -> None:
         self.inner = inner
         self.dim = inner.dim
+        self.identity = inner.identity
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
         self.batches = 0
@@ -31,8 +31,6 @@ class BatchingEncoder:
         self._thread = threading.Thread(target=self._run, name="encoder-batcher", daemon=True)
         self._thread.start()
 
-    def __getattr__(self, name: str) -> Any:  # the wrapped encoder's other attributes (path, device…) stay reachable
-        return getattr(self.inner, name)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Queue the texts and wait for their rows of the shared batch."""

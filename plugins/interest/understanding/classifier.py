@@ -2,7 +2,7 @@
 
 Training and wiring (what `ingest.ingest_catalog`, behind `interest-bot catalog ingest`, does after storing the items)::
 
-    from interest_bot.plugins.interest.classifier import InterestClassifier, train_heads
+    from interest_bot.plugins.interest.understanding.classifier import InterestClassifier, train_heads
     clf = train_heads(items, encoder)          # items: objects with .text and .categories, or (text, categories)
     clf.save(data_dir / "heads" / catalog)     # a few small files; InterestClassifier.load takes milliseconds
     clf = InterestClassifier.load(data_dir / "heads" / catalog, encoder)
@@ -20,17 +20,18 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 
+from interest_bot.memory.catalog import catalog_dir
 from interest_bot.memory.signals import InterestSignal
 
+from ..encoding.encoder import Encoder, TorchEncoder
 from . import lexicon, polarity_data
 from .comparison import read_comparison
-from .encoder import Encoder, TorchEncoder
 from .heads import LinearHead, fit_head, hashed
 from .text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_on_previous, verdict_tail
 
@@ -79,29 +80,27 @@ class _Part:
     factor: float
 
 
+def heads_dir(data_dir: Path, catalog: str) -> Path:
+    """Where a catalog's classifier heads are saved: beside the catalog's meta."""
+    return catalog_dir(data_dir, catalog) / "heads"
+
+
+@dataclass(eq=False)  # compared and hashed by identity, as a model object
 class InterestClassifier:
     """Turns chat text into InterestSignals with one encoder pass per batch of clauses."""
 
-    def __init__(
-        self,
-        encoder: Encoder,
-        category: LinearHead,
-        polarity: LinearHead,
-        preference: LinearHead,
-        sarcasm: LinearHead,
-        max_chars: int = MAX_CHARS,
-        info: dict[str, Any] | None = None,
-        sarcasm_threshold: float = SARCASM_THRESHOLD,
-    ) -> None:
-        self.encoder = encoder
-        self.category = category
-        self.polarity = polarity
-        self.preference = preference
-        self.sarcasm = sarcasm
-        self.sarcasm_threshold = sarcasm_threshold
-        self.max_chars = max_chars
-        self.info = dict(info or {})
-        self._explainer: TorchEncoder | None = None  # the fp32 encoder explain() loads on first use
+    encoder: Encoder
+    category: LinearHead
+    polarity: LinearHead
+    preference: LinearHead
+    sarcasm: LinearHead
+    max_chars: int = MAX_CHARS
+    info: dict[str, Any] = field(default_factory=dict)
+    sarcasm_threshold: float = SARCASM_THRESHOLD
+    _explainer: TorchEncoder | None = field(default=None, init=False, repr=False)  # the fp32 encoder explain() loads on first use
+
+    def __post_init__(self) -> None:
+        self.info = dict(self.info)  # the caller's dict stays theirs
 
     @property
     def categories(self) -> list[str]:
@@ -245,7 +244,7 @@ class InterestClassifier:
             # Heads trained before the sarcasm head: everything else still works, sarcasm is read literally.
             log.warning("the heads in %s have no sarcasm head: re-run `interest-bot catalog ingest <catalog>` to read sarcasm", heads_dir)
             heads["sarcasm"] = never_sarcastic(heads["polarity"].weight.shape[1])
-        return cls(encoder, **heads, max_chars=int(manifest.get("max_chars", MAX_CHARS)), info=manifest.get("info"))
+        return cls(encoder, **heads, max_chars=int(manifest.get("max_chars", MAX_CHARS)), info=manifest.get("info") or {})
 
     @staticmethod
     def exists(heads_dir: Path | str) -> bool:
@@ -260,18 +259,32 @@ def never_sarcastic(dim: int) -> LinearHead:
 
 def encoder_identity(encoder: Encoder) -> str:
     """A name for the encoder variant (recipe and quantization), saved with the heads it trained."""
-    # identity is not part of the Encoder protocol: a host's own encoder need not have one.
-    return str(getattr(encoder, "identity", type(encoder).__name__))
+    return encoder.identity
 
 
-def _item_pairs(items: Iterable[Any]) -> list[tuple[str, list[str]]]:
-    """(text, categories) from CatalogItem-like objects or pairs; items without text are dropped."""
+@runtime_checkable
+class LabelledText(Protocol):
+    """Anything with a text and its categories (the catalog's CatalogItem, a host's own item class)."""
+
+    @property
+    def text(self) -> str:
+        """The item's text (title and description)."""
+        ...
+
+    @property
+    def categories(self) -> Sequence[str]:
+        """The item's categories (genres)."""
+        ...
+
+
+TrainingItem = LabelledText | tuple[str, Sequence[str] | str]
+
+
+def _item_pairs(items: Iterable[TrainingItem]) -> list[tuple[str, list[str]]]:
+    """(text, categories) from catalog items or (text, categories) pairs; items without text are dropped."""
     pairs = []
     for item in items:
-        if isinstance(item, tuple | list):
-            text, cats = item[0], item[1]
-        else:
-            text, cats = getattr(item, "text", ""), getattr(item, "categories", [])
+        text, cats = (item.text, item.categories) if isinstance(item, LabelledText) else item
         cats = [cats] if isinstance(cats, str) else list(cats or [])
         text = normalize(text)
         if text:
@@ -294,7 +307,7 @@ class _Steps:
 
 
 def train_heads(
-    items: Iterable[Any],
+    items: Iterable[TrainingItem],
     encoder: Encoder,
     *,
     use_reviews: bool = True,

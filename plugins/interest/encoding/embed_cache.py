@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -18,15 +17,13 @@ class CachedEncoder:
     def __init__(self, inner: Encoder, max_items: int = 4096) -> None:
         self.inner = inner
         self.dim = inner.dim
+        self.identity = inner.identity
         self.max_items = max_items
         self.hits = 0
         self.misses = 0
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __getattr__(self, name: str) -> Any:
-        # path, device, quantization, tokenizer… of the wrapped encoder stay reachable.
-        return getattr(self.inner, name)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Embed texts, serving repeats from the cache (rows are copies: callers may modify them)."""

@@ -82,7 +82,7 @@ class RecommenderConfig:
     neighbour_power: float = 4.0
     neighbour_next: int = 3
     # "What users here took up lately": accepted suggestions, each halving after `uptake_half_life` newer ones
-    # (plugins/interest/uptake.py). 0 = off.
+    # (plugins/interest/ranking/uptake.py). 0 = off.
     uptake: float = 0.0
     uptake_half_life: float = 100.0
     # Collaborative vote of an item the user named in chat (source "item") relative to one they gave feedback on.
@@ -140,7 +140,7 @@ def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: fl
 
 
 class UptakeSource(Protocol):
-    """What users here took up lately (plugins/interest/uptake.py)."""
+    """What users here took up lately (plugins/interest/ranking/uptake.py)."""
 
     def weights(self, qids: Sequence[str]) -> np.ndarray: ...
 

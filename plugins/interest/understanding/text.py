@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .config import DEFAULT_MAX_MESSAGE_CHARS
+from ..config import DEFAULT_MAX_MESSAGE_CHARS
 
 MAX_CHARS = DEFAULT_MAX_MESSAGE_CHARS  # the length cap, named here for the text functions and their callers
 

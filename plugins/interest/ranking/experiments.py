@@ -1,6 +1,6 @@
 """A/B tests of recommender configurations, assigned by a stable hash of the user id.
 
-    from interest_bot.plugins.interest.experiments import assign, DEFAULT_EXPERIMENT
+    from interest_bot.plugins.interest.ranking.experiments import assign, DEFAULT_EXPERIMENT
     assign("alice", DEFAULT_EXPERIMENT.name)          # "A" or "B", the same on every process and restart
     plugin.enable_ab_test()                             # plugin.recommend then ranks with the user's variant
 

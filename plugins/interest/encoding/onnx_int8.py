@@ -16,7 +16,8 @@ import torch
 if TYPE_CHECKING:  # transformers is imported where it is used (a heavy import)
     from transformers import PreTrainedTokenizerBase
 
-from .errors import EncoderBuildError
+from ..errors import EncoderBuildError
+from .onnx_encoder import OnnxInt8Encoder, mean_pool
 from .per_token_int8 import quantize_per_token
 
 __all__ = ["EncoderBuildError", "RECIPE", "built_path", "cache_key", "default_cache_dir", "ensure_int8_onnx"]
@@ -134,8 +135,6 @@ def build_int8_onnx(model_dir: Path, target: Path) -> None:
 def _verify(onnx_file: Path, model_dir: Path, model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase) -> float:
     """Mean cosine between the int8 ONNX and the fp32 torch sentence embeddings of VERIFY_TEXTS."""
     import numpy as np
-
-    from .encoder import OnnxInt8Encoder, mean_pool
 
     encoder = OnnxInt8Encoder(onnx_file, model_dir, threads=1)
     got = encoder.encode(VERIFY_TEXTS)

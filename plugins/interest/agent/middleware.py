@@ -15,6 +15,7 @@ from langchain.agents.middleware import AgentMiddleware, AgentState, ModelReques
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.runtime import Runtime
 
+from ..ranking.titles import title_variants
 from .context import InterestContext as InterestContext  # re-exported: hosts import it with the middleware
 from .context import context_user_id
 from .guarded_model import GuardedChatModel
@@ -36,13 +37,13 @@ from .reply_prompt import (
     typed_words,
     unlabelled_terms,
 )
-from .titles import title_variants
+from .retriever import recommend_tool
 
 if TYPE_CHECKING:
     from interest_bot.memory.signals import InterestSignal
 
-    from .plugin import InterestPlugin, TurnResult
-    from .recommender import Recommendation
+    from ..plugin import InterestPlugin, TurnResult
+    from ..ranking.recommender import Recommendation
 
 _GREETINGS = {"good morning", "good afternoon", "good evening", "good night", "good day", "hello", "hi", "hey", "howdy", "welcome"}
 Policy = Literal["every_turn", "on_change", "on_request"]
@@ -98,7 +99,7 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
         self.plugin = plugin
         self.k = k
         self.policy: Policy = policy
-        self.tools = [plugin.recommend_tool()] if tools else []
+        self.tools = [recommend_tool(plugin)] if tools else []
         # "short" for tiny local models (worked examples, two sentences, the reply started with the user's words:
         # the backend must continue a final assistant message, as LocalChatModel does); "free" for capable ones.
         # Both are guarded.

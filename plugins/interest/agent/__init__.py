@@ -1,0 +1,1 @@
+"""The LangChain pieces: the agent middleware, retriever and tool, the reply prompt and its guard."""

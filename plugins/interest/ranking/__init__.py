@@ -1,0 +1,1 @@
+"""Scoring recommendations: the recommender and its blend, sequential rules, title linking, A/B variants."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
@@ -85,20 +85,20 @@ def _postgres_checkpointer(url: str) -> BaseCheckpointSaver:
     try:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg import Connection
-        from psycopg.rows import dict_row
+        from psycopg.rows import DictRow, dict_row
         from psycopg_pool import ConnectionPool
     except ImportError as exc:  # pragma: no cover - depends on the optional install
         raise RuntimeError("IBOT_SQL_URL points at Postgres: `pip install 'interest-bot[postgres]'`") from exc
     # PostgresSaver needs autocommit and dict rows; prepare_threshold=0 keeps it usable behind pgbouncer.
     kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
-    with Connection.connect(url, **kwargs) as conn:
+    with Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_PG_SETUP_LOCK,))
         try:
             PostgresSaver(conn).setup()  # idempotent migrations
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_PG_SETUP_LOCK,))
     pool = ConnectionPool(url, kwargs=kwargs, min_size=1, max_size=4, check=ConnectionPool.check_connection, open=True)
-    return PostgresSaver(pool)
+    return PostgresSaver(cast("ConnectionPool[Connection[DictRow]]", pool))  # its connections are made with dict_row (kwargs)
 
 
 @dataclass
@@ -136,7 +136,7 @@ def build_agent(
         tools=list(middleware.tools),
         # The interest middleware writes the system prompt: the reply rules and the turn's facts.
         # History is trimmed first (outermost), so the middleware's worked examples are never trimmed away.
-        middleware=[TrimHistory(), middleware],
+        middleware=cast("list[AgentMiddleware[Any, Any, Any]]", [TrimHistory(), middleware]),
         checkpointer=checkpointer,
         context_schema=InterestContext,
     )

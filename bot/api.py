@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from interest_bot.memory.interests import UnknownInterestError
 
@@ -125,6 +126,12 @@ def _auth_dependencies(services: Any, mode: str) -> list[Any]:
     return [Depends(authorize)]
 
 
+def _route_path(request: Request) -> str:
+    """The matched route's path template (a metrics label that does not grow with ids), "unmatched" without one."""
+    route = request.scope.get("route")
+    return route.path if isinstance(route, Route | Mount | WebSocketRoute) else "unmatched"
+
+
 def create_api(services: Any) -> APIRouter:
     """The /v1 routes over the services the server composed (plugin, chat, settings, metrics, auth)."""
     mode = services.check_auth()  # refuse to build an API whose auth mode lacks its key or secret
@@ -175,9 +182,13 @@ def create_api(services: Any) -> APIRouter:
         admit_chat()
         turn_lock = services.turn_lock(uid)
         turn_lock.acquire()
-        release = _once(lambda: (turn_lock.release(), chat_slots.release()))
+        def release_both() -> None:
+            turn_lock.release()
+            chat_slots.release()
 
-        def events() -> Iterator[bytes]:
+        release = _once(release_both)
+
+        def events() -> Generator[bytes, None, None]:
             try:
                 for event in chat_service.stream(uid, body.message, body.thread):
                     yield (json.dumps(event) + "\n").encode()
@@ -354,11 +365,9 @@ def install_error_handlers(app: FastAPI, services: Any) -> None:
         try:
             response = await call_next(request)
         except Exception:
-            route = request.scope.get("route")
-            services.metrics.errors.labels(getattr(route, "path", "unmatched"), "500").inc()
+            services.metrics.errors.labels(_route_path(request), "500").inc()
             raise
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
+        name = _route_path(request)
         services.metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
         if response.status_code >= 400:
             services.metrics.errors.labels(name, str(response.status_code)).inc()

@@ -25,6 +25,7 @@ app.add_typer(cli_memory.app, name="memory")
 def models_prepare(force: bool = typer.Option(False, help="convert again even when already prepared")) -> None:
     """Convert the default chat model once and check the encoder loads (no network needed)."""
     from interest_bot.plugins.interest.encoding.encoder import encoder_for
+    from interest_bot.plugins.interest.encoding.onnx_encoder import OnnxInt8Encoder
     from interest_bot.plugins.interest.errors import EncoderBuildError, ModelNotInstalledError
 
     from .models import is_prepared, prepare_local_model
@@ -39,8 +40,8 @@ def models_prepare(force: bool = typer.Option(False, help="convert again even wh
             typer.echo(f"chat model: prepared {path} in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         enc = encoder_for(settings.plugin_config())
-        built = f", built as {enc.onnx_file}" if getattr(enc, "onnx_file", None) else ""
-        typer.echo(f"encoder: {enc.path} ({getattr(enc, 'quantization', '?')}{built}) ready in {time.perf_counter() - started:.1f} s")
+        built = f", built as {enc.onnx_file}" if isinstance(enc, OnnxInt8Encoder) else ""
+        typer.echo(f"encoder: {enc.path} ({enc.quantization}{built}) ready in {time.perf_counter() - started:.1f} s")
     except (ModelNotInstalledError, EncoderBuildError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

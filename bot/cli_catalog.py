@@ -51,7 +51,8 @@ class _Bars:
     LABELS = {"embed": ("embedding {}", "item"), "rows": ("copying ranking rows", "item"), "heads": ("training interest heads", "step"), "counts": ("seeding counts", "rating")}
 
     def __init__(self, catalog: str) -> None:
-        self.catalog, self.stage, self.bar = catalog, "", None
+        self.catalog, self.stage = catalog, ""
+        self.bar: Any = None  # a tqdm bar (untyped)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm.auto import tqdm

@@ -134,10 +134,10 @@ def show(user: str, limit: int = typer.Option(10, "--limit", help="recent signal
     for title, clusters in (("Interests", p.positive), ("Dislikes", p.negative)):
         if clusters:
             typer.echo(f"\n{title}:")
-        for c in clusters:
-            cats = ", ".join(list(c.categories)[:3]) or "-"
-            said = next((t for t in c.texts if t), "")
-            typer.echo(f"  {c.cluster_id:<6} weight {c.weight:6.3f}  {c.n_signals:>3} signals  [{cats}]" + (f'  "{said[:60]}"' if said else ""))
+        for cluster in clusters:
+            cats = ", ".join(list(cluster.categories)[:3]) or "-"
+            said = next((t for t in cluster.texts if t), "")
+            typer.echo(f"  {cluster.cluster_id:<6} weight {cluster.weight:6.3f}  {cluster.n_signals:>3} signals  [{cats}]" + (f'  "{said[:60]}"' if said else ""))
     typer.echo("\nRecent signals:")
     typer.echo(f"  {'when':<16} {'source':<8} {'pol':>5} {'top category':<16} {'item':<22} text / event id")
     for e in recent:

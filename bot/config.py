@@ -74,4 +74,4 @@ class Settings(BaseSettings, PluginConfig):
 
     def plugin_config(self) -> PluginConfig:
         """The plugin's view of these settings: its own fields, as set here."""
-        return PluginConfig.model_validate({name: getattr(self, name) for name in PluginConfig.model_fields})
+        return PluginConfig.model_validate(self.model_dump(include=set(PluginConfig.model_fields)))

@@ -16,8 +16,12 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from psycopg_pool import ConnectionPool
 
 from .bounded_saver import MAX_THREADS, BoundedMemorySaver
+from .sealed_checkpoints import SealedSerializer
 
 DEFAULT_THREAD = "default"
 _PG_OWNERS_LOCK = 0x1B07C4E8  # advisory lock held while the owners table is created and back-filled
@@ -150,7 +154,7 @@ class PostgresOwners:
     @contextmanager
     def _connection(self) -> Iterator[Any]:
         """A connection: one from the pool, or the saver's single connection."""
-        if hasattr(self._conn, "connection"):  # a psycopg_pool ConnectionPool
+        if isinstance(self._conn, ConnectionPool):
             with self._conn.connection() as conn:
                 yield conn
         else:
@@ -178,10 +182,9 @@ class PostgresOwners:
 
 def owners_for(checkpointer: BaseCheckpointSaver) -> ThreadOwners:
     """The owners table that lives where this checkpointer keeps its checkpoints."""
-    kind = type(checkpointer).__name__
-    if kind == "SqliteSaver":
+    if isinstance(checkpointer, SqliteSaver):
         return SqliteOwners(checkpointer.conn, checkpointer.lock)
-    if kind == "PostgresSaver":
+    if isinstance(checkpointer, PostgresSaver):
         return PostgresOwners(checkpointer.conn)
     if isinstance(checkpointer, BoundedMemorySaver):
         owners = MemoryOwners(2 * checkpointer.max_threads)  # claimed threads not written yet need room too
@@ -229,9 +232,7 @@ class Conversations:
 
     def close(self) -> None:
         """Close the checkpointer's connection (SQLite) or pool (PostgreSQL), and release its keyring."""
-        conn = getattr(self.checkpointer, "conn", None)
-        if conn is not None and hasattr(conn, "close"):
-            conn.close()
-        keyring = getattr(self.checkpointer, "keyring", None)
-        if keyring is not None:
-            keyring.close()
+        if isinstance(self.checkpointer, SqliteSaver | PostgresSaver):
+            self.checkpointer.conn.close()
+        if isinstance(self.checkpointer.serde, SealedSerializer):
+            self.checkpointer.serde.keyring.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from pydantic import SecretStr
 
 from interest_bot.plugins.interest.encoding.encoder import package_dir
 from interest_bot.plugins.interest.encoding.placement import from_pretrained_kwargs, resolve_device
@@ -114,7 +115,7 @@ def load_chat_model(settings: Settings) -> BaseChatModel:
         return ChatOpenAI(
             model=backend.removeprefix("openai:"),
             base_url=settings.openai_base_url,
-            api_key=settings.openai_api_key or "not-needed",
+            api_key=SecretStr(settings.openai_api_key or "not-needed"),
             stream_usage=True,
             max_completion_tokens=settings.max_new_tokens,
             timeout=settings.openai_timeout_s,

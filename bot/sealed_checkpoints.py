@@ -70,5 +70,4 @@ def seal_checkpoints(saver: BaseCheckpointSaver, keyring: Keyring) -> BaseCheckp
     saver.serde = SealedSerializer(saver.serde, keyring)
     saver.put = _naming_owner(saver.put)  # type: ignore[method-assign]
     saver.put_writes = _naming_owner(saver.put_writes)  # type: ignore[method-assign]
-    saver.keyring = keyring  # type: ignore[attr-defined]  # Conversations.close releases it
     return saver

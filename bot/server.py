@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         services.authorize_ops(request.headers.get("authorization"), settings.docs_public, "IBOT_DOCS_PUBLIC")
 
     # A bare Response class: the 200 is declared as text/plain, while the errors stay JSON in the schema.
-    text = {200: {"description": "the text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+    text: dict[int | str, dict[str, Any]] = {200: {"description": "the text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}
     metrics_errors = ops_errors if loopback_only or settings.metrics_public else error_responses(401)
 
     @app.get("/metrics", tags=["ops"], response_class=Response, responses={**text, **metrics_errors}, dependencies=[Depends(metrics_guard)])

@@ -101,6 +101,7 @@ class Services:
                 if self._model is None:
                     self._model = load_chat_model(self.settings)
                 store = self.conversation_store(create=True)
+                assert store is not None  # create=True always opens one
                 bundle = build_agent(self.settings, plugin, model=self._model, checkpointer=store.checkpointer)
                 self._chats[name] = ChatService(bundle, store)
             return self._chats[name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -130,13 +131,40 @@ def open_client(data_dir: Path, chroma_url: str = "") -> ClientAPI:
 
 
 class RetryingReads:
-    """A Chroma collection whose get() and query() retry the transient read race; the rest passes through."""
+    """A Chroma collection whose get() and query() retry the transient read race; writes pass straight through."""
 
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._collection, name)
+    @property
+    def name(self) -> str:
+        """The collection's name."""
+        return self._collection.name
+
+    @property
+    def metadata(self) -> Mapping[str, Any] | None:
+        """The collection's metadata."""
+        return self._collection.metadata
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        """Collection.add."""
+        self._collection.add(*args, **kwargs)
+
+    def upsert(self, *args: Any, **kwargs: Any) -> None:
+        """Collection.upsert."""
+        self._collection.upsert(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Collection.update."""
+        self._collection.update(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> None:
+        """Collection.delete."""
+        self._collection.delete(*args, **kwargs)
+
+    def modify(self, *args: Any, **kwargs: Any) -> None:
+        """Collection.modify."""
+        self._collection.modify(*args, **kwargs)
 
     def count(self) -> int:
         """Collection.count (passed through, typed)."""

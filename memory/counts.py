@@ -109,6 +109,7 @@ class CountStore:
         self._lists: LRU[tuple[str, int], Neighbours] = LRU(config.list_cache)
         self._tails: LRU[str, _Tail] = LRU(config.user_cache)
         self._tail_len = max(config.user_tail, config.window)
+        self._epoch = 0  # read from the store below; a rebuild during the config check starts from 1
         self._check_config()
         with self._db.tx() as db:  # one consistent read, even while other processes write
             upgrade_if_needed(db, self._wq, progress)
@@ -414,7 +415,7 @@ class CountStore:
             with self._db.tx() as db:
                 for table in ("events", "pairs", "popularity", "items", "meta"):
                     db.execute(f"DELETE FROM {table}")
-                epoch = self._epoch + 1 if hasattr(self, "_epoch") else 1
+                epoch = self._epoch + 1
                 db.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [("window", str(self.config.window)), ("decay", repr(self.config.decay)), ("epoch", str(epoch)), ("schema", str(SCHEMA_VERSION))],

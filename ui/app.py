@@ -186,19 +186,19 @@ def build_ui(
         yield "", render_conversation(turns), turns, plot, signals, gr.update(visible=False), message
 
     def on_feedback(token: Any, turns: list[dict[str, Any]], catalog: str | None, evt: gr.EventData, request: gr.Request):
-        data = getattr(evt, "_data", None) or {}
+        data = evt._data or {}  # the JS event's payload (gradio keeps it on the EventData)
         action, item, index = data.get("action"), data.get("item"), data.get("turn")
         uid = who(token, request)
         turns = list(turns or [])
-        valid = isinstance(index, int) and 0 <= index < len(turns) and action in {"like", "dislike", "seen"}
-        if uid is None or not valid:
+        liked: dict[str, bool | None] = {"like": True, "dislike": False, "seen": None}  # "seen": watched, neutral
+        if uid is None or not isinstance(index, int) or not 0 <= index < len(turns) or not isinstance(item, str) or action not in liked:
             return render_conversation(turns, scroll="keep"), turns, gr.skip(), gr.skip(), gr.skip()
         turn = turns[index]
         position = next((i for i, r in enumerate(turn["recs"]) if r.get("item_id") == item), None)
         if position is None:  # not an item this reply showed: nothing to do
             return render_conversation(turns, scroll="keep"), turns, gr.skip(), gr.skip(), gr.skip()
         plugin = plugin_for(catalog)
-        plugin.feedback(uid, item, liked={"like": True, "dislike": False}.get(action))  # "seen" is liked=None
+        plugin.feedback(uid, item, liked=liked[action])
         if action == "like":
             turn["recs"][position]["state"] = "liked"
         else:
@@ -217,7 +217,7 @@ def build_ui(
         return render_conversation(turns, scroll="keep"), turns, plot, signals, gr.skip()
 
     def on_forget_interest(token: Any, turns: list[dict[str, Any]], catalog: str | None, evt: gr.EventData, request: gr.Request):
-        category = (getattr(evt, "_data", None) or {}).get("category")
+        category = (evt._data or {}).get("category")
         uid = who(token, request)
         if uid is not None and isinstance(category, str) and category:
             plugin_for(catalog).forget_interest(uid, category)

@@ -18,7 +18,10 @@ import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 UID_PREFIX = "web-"
 SECRET_FILE = "ui_secret"
@@ -49,13 +52,13 @@ def verify(secret: bytes, token: Any) -> str | None:
 def resolve(
     secret: bytes,
     token: Any,
-    request: Any = None,
+    request: gr.Request | None = None,
     auth_enabled: bool = False,
     forgotten_at: Callable[[str], float | None] | None = None,
 ) -> str | None:
     """The user a request acts for: the login name under auth, else the verified browser token if never forgotten."""
     if auth_enabled:
-        name = getattr(request, "username", None) if request is not None else None
+        name = request.username if request is not None else None
         return login_user_id(name) if name else None
     uid = verify(secret, token)
     if uid is not None and forgotten_at is not None and forgotten_at(uid) is not None:

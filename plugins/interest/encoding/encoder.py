@@ -76,7 +76,7 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         return quantized
 
 
-def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None, threads: int = 0) -> Encoder:
+def cpu_int8_encoder(path: Path | None = None, cache_dir: Path | None = None, threads: int = 0) -> OnnxInt8Encoder | TorchEncoder:
     """The CPU int8 encoder: MiniLM as per-token int8 ONNX (built once, cached), else torch dynamic int8."""
     model_dir = encoder_path(path)
     if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxruntime") is None:
@@ -151,7 +151,7 @@ def load_encoder(
     max_memory: dict[str | int, str] | None = None,
     cache_dir: Path | None = None,
     threads: int = 0,
-) -> Encoder:
+) -> OnnxInt8Encoder | TorchEncoder:
     """Load the project's encoder with the given placement and quantization (cache_dir: built int8 models)."""
     resolved = resolve_device(device)
     if resolved == "cpu" and resolve_quantization(quantization, resolved) == "int8":
@@ -159,7 +159,7 @@ def load_encoder(
     return TorchEncoder(path=path, device=device, quantization=quantization, max_memory=max_memory)
 
 
-def encoder_for(config: PluginConfig) -> Encoder:
+def encoder_for(config: PluginConfig) -> OnnxInt8Encoder | TorchEncoder:
     """The encoder a plugin configuration asks for: its path, placement, quantization, memory budget, build cache
     and threads."""
     return load_encoder(config.encoder_path, config.device, config.quantization, config.max_memory, config.model_cache, config.encoder_threads)

@@ -12,7 +12,7 @@ click-through are labelled by variant (`InterestPlugin.variant`, `ImpressionStor
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .recommender import Recommender, RecommenderConfig
@@ -68,7 +68,8 @@ class Experiment:
     def describe(self) -> dict[str, Any]:
         """What differs between the variants, for reports."""
         a, b = self.configs["A"], self.configs["B"]
-        diff = {k: (getattr(a, k), getattr(b, k)) for k in a.__dataclass_fields__ if getattr(a, k) != getattr(b, k)}
+        fields_a, fields_b = asdict(a), asdict(b)
+        diff = {k: (fields_a[k], fields_b[k]) for k in fields_a if fields_a[k] != fields_b[k]}
         return {"name": self.name, "split": self.split, "differs": diff}
 
 

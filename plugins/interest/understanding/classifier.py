@@ -213,12 +213,16 @@ class InterestClassifier:
 
         return explain(self, text, method=method)
 
+    def heads(self) -> dict[str, LinearHead]:
+        """The four heads by the name each is saved under."""
+        return {"category": self.category, "polarity": self.polarity, "preference": self.preference, "sarcasm": self.sarcasm}
+
     def save(self, heads_dir: Path | str) -> Path:
         """Write the three heads and a small manifest into heads_dir."""
         heads_dir = Path(heads_dir)
         heads_dir.mkdir(parents=True, exist_ok=True)
-        for name in HEAD_FILES:
-            getattr(self, name).save(heads_dir / name)
+        for name, head in self.heads().items():
+            head.save(heads_dir / name)
         manifest = {"categories": self.categories, "max_chars": self.max_chars, "info": self.info, "encoder": self.info.get("encoder") or encoder_identity(self.encoder)}
         (heads_dir / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         return heads_dir

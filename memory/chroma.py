@@ -146,6 +146,11 @@ class RetryingReads:
         """The collection's metadata."""
         return self._collection.metadata
 
+    @property
+    def configuration(self) -> Mapping[str, Any]:
+        """The collection's configuration (its HNSW space, its embedding function: none)."""
+        return self._collection.configuration
+
     def add(self, *args: Any, **kwargs: Any) -> None:
         """Collection.add."""
         self._collection.add(*args, **kwargs)
@@ -207,7 +212,7 @@ def get_collection(client: ClientAPI, name: str, metadata: dict[str, Any] | None
     return RetryingReads(collection)
 
 
-def collection_space(collection: Collection) -> str:
+def collection_space(collection: Collection | RetryingReads) -> str:
     """The distance space a collection was created with."""
     config = collection.configuration or {}
     hnsw = config.get("hnsw") or {}

@@ -68,10 +68,6 @@ class TokenExpiredError(TokenError):
     """A user token whose expiry has passed."""
 
 
-class TokenRevokedError(TokenError):
-    """A user token issued before its user was forgotten."""
-
-
 # -- tokens ------------------------------------------------------------------------------------------------
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -224,13 +220,3 @@ def bearer_token(authorization: str | None) -> str:
     header = (authorization or "").strip()
     scheme, _, credential = header.partition(" ")
     return credential.strip() if scheme.lower() == "bearer" else ""
-
-
-def auth_headers(settings: Settings, user_id: str | None = None, ttl: int = 300) -> dict[str, str]:
-    """Headers a trusted local client (the CLI) sends to this server for `user_id` under the configured mode."""
-    mode = effective_mode(settings)
-    if mode == "service":
-        return {"Authorization": f"Bearer {settings.api_key}"}
-    if mode == "user" and user_id is not None:
-        return {"Authorization": f"Bearer {issue_token(settings.auth_secret, user_id, ttl)}"}
-    return {}

@@ -22,10 +22,6 @@ if TYPE_CHECKING:  # opened lazily: importing them pulls in LangGraph, torch and
     from .conversations import Conversations
 
 
-class CatalogMissingError(RuntimeError):
-    """The configured catalog has not been ingested yet."""
-
-
 TURN_LOCK_STRIPES = 256
 
 

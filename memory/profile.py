@@ -288,13 +288,6 @@ class ProfileState:
         self.recent.insert(pos, item)
         del self.recent[MAX_RECENT_ITEMS:]
 
-    def forget_category(self, category: str, at: float) -> None:
-        """Zero a category now; events recorded up to `at` no longer count for it."""
-        self.forgotten[category] = at
-        self.cats.pop(category, None)
-        for c in self.clusters:
-            c.cats.pop(category, None)
-
     # ----- reading -----------------------------------------------------------------------------
 
     def view(self, now: float) -> Profile:

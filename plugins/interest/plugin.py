@@ -15,7 +15,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -672,8 +672,3 @@ class InterestPlugin:
         and the catalog's row store."""
         self.memory.close()
         self._row_store.close()
-
-
-def recommendation_to_dict(rec: Recommendation) -> dict[str, Any]:
-    """A Recommendation as JSON-able data."""
-    return asdict(rec)

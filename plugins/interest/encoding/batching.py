@@ -26,7 +26,6 @@ class BatchingEncoder:
         self.identity = inner.identity
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
-        self.batches = 0
         self._queue: queue.Queue[tuple[list[str], Future[np.ndarray]]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="encoder-batcher", daemon=True)
         self._thread.start()
@@ -61,7 +60,6 @@ class BatchingEncoder:
                 for _, future in jobs:
                     future.set_exception(exc)
                 continue
-            self.batches += 1
             start = 0
             for job_texts, future in jobs:
                 future.set_result(vectors[start : start + len(job_texts)])

@@ -119,11 +119,7 @@ class LocalChatModel(BaseChatModel):
         }
 
     def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any
     ) -> Iterator[ChatGenerationChunk]:
         """Stream tokens as the model produces them."""
         import torch
@@ -173,11 +169,7 @@ class LocalChatModel(BaseChatModel):
                 raise errors[0]
 
     def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any
     ) -> ChatResult:
         """Generate the whole reply."""
         text = "".join(chunk.text for chunk in self._stream(messages, stop, run_manager, **kwargs))

@@ -4,6 +4,7 @@
     from interest_bot.plugins.interest import ingest_catalog   # build a catalog (also InterestPlugin.ingest)
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .config import PluginConfig
@@ -18,30 +19,19 @@ if TYPE_CHECKING:  # what __getattr__ below hands out, for the type checker (imp
 __all__ = ["InterestContext", "InterestMiddleware", "InterestPlugin", "PluginConfig", "InterestRetriever", "IngestResult", "ingest_catalog"]
 
 
+# Each public name and the module that defines it, imported on first use.
+_LAZY = {
+    "InterestPlugin": ".plugin",
+    "InterestContext": ".agent.context",
+    "InterestMiddleware": ".agent.middleware",
+    "InterestRetriever": ".agent.retriever",
+    "ingest_catalog": ".ingest",
+    "IngestResult": ".ingest",
+}
+
+
 def __getattr__(name: str) -> Any:
     """Import the heavier parts only when asked for, so `import interest_bot.plugins.interest` stays light."""
-    if name == "InterestPlugin":
-        from .plugin import InterestPlugin
-
-        return InterestPlugin
-    if name == "InterestContext":
-        from .agent.context import InterestContext
-
-        return InterestContext
-    if name == "InterestMiddleware":
-        from .agent.middleware import InterestMiddleware
-
-        return InterestMiddleware
-    if name == "ingest_catalog":
-        from .ingest import ingest_catalog
-
-        return ingest_catalog
-    if name == "IngestResult":
-        from .ingest import IngestResult
-
-        return IngestResult
-    if name == "InterestRetriever":
-        from .agent.retriever import InterestRetriever
-
-        return InterestRetriever
-    raise AttributeError(name)
+    if name not in _LAZY:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)

@@ -15,7 +15,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -126,36 +126,29 @@ def single_threaded_blas() -> Any:
     return _BLAS.limit(limits=1, user_api="blas")
 
 
+@dataclass(eq=False)  # compared and hashed by identity
 class InterestPlugin:
-    """Interest capture, memory and recommendations for one catalog; thread-safe."""
+    """Interest capture, memory and recommendations for one catalog; thread-safe (build it with `open`)."""
 
-    def __init__(
-        self,
-        config: PluginConfig,
-        client: ClientAPI,
-        catalog: Catalog,
-        classifier: InterestClassifier,
-        memory: InterestMemory,
-        counts: CountStore,
-        impressions: ImpressionStore,
-        recommender: Recommender,
-        row_store: ItemRowStore,
-    ) -> None:
-        self.config = config
-        self.client = client
-        self.catalog = catalog
-        self.classifier = classifier
-        self.memory = memory
-        self.counts = counts
-        self.impressions = impressions
-        self.recommender = recommender
-        self._row_store = row_store  # shared with sibling catalogs; closed with the memory
-        self.talk = TalkIndex(classifier.encoder.dim)
-        if recommender.config.neighbours:  # read every user's chat history only when the blend uses it
-            self.talk.add_many(memory.chat_embeddings())
-        self.uptake = UptakeIndex(recommender.config.uptake_half_life)
-        if recommender.config.uptake:  # read the log only when the blend uses it
-            self.uptake.add_many(memory.accepted_items())
+    config: PluginConfig
+    client: ClientAPI
+    catalog: Catalog
+    classifier: InterestClassifier
+    memory: InterestMemory
+    counts: CountStore
+    impressions: ImpressionStore
+    recommender: Recommender
+    row_store: ItemRowStore  # shared with sibling catalogs; closed with the memory
+    talk: TalkIndex = field(init=False)
+    uptake: UptakeIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.talk = TalkIndex(self.classifier.encoder.dim)
+        if self.recommender.config.neighbours:  # read every user's chat history only when the blend uses it
+            self.talk.add_many(self.memory.chat_embeddings())
+        self.uptake = UptakeIndex(self.recommender.config.uptake_half_life)
+        if self.recommender.config.uptake:  # read the log only when the blend uses it
+            self.uptake.add_many(self.memory.accepted_items())
         self._listeners: list[Listener] = []
         self._ab: tuple[Experiment, dict[str, Recommender]] | None = None
         # Striped per-user locks: memory stays bounded however many user ids arrive; users sharing a stripe only queue.
@@ -257,7 +250,7 @@ class InterestPlugin:
     def with_catalog(self, name: str) -> InterestPlugin:
         """A sibling plugin on another ingested catalog, sharing the encoder, memory, counts and impressions."""
         config = self.config.model_copy(update={"catalog": name})
-        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts, self.impressions, self._row_store)
+        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts, self.impressions, self.row_store)
         sibling._listeners = self._listeners
         return sibling
 
@@ -671,4 +664,4 @@ class InterestPlugin:
         """Flush pending profile writes and release the stores the memory opened (counts, impressions, forget log, keys)
         and the catalog's row store."""
         self.memory.close()
-        self._row_store.close()
+        self.row_store.close()

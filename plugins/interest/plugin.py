@@ -15,7 +15,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -78,6 +78,19 @@ class TurnResult:
 
 
 @dataclass(frozen=True)
+class PluginParts:
+    """What a plugin is built from: its catalog, classifier and recommender, and the stores it shares with siblings."""
+
+    catalog: Catalog
+    classifier: InterestClassifier
+    recommender: Recommender
+    memory: InterestMemory
+    counts: CountStore
+    impressions: ImpressionStore
+    row_store: ItemRowStore
+
+
+@dataclass(frozen=True)
 class CatalogHit:
     """One catalog item found by a search, with its qualified id and cosine score."""
 
@@ -126,23 +139,14 @@ def single_threaded_blas() -> Any:
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-@dataclass(eq=False)  # compared and hashed by identity
 class InterestPlugin:
     """Interest capture, memory and recommendations for one catalog; thread-safe (build it with `open`)."""
 
-    config: PluginConfig
-    client: ClientAPI
-    catalog: Catalog
-    classifier: InterestClassifier
-    memory: InterestMemory
-    counts: CountStore
-    impressions: ImpressionStore
-    recommender: Recommender
-    row_store: ItemRowStore  # shared with sibling catalogs; closed with the memory
-    talk: TalkIndex = field(init=False)
-    uptake: UptakeIndex = field(init=False)
-
-    def __post_init__(self) -> None:
+    def __init__(self, config: PluginConfig, client: ClientAPI, parts: PluginParts) -> None:
+        self.config, self.client = config, client
+        self.catalog, self.classifier, self.recommender = parts.catalog, parts.classifier, parts.recommender
+        self.memory, self.counts, self.impressions = parts.memory, parts.counts, parts.impressions
+        self.row_store = parts.row_store  # shared with sibling catalogs; closed with the memory
         self.talk = TalkIndex(self.classifier.encoder.dim)
         if self.recommender.config.neighbours:  # read every user's chat history only when the blend uses it
             self.talk.add_many(self.memory.chat_embeddings())
@@ -220,7 +224,7 @@ class InterestPlugin:
         recommender = Recommender(catalog, counts, recommender_config)
         # A catalog ingested before rows were copied at ingest: copy them now, once (memory/item_rows.py).
         catalog.index_rows_if_larger(recommender.config.candidates.whole_catalog, progress=_print_rows_progress)
-        plugin = cls(config, client, catalog, classifier, memory, counts, impressions, recommender, row_store)
+        plugin = cls(config, client, PluginParts(catalog, classifier, recommender, memory, counts, impressions, row_store))
         plugin.warm_up()
         return plugin
 

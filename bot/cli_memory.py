@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,10 @@ import typer
 from interest_bot.memory.chroma import ChromaDataError, ChromaUnavailableError, DataDirLockedError, open_client
 from interest_bot.memory.interests import InterestMemory, UnknownInterestError
 from interest_bot.memory.userid import InvalidUserIdError, validate_user_id
+from interest_bot.plugins.interest.config import PluginConfig
+from interest_bot.plugins.interest.stores import memory_for
+
+from .config import Settings
 
 if TYPE_CHECKING:  # imported where used: a core install has no LangGraph
     from interest_bot.bot.conversations import Conversations
@@ -22,21 +25,9 @@ if TYPE_CHECKING:  # imported where used: a core install has no LangGraph
 app = typer.Typer(help="Inspect, export and forget a user's interest memory.", no_args_is_help=True)
 
 
-def _settings() -> tuple[Path, str, str, bool]:
-    """(data_dir, chroma_url, sql_url, store_text) from Settings, or the IBOT_ env vars if settings cannot load."""
-    try:
-        from interest_bot.bot.config import Settings
-
-        s = Settings()
-        return Path(s.data_dir), s.chroma_url, s.sql_url, s.store_text
-    except ImportError:
-        env = os.environ
-        return (
-            Path(env.get("IBOT_DATA_DIR", "./data")),
-            env.get("IBOT_CHROMA_URL", ""),
-            env.get("IBOT_SQL_URL", ""),
-            env.get("IBOT_STORE_TEXT", "true").lower() not in {"0", "false", "no"},
-        )
+def _config() -> PluginConfig:
+    """The plugin configuration the server runs with (Settings: IBOT_ environment variables and .env)."""
+    return Settings().plugin_config()
 
 
 def _fail(msg: str, code: int = 1) -> None:
@@ -47,11 +38,9 @@ def _fail(msg: str, code: int = 1) -> None:
 @contextmanager
 def _memory() -> Iterator[InterestMemory]:
     """Open the interest memory the running configuration points at, with clear errors."""
-    from interest_bot.memory.stores import open_memory
-
-    data_dir, chroma_url, sql_url, store_text = _settings()
+    config = _config()
     try:
-        client = open_client(data_dir, chroma_url)
+        client = open_client(Path(config.data_dir), config.chroma_url)
     except DataDirLockedError as exc:
         # The running server holds the data dir: the memory commands cannot open it beside that process.
         _fail(f"{exc}\nThe `memory` commands cannot open the data directory while that process runs.", 3)
@@ -60,7 +49,7 @@ def _memory() -> Iterator[InterestMemory]:
     # Embedded: this process holds the data dir, so it is the only writer and replays a crashed server's outbox. A
     # forget here shreds the user's key and revokes their tokens and browser identity, as the server's does.
     try:
-        mem = open_memory(client, data_dir, chroma_url=chroma_url, sql_url=sql_url, store_text=store_text)
+        mem = memory_for(config, client)
     except ChromaDataError as exc:
         _fail(str(exc), 2)
     try:
@@ -73,7 +62,8 @@ def _memory() -> Iterator[InterestMemory]:
 def _conversations() -> Iterator[Conversations | None]:
     """The conversation threads where the server keeps them (bot.conversations.Conversations), or None when no
     store that could hold any exists (none written yet, or IBOT_STORE_TEXT=false: they never leave the process)."""
-    data_dir, _, sql_url, store_text = _settings()
+    config = _config()
+    data_dir, sql_url, store_text = Path(config.data_dir), config.sql_url, config.store_text
     try:
         from interest_bot.bot.agent import checkpoints_may_exist, open_checkpointer_at
         from interest_bot.bot.conversations import Conversations

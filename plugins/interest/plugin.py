@@ -24,7 +24,7 @@ from chromadb.api import ClientAPI
 
 from interest_bot.memory.catalog import Catalog, CatalogItem, list_catalogs
 from interest_bot.memory.chroma import open_client
-from interest_bot.memory.counts import CountConfig, CountStore
+from interest_bot.memory.counts import CountStore
 from interest_bot.memory.event_layout import keyed_event_id
 from interest_bot.memory.impressions import ImpressionStore
 from interest_bot.memory.interests import InterestMemory
@@ -33,7 +33,6 @@ from interest_bot.memory.profile import Profile
 from interest_bot.memory.signals import InterestSignal
 from interest_bot.memory.sources import BUILTIN
 from interest_bot.memory.sqldb import sql_location
-from interest_bot.memory.stores import open_memory
 from interest_bot.memory.userid import validate_user_id
 
 from .config import PluginConfig
@@ -42,6 +41,7 @@ from .errors import InterestBotError
 from .ranking.recommender import Recommendation, Recommender, RecommenderConfig
 from .ranking.talk import TalkIndex
 from .ranking.uptake import UptakeIndex
+from .stores import memory_for
 from .understanding.classifier import InterestClassifier, heads_dir
 from .understanding.reactions import read_reaction
 
@@ -179,19 +179,7 @@ class InterestPlugin:
         client = client or open_client(Path(config.data_dir), config.chroma_url)
         encoder = encoder or encoder_for(config)
         encoder = speed_up(encoder, config)
-        memory = open_memory(
-            client,
-            config.data_dir,
-            chroma_url=config.chroma_url,
-            sql_url=config.sql_url,
-            store_text=config.store_text,
-            count_config=CountConfig(neighbours=config.count_neighbours),
-            short_half_life_days=config.short_half_life_days,
-            long_half_life_days=config.long_half_life_days,
-            dim=encoder.dim,
-            max_cached_users=config.max_cached_users,
-            max_impressions=config.max_impressions,
-        )
+        memory = memory_for(config, client, encoder.dim)
         assert isinstance(memory.counts, CountStore) and isinstance(memory.impressions, ImpressionStore)
         row_store = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
         return cls._for_catalog(config, client, encoder, memory, memory.counts, memory.impressions, row_store, recommender_config)

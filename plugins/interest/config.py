@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from .ranking.config import RecommenderConfig
+
 # The one default for how long a chat message may be (API, UI and classifier read it from the config).
 DEFAULT_MAX_MESSAGE_CHARS = 4000
 
@@ -51,6 +53,9 @@ class PluginConfig(BaseModel):
     batch_encoder: bool = True
     # A/B test of two recommender configurations (experiments.py), by a stable hash of the user id.
     ab_test: bool = False
+    # How recommendations are scored: the blend, sequential rules and candidate sizes (ranking/config.py); from the
+    # environment it is JSON, e.g. IBOT_RECOMMENDER='{"content": 0.4, "candidates": {"popular": 50}}'.
+    recommender: RecommenderConfig = Field(default_factory=RecommenderConfig)
 
     @field_validator("max_memory")
     @classmethod

@@ -27,7 +27,7 @@ from interest_bot.memory.sqldb import sql_location
 
 from .config import PluginConfig
 from .encoding.encoder import Encoder, encoder_for
-from .ranking.recommender import CandidateConfig
+from .ranking.config import CandidateConfig
 from .understanding import polarity_data
 from .understanding.classifier import InterestClassifier, heads_dir, train_heads
 

@@ -38,7 +38,8 @@ from interest_bot.memory.userid import validate_user_id
 from .config import PluginConfig
 from .encoding.encoder import Encoder, encoder_for
 from .errors import InterestBotError
-from .ranking.recommender import Recommendation, Recommender, RecommenderConfig
+from .ranking.config import RecommenderConfig
+from .ranking.recommender import Recommendation, Recommender
 from .ranking.talk import TalkIndex
 from .ranking.uptake import UptakeIndex
 from .stores import memory_for
@@ -170,19 +171,21 @@ class InterestPlugin:
         recommender_config: RecommenderConfig | None = None,
     ) -> InterestPlugin:
         """Open everything from a data dir: Chroma, the catalog and its heads, memory, counts, recommender (its blend
-        from `recommender_config`, else the shipped defaults)."""
+        from `recommender_config`, else `config.recommender`: the shipped defaults unless set)."""
         config = (config or PluginConfig()).model_copy()
         if data_dir is not None:
             config.data_dir = Path(data_dir)
         if catalog is not None:
             config.catalog = catalog
+        if recommender_config is not None:
+            config.recommender = recommender_config
         client = client or open_client(Path(config.data_dir), config.chroma_url)
         encoder = encoder or encoder_for(config)
         encoder = speed_up(encoder, config)
         memory = memory_for(config, client, encoder.dim)
         assert isinstance(memory.counts, CountStore) and isinstance(memory.impressions, ImpressionStore)
         row_store = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
-        return cls._for_catalog(config, client, encoder, memory, memory.counts, memory.impressions, row_store, recommender_config)
+        return cls._for_catalog(config, client, encoder, memory, memory.counts, memory.impressions, row_store)
 
     @classmethod
     def _for_catalog(
@@ -194,7 +197,6 @@ class InterestPlugin:
         counts: CountStore,
         impressions: ImpressionStore,
         row_store: ItemRowStore,
-        recommender_config: RecommenderConfig | None = None,
     ) -> InterestPlugin:
         names = [c["name"] for c in list_catalogs(client)]
         if config.catalog not in names:
@@ -209,7 +211,7 @@ class InterestPlugin:
         catalog = Catalog(client, config.catalog, row_cache=config.item_cache, row_store=row_store)
         classifier = InterestClassifier.load(heads, encoder)
         classifier.max_chars = config.max_message_chars  # one limit: what the API and UI accept is read whole
-        recommender = Recommender(catalog, counts, recommender_config)
+        recommender = Recommender(catalog, counts, config.recommender)
         # A catalog ingested before rows were copied at ingest: copy them now, once (memory/item_rows.py).
         catalog.index_rows_if_larger(recommender.config.candidates.whole_catalog, progress=_print_rows_progress)
         plugin = cls(config, client, PluginParts(catalog, classifier, recommender, memory, counts, impressions, row_store))

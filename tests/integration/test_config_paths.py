@@ -88,3 +88,22 @@ def test_settings_declare_the_plugin_fields_once_and_pass_them_all(monkeypatch) 
     assert config.encoder_threads == 1 and config.count_neighbours == 7
     encoder = encoder_for(config.model_copy(update={"device": "cpu", "quantization": "auto"}))
     assert encoder.session.get_session_options().intra_op_num_threads == 1  # the setting reached onnxruntime
+
+
+def test_the_recommender_blend_is_part_of_the_config(monkeypatch: pytest.MonkeyPatch, prepared_data_dir: Path, encoder) -> None:
+    """RecommenderConfig is reachable from PluginConfig (and so from IBOT_RECOMMENDER); a sibling catalog keeps it."""
+    from interest_bot.bot.config import Settings
+    from interest_bot.plugins.interest.plugin import InterestPlugin
+    from interest_bot.plugins.interest.ranking.config import RecommenderConfig
+
+    monkeypatch.setenv("IBOT_RECOMMENDER", '{"content": 0.4, "candidates": {"popular": 50}, "sequential": {"recent": 5}}')
+    config = Settings(_env_file=None).plugin_config()
+    assert isinstance(config.recommender, RecommenderConfig)
+    assert (config.recommender.content, config.recommender.candidates.popular, config.recommender.sequential.recent) == (0.4, 50, 5)
+    assert config.recommender.collaborative == RecommenderConfig().collaborative  # unnamed knobs keep their defaults
+    plugin = InterestPlugin.open(data_dir=prepared_data_dir, config=config, encoder=encoder)
+    try:
+        assert plugin.recommender.config == config.recommender
+        assert plugin.with_catalog(plugin.catalog_name).recommender.config == config.recommender
+    finally:
+        plugin.close()

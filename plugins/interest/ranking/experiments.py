@@ -15,7 +15,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .recommender import Recommender, RecommenderConfig
+from .config import RecommenderConfig
+from .recommender import Recommender
 
 Variant = Literal["A", "B"]
 VARIANTS: tuple[Variant, Variant] = ("A", "B")

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from interest_bot.memory.counts import CountStore
 
-
-@dataclass(frozen=True)
-class SequentialConfig:
-    """Scoring knobs chosen on the ML-100k valid split (see bench/recsys.py)."""
-
-    recent: int = 10  # how many of the user's latest items vote
-    recency_decay: float = 0.8  # vote weight of the k-th most recent item: decay**k
-    backward: float = 0.6  # weight of "precedes" relative to "follows"
-    source_norm: float = 0.8  # divide a source item's votes by (pop+1)**source_norm: rare items say more
-    target_norm: float = 0.35  # divide a candidate's score by (pop+1)**target_norm: damp the blockbusters
+from .config import SequentialConfig as SequentialConfig  # re-exported beside the scorer that reads it
 
 
 def sparse_sequential_scores(

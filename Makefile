@@ -42,10 +42,13 @@ lint: install
 # mypy, configured in pyproject.toml ([tool.mypy]). The code imports as interest_bot.<folder> (setuptools package-dir);
 # mypy does not follow the editable install's import hook, so the folders are linked into that layout under build/
 # (git-ignored), and mypy_path points there. Works from a fresh clone; the cache stays in build/typecheck too.
+# The test folders are linked there as well (tests-unit, ...): pytest puts them on sys.path, and tests import their
+# neighbours by bare name; mypy_path lists the links. One mypy run checks the code, bench/ and tests/.
 TYPECHECK_PKG := build/typecheck/interest_bot
 typecheck: install
 	mkdir -p $(TYPECHECK_PKG)
 	for d in memory plugins bot ui; do ln -sfn ../../../$$d $(TYPECHECK_PKG)/$$d; done
+	for d in unit integration e2e; do ln -sfn ../../tests/$$d build/typecheck/tests-$$d; done
 	$(BIN)/mypy
 
 # Debian's Chromium for the browser tests (never Playwright's own download) and PostgreSQL for the

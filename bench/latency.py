@@ -22,7 +22,9 @@ def chitchat_turns(n: int, seed: int = 0) -> list[str]:
     """n real user utterances from the chitchat-dataset package (shuffled with a fixed seed)."""
     import importlib.util
 
-    path = Path(next(iter(importlib.util.find_spec("chitchat_dataset").submodule_search_locations))) / "dataset.json"
+    spec = importlib.util.find_spec("chitchat_dataset")
+    assert spec is not None and spec.submodule_search_locations is not None, "chitchat-dataset is not installed"
+    path = Path(next(iter(spec.submodule_search_locations))) / "dataset.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     texts = [u["text"] for conv in data.values() for msg in conv["messages"] for u in msg if u.get("text", "").strip()]
     rng = np.random.default_rng(seed)

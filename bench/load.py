@@ -70,7 +70,9 @@ def chitchat(n: int, seed: int) -> list[str]:
     """n real human utterances from the chitchat-dataset package (shuffled, short ones kept)."""
     import importlib.util
 
-    path = Path(next(iter(importlib.util.find_spec("chitchat_dataset").submodule_search_locations))) / "dataset.json"
+    spec = importlib.util.find_spec("chitchat_dataset")
+    assert spec is not None and spec.submodule_search_locations is not None, "chitchat-dataset is not installed"
+    path = Path(next(iter(spec.submodule_search_locations))) / "dataset.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     texts = [u["text"] for conv in data.values() for msg in conv["messages"] for u in msg if 3 <= len(u.get("text", "").strip()) <= 600]
     rng = np.random.default_rng(seed)
@@ -376,7 +378,7 @@ async def chat_burst(url: str, n: int, prefix: str, timeout_s: float) -> dict[st
     }
 
 
-def stage_means(url: str) -> dict[str, dict[str, float]]:
+def stage_means(url: str) -> dict[str | None, dict[str, float]]:
     """Per plugin stage and per route: count and mean ms, from the server's own /metrics (its histograms)."""
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -385,7 +387,7 @@ def stage_means(url: str) -> dict[str, dict[str, float]]:
             text = r.read().decode()
     except OSError:
         return {}
-    sums: dict[str, dict[str, float]] = {}
+    sums: dict[str | None, dict[str, float]] = {}  # every sample has a stage or a route label
     for fam in text_string_to_metric_families(text):
         if fam.name not in ("ibot_stage_seconds", "ibot_request_seconds"):
             continue
@@ -457,7 +459,9 @@ def read_server(chroma_url: str) -> dict[str, dict]:
     offset = 0
     while True:
         page = col.get(include=["metadatas"], limit=5000, offset=offset)
-        out.update({i: (m or {}) for i, m in zip(page["ids"], page["metadatas"])})
+        metadatas = page["metadatas"]
+        assert metadatas is not None  # included above
+        out.update({i: dict(m or {}) for i, m in zip(page["ids"], metadatas)})
         if len(page["ids"]) < 5000:
             return out
         offset += 5000
@@ -495,7 +499,7 @@ def scenario_shared(template: Path, work: Path, args: argparse.Namespace) -> dic
         log(f"server stages (mean ms): {stages}")
         conv = asyncio.run(shared_conversation(servers, args.chat_timeout)) if args.chats else {}
         log(f"shared conversation: {conv}")
-        per_server = {s.name: s.proc.poll() is None for s in servers}
+        per_server = {s.name: s.proc is not None and s.proc.poll() is None for s in servers}
     finally:
         for s in servers:
             s.stop()
@@ -538,7 +542,7 @@ def scenario_crash(data_dir: Path, work: Path, args: argparse.Namespace) -> dict
     scripts = user_scripts(args.users, args.messages, seed=3, prefix="crash")
     total = sum(len(m) for m in scripts.values())
     tally = Tally()
-    state = {"acks": 0, "killed_at": None, "restart_s": None, "restart_error": None}
+    state: dict[str, Any] = {"acks": 0, "killed_at": None, "restart_s": None, "restart_error": None}
 
     def on_ack(_n: int) -> None:
         state["acks"] += 1

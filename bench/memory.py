@@ -115,6 +115,7 @@ def bench_memory(n_events: int = 100_000, n_users: int = 1_000, n_samples: int =
                 samples[kind].append(time.perf_counter() - t)
         events.delete(where={"user_id": "floor-probe"})
         t = time.perf_counter()
+        assert mem.outbox is not None  # opened with its outbox
         left = mem.outbox.count()
         mem.flush()
         flush_s = time.perf_counter() - t

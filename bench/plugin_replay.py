@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ def run_causal(
     all_events: list[Rating],
     users: set[str],
     before_score: Callable[[Rating], None] | None = None,
-    skip_feed: set[tuple[str, int]] = frozenset(),
+    skip_feed: Set[tuple[str, int]] = frozenset(),
 ) -> tuple[Metrics, Metrics, float, list[float]]:
     """Replay everything in time order; each held-out interaction is scored (recommend k=10) just before it is fed.
 

@@ -23,7 +23,7 @@ from interest_bot.plugins.interest.encoding.encoder import load_encoder
 from interest_bot.plugins.interest.understanding import classifier, polarity_data
 
 # The shipped setting and the one it replaced, side by side in one run.
-SETTINGS = {"shipped": dict(classifier.HEAD_PARAMS["polarity"]), "previous": {"c": 2.0, "lexical_scale": 0.5}}
+SETTINGS: dict[str, classifier.HeadParams] = {"shipped": classifier.HEAD_PARAMS["polarity"].copy(), "previous": {"c": 2.0, "lexical_scale": 0.5}}
 
 
 def held_out_clauses(author: str, categories: list[str], seed: int = 0, fills: int = 6) -> list[tuple[str, int]]:

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["bulk_events_per_s"] = round((len(train) + len(sp.valid)) / bulk_s, 1)
         result["score_p50_ms"] = percentile_ms(times, 50)
         result["score_p95_ms"] = percentile_ms(times, 95)
-        pop = {}
+        pop: dict[str, int] = {}
         for r in train + list(sp.valid.values()):
             pop[r.item] = pop.get(r.item, 0) + 1
         rec_cfg = RecommenderConfig(sequential=seq_cfg)

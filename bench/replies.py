@@ -306,12 +306,15 @@ def main() -> None:
         return
     if args.audit:
         path = results_dir() / "replies.json"
-        result = json.loads(path.read_text())
-        result["auditor_invented_rate"] = auditor_rate(results_dir() / AUDIT_SAMPLE, AUDIT_LABELS)
-        write_result("replies", {k: v for k, v in result.items() if k != "machine"} | {"machine": result.get("machine")})
+        saved = json.loads(path.read_text())
+        saved["auditor_invented_rate"] = auditor_rate(results_dir() / AUDIT_SAMPLE, AUDIT_LABELS)
+        write_result("replies", {k: v for k, v in saved.items() if k != "machine"} | {"machine": saved.get("machine")})
         return
 
+    from langchain_openai import ChatOpenAI
+
     from interest_bot.bot.config import Settings
+    from interest_bot.bot.local_llm import LocalChatModel
     from interest_bot.bot.models import load_chat_model
     from interest_bot.plugins.interest.plugin import InterestPlugin
 
@@ -328,6 +331,7 @@ def main() -> None:
     plugin = InterestPlugin.open(config=settings.plugin_config())
     scorer = ReplyScorer.for_catalog(plugin)
     model = load_chat_model(settings)
+    assert isinstance(model, (LocalChatModel, ChatOpenAI))  # the two kinds load_chat_model makes (both name their model)
     set_name = "seen" if args.smoke else args.set
     result: dict[str, Any] = {"model": model.model_name, "conversations": len(conversations), "set": set_name, "test_sha256": SETS[set_name][1]}
     if args.dev:

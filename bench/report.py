@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from bench.common import RESULTS
 
@@ -33,7 +34,7 @@ def _table(title: str, data: dict, rows: list[tuple[str, str, str]]) -> list[str
     when = data.get("machine", {}).get("when", "?")
     out = [f"**{title}** (measured {when}, {data.get('machine', {}).get('cpus', '?')} CPU cores)", "", "| measure | value | target |", "|---|---|---|"]
     for label, key, target in rows:
-        value = data
+        value: Any = data
         for part in key.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None:

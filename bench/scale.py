@@ -236,9 +236,10 @@ def summarize(opened: dict[str, Any], rec: dict[str, Any], ranked: dict[str, Any
     }
 
 
-def measure_one(name: str, data_dir: Path, catalog: str, probes: list[tuple[str, str, str]], logs: Path, **urls: str) -> dict[str, Any]:
+def measure_one(name: str, data_dir: Path, catalog: str, probes: list[tuple[str, str, str]], logs: Path, *, chroma_url: str = "",
+                sql_url: str = "") -> dict[str, Any]:
     """One fresh bot process: start-up, record, recommend, RSS."""
-    probe = Probe(name, data_dir, catalog, probes[0][0], logs / f"{name}.log", **urls).start()
+    probe = Probe(name, data_dir, catalog, probes[0][0], logs / f"{name}.log", chroma_url=chroma_url, sql_url=sql_url).start()
     try:
         opened = probe.wait_open()
         out = summarize(opened, *exercise(probe, probes))

@@ -35,7 +35,7 @@ def train_heads_once(out: Path) -> dict[str, Any]:
 
     started = time.perf_counter()
     items = list(Workload(Shape(items=400, users=4, events=4)).catalog_items())
-    assert {c for it in items for c in it.categories} == set(GENRES)  # type: ignore[attr-defined]
+    assert {c for it in items for c in it.categories} == set(GENRES)
     encoder = encoder_for(PluginConfig(device="cpu"))
     classifier = train_heads(items, encoder, use_reviews=False, use_lines=False, chat_per_category=20, progress=True)
     tmp = out.with_name(out.name + ".tmp")

@@ -33,8 +33,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from interest_bot.memory.catalog import CatalogItem
 
 # The 18 real MovieLens-100k genres, spelled as the ML-100k catalog spells them (so trained heads share names).
 GENRES = [
@@ -156,7 +160,7 @@ class Workload:
         """The `embed` function for Catalog.ingest: each text's precomputed synthetic vector (no model)."""
         return self.vectors(rows_of(texts))
 
-    def catalog_items(self) -> Iterator[object]:
+    def catalog_items(self) -> Iterator[CatalogItem]:
         """CatalogItems 0..N-1, made one at a time."""
         from interest_bot.memory.catalog import CatalogItem
 
@@ -242,7 +246,6 @@ class Workload:
         """(user, length) of every session: each user's events cut into sessions of 3 to 12."""
         lengths = rng.integers(SESSION[0], SESSION[1] + 1, size=int(per_user.sum()))  # more than enough draws
         ends = np.cumsum(lengths)
-        users, sizes = [], []
         starts = np.concatenate([[0], np.cumsum(per_user)[:-1]])
         # Cut the concatenated events of all users at the session ends, then at the user boundaries.
         cuts = np.union1d(ends[ends < per_user.sum()], starts[1:])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from browser_helpers import check_layout, open_app, plot_state, send, streamed_texts
 from gradio_client import Client
+from playwright.sync_api import Dialog
 
 XSS = "<img src=x onerror=alert(1)>"
 DESKTOP = {"width": 1280, "height": 800}
@@ -26,9 +27,14 @@ def _clicks(server: str) -> float:
 def test_chat_cards_feedback_memory_and_layout(server: str, browser, artifacts: Path) -> None:
     dialogs: list[str] = []
     errors: list[str] = []
+
+    def dismiss(d: Dialog) -> None:
+        dialogs.append(d.message)
+        d.dismiss()
+
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("dialog", dismiss)
     page.on("pageerror", lambda e: errors.append(str(e)))
     requests_out: list[str] = []
     page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else requests_out.append(r.url))
@@ -133,7 +139,7 @@ def test_chat_cards_feedback_memory_and_layout(server: str, browser, artifacts: 
     # -- a second browser is somebody else: empty memory ------------------------------------------------------
     other = browser.new_context(viewport=DESKTOP)
     other_page = other.new_page()
-    other_page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    other_page.on("dialog", dismiss)
     open_app(other_page, server)
     assert other_page.locator("#ib-plot .ib-plot-empty").count() == 1
     assert other_page.locator("#ib-plot .ib-row").count() == 0
@@ -143,7 +149,7 @@ def test_chat_cards_feedback_memory_and_layout(server: str, browser, artifacts: 
     # -- the phone layout, same user (same browser storage) ----------------------------------------------------
     phone = browser.new_context(viewport=PHONE, storage_state=context.storage_state(), is_mobile=True, has_touch=True)
     phone_page = phone.new_page()
-    phone_page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    phone_page.on("dialog", dismiss)
     open_app(phone_page, server)
     assert phone_page.locator("#ib-plot .ib-row").count() >= 1, "same browser storage, same memory"
     send(phone_page, "Any good animated films for a rainy day?")

@@ -11,7 +11,7 @@ import json
 import shutil
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -23,6 +23,9 @@ from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
 from interest_bot.memory.userid import InvalidUserIdError
 from interest_bot.plugins.interest.plugin import InterestPlugin
+
+if TYPE_CHECKING:
+    import httpx2  # the client library TestClient is built on (starlette types its responses as httpx2's)
 
 # Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
 LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)
@@ -46,7 +49,7 @@ def mod_plugin(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="module")
 def api(mod_plugin) -> TestClient:
-    services = Services(Settings(_env_file=None, data_dir=mod_plugin.config.data_dir, device="cpu"), plugin=mod_plugin)
+    services = Services(Settings(_env_file=None, data_dir=mod_plugin.config.data_dir, device="cpu"), plugin=mod_plugin)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
 
 
@@ -55,7 +58,7 @@ def snapshot(plugin) -> tuple[list[str], dict[str, int]]:
     return users, {u: len(plugin.export(u)["events"]) for u in users}
 
 
-def detail_text(r: httpx.Response) -> str:
+def detail_text(r: httpx2.Response) -> str:
     detail = r.json()["detail"]
     if isinstance(detail, list):
         return "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in detail)

@@ -9,6 +9,7 @@ from pathlib import Path
 from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableConfig
 
 from interest_bot.bot.bounded_saver import KEEP_CHECKPOINTS, BoundedMemorySaver
 from interest_bot.bot.conversations import MemoryOwners, owners_for
@@ -61,7 +62,7 @@ def test_a_long_in_process_conversation_keeps_only_its_latest_checkpoints() -> N
     saver = BoundedMemorySaver(max_threads=10)
     model = GenericFakeChatModel(messages=iter(AIMessage(f"reply {i}") for i in range(200)))
     agent = create_agent(model, tools=[], checkpointer=saver)
-    config = {"configurable": {"thread_id": "talker::default"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "talker::default"}}
     for i in range(60):
         agent.invoke({"messages": [{"role": "user", "content": f"message {i}"}]}, config)
     assert len(saver.storage["talker::default"][""]) == KEEP_CHECKPOINTS

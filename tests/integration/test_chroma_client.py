@@ -39,6 +39,7 @@ HOLDER = textwrap.dedent(
 def _start_holder(data_dir: Path) -> subprocess.Popen:
     """A real second process that opens the embedded directory and keeps it."""
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None  # both piped
     line = proc.stdout.readline()
     assert line.strip() == "ready", proc.stderr.read()
     return proc
@@ -52,7 +53,9 @@ def test_collection_is_cosine_without_embedding_function(data_dir: Path) -> None
     assert col.configuration.get("embedding_function") is None
     # Re-opened by name, it is still cosine.
     again = client.get_collection("probe_cosine", embedding_function=None)
-    assert again.configuration["hnsw"]["space"] == "cosine"
+    again_hnsw = again.configuration["hnsw"]
+    assert again_hnsw is not None
+    assert again_hnsw["space"] == "cosine"
     # Cosine distance: a scaled copy of a vector is at distance 0.
     col.add(ids=["a", "b"], embeddings=np.array([[1.0, 0, 0], [0, 1.0, 0]], dtype=np.float32))
     res = col.query(query_embeddings=[[5.0, 0, 0]], n_results=2, include=["distances"])

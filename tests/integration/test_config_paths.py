@@ -52,7 +52,7 @@ def test_one_message_limit_reaches_the_api_the_ui_and_the_classifier(prepared_da
     from interest_bot.bot.server import create_app
     from interest_bot.bot.services import Services
 
-    settings = Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu", max_message_chars=6000)
+    settings = Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu", max_message_chars=6000)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     plugin = InterestPlugin.open(config=settings.plugin_config(), encoder=encoder)
     try:
         assert plugin.classifier.max_chars == 6000
@@ -79,14 +79,16 @@ def test_per_user_locks_stay_bounded_over_many_users(plugin) -> None:
 def test_settings_declare_the_plugin_fields_once_and_pass_them_all(monkeypatch) -> None:
     from interest_bot.bot.config import Settings
     from interest_bot.plugins.interest.encoding.encoder import encoder_for
+    from interest_bot.plugins.interest.encoding.onnx_encoder import OnnxInt8Encoder
 
     assert set(PluginConfig.model_fields) <= set(Settings.model_fields)  # declared in PluginConfig, inherited
     monkeypatch.setenv("IBOT_MAX_MEMORY", '{"cpu": "2GiB", "0": "1GiB"}')
     monkeypatch.setenv("IBOT_ENCODER_THREADS", "1")
-    config = Settings(_env_file=None, count_neighbours=7).plugin_config()
+    config = Settings(_env_file=None, count_neighbours=7).plugin_config()  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     assert config.max_memory == {"cpu": "2GiB", 0: "1GiB"}  # a GPU index for accelerate, from the JSON env var
     assert config.encoder_threads == 1 and config.count_neighbours == 7
     encoder = encoder_for(config.model_copy(update={"device": "cpu", "quantization": "auto"}))
+    assert isinstance(encoder, OnnxInt8Encoder)  # cpu + auto: the int8 ONNX encoder
     assert encoder.session.get_session_options().intra_op_num_threads == 1  # the setting reached onnxruntime
 
 

@@ -43,12 +43,16 @@ def _model() -> NotedModel:
 
 
 def _settings(data_dir: Path, sql_url: str = "") -> Settings:
-    return Settings(_env_file=None, data_dir=data_dir, sql_url=sql_url, device="cpu")
+    return Settings(_env_file=None, data_dir=data_dir, sql_url=sql_url, device="cpu")  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
 
 
 def _chat(settings: Settings, turns: list[tuple[str, str]]) -> None:
     """Write conversations the way the bot does (a ChatService on the configured checkpointer), without a plugin."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
     saver = open_checkpointer(settings)
+    assert isinstance(saver, SqliteSaver | PostgresSaver)  # conversations at rest (store_text is on)
     model = _model()
     service = ChatService(AgentBundle(agent=create_agent(model, tools=[], checkpointer=saver), checkpointer=saver, plugin=None, model=model))
     for user, thread in turns:

@@ -48,8 +48,7 @@ def multipart(size: int, boundary: str = "ibot-boundary") -> Iterator[bytes]:
 
 
 def test_cross_origin_uploads_and_ops_routes_on_a_real_server(prepared_data_dir: Path, port: int, tmp_path: Path) -> None:
-    env = {"IBOT_AUTH": "service", "IBOT_API_KEY": KEY}
-    with serve(prepared_data_dir, port, tmp_path / "server.log", **env) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+    with serve(prepared_data_dir, port, tmp_path / "server.log", IBOT_AUTH="service", IBOT_API_KEY=KEY) as server, httpx.Client(base_url=server.url, timeout=120) as http:
         key = {"Authorization": f"Bearer {KEY}"}
         # -- cross-origin: simple requests and preflights, UI and API, never shared with a foreign origin ------
         for path in ("/", "/gradio_api/info", "/healthz", "/v1/users/x/profile"):
@@ -85,7 +84,7 @@ class ScriptedModel(GenericFakeChatModel):
 
 
 def client_for(plugin, data_dir: Path, **settings: Any) -> TestClient:
-    services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=ScriptedModel(messages=itertools.repeat("ok")))
+    services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=ScriptedModel(messages=itertools.repeat("ok")))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     return TestClient(create_app(services=services, ui=False), base_url="http://bot.example:7860")
 
 

@@ -58,6 +58,7 @@ def _spawn(tmp: Path, data: Path, url: str, users: str, n: int, tag: str) -> sub
 
 def _read_acks(proc: subprocess.Popen, until: int, timeout: float = 240.0) -> list[tuple[str, str, str]]:
     """Collect ACK lines until `until` acks (or DONE) arrived."""
+    assert proc.stdout is not None and proc.stderr is not None  # _spawn pipes both
     acks: list[tuple[str, str, str]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(acks) < until:
@@ -88,6 +89,7 @@ def test_sigkill_right_after_acks_loses_nothing(tmp_path: Path) -> None:
     client = open_client(data)
     in_chroma = set(client.get_collection(EVENTS_COLLECTION).get(include=[])["ids"])
     outbox = embedded_outbox(data)
+    assert outbox is not None  # embedded mode has one
     assert outbox.count() + len(in_chroma) >= 30 and outbox.count() > 0
     counts = CountStore.open(data / "counts.sqlite")
     mem = InterestMemory(client, counts, shared=False, outbox=outbox)  # replays the outbox into Chroma
@@ -115,6 +117,7 @@ def test_two_processes_on_one_server_lose_no_event(tmp_path: Path) -> None:
         procs = [_spawn(tmp_path, shared, server.url, f"both,only{t}", 40, t) for t in ("p", "q")]
         try:
             for p in procs:
+                assert p.stdout is not None and p.stderr is not None  # _spawn pipes both
                 assert p.stdout.readline().strip() == "READY", p.stderr.read()[-2000:]
             acks = [a for p in procs for a in _read_acks(p, until=40)]
         finally:

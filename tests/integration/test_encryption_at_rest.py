@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langgraph.checkpoint.sqlite import SqliteSaver
 from test_postgres import db_url, pg  # noqa: F401 - the module's throwaway cluster and a fresh database per test
 
 from bench.pg import PgCluster, pg_available
@@ -128,8 +129,12 @@ def test_plaintext_records_from_before_encryption_still_read(tmp_path: Path) -> 
     new = InterestMemory(client, shared=False, keyring=ring)
     try:
         new.record("carol", [InterestSignal(text=f"new {MARK} text", embedding=vec, categories={"Drama": 0.9}, polarity=0.8, preference=0.7)])
-        assert sorted(e.text for e in new.events("carol")) == [f"new {MARK} text", f"old {MARK} text"]
-        stored = [unpack(m).get("text") for m in new._events.get(where={"user_id": "carol"}, include=["metadatas"])["metadatas"]]
+        texts: list[str] = []
+        for e in new.events("carol"):
+            assert e.text is not None  # both records read back with their text
+            texts.append(e.text)
+        assert sorted(texts) == [f"new {MARK} text", f"old {MARK} text"]
+        stored = [unpack(m)["text"] for m in new._events.get(where={"user_id": "carol"}, include=["metadatas"])["metadatas"]]
         assert sum(t.startswith("e1:") for t in stored) == 1
         new.flush()
         reader = InterestMemory(client, shared=True, keyring=ring)  # no cached state: the profile records are read back
@@ -143,10 +148,11 @@ def test_plaintext_records_from_before_encryption_still_read(tmp_path: Path) -> 
 # -- the whole system ------------------------------------------------------------------------------------------------
 def test_text_at_rest_is_sealed_and_forget_shreds_the_key(plugin, prepared_data_dir: Path) -> None:
     user = "enc-alice"
-    settings = Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu")
+    settings = Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu")  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     signals = plugin.observe(user, f"I really love {MARK} documentaries and slow space operas.")
     assert any(s.text and MARK in s.text for s in signals), "the taste line was not captured with its text"
     saver = open_checkpointer(settings)
+    assert isinstance(saver, SqliteSaver)  # no sql_url: conversations.sqlite
     model = _model()
     chat = ChatService(AgentBundle(agent=create_agent(model, tools=[], checkpointer=saver), checkpointer=saver, plugin=None, model=model))
     chat.reply(user, f"Tell me about {MARK} please")

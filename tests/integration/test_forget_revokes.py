@@ -18,7 +18,6 @@ from bench.server_process import serve
 from interest_bot.bot.auth import issue_token
 
 SECRET = "revoke-secret-" + "5e6f7a8b9c0d1e2f" * 3
-USER_MODE = {"IBOT_AUTH": "user", "IBOT_AUTH_SECRET": SECRET}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -32,7 +31,7 @@ def profile(http: httpx.Client, user: str, token: str) -> httpx.Response:
 def test_forget_revokes_earlier_api_tokens_across_a_restart(prepared_data_dir: Path, port: int, tmp_path: Path) -> None:
     before = issue_token(SECRET, "rita", ttl=3600)
     other = issue_token(SECRET, "sam", ttl=3600)
-    with serve(prepared_data_dir, port, tmp_path / "first.log", **USER_MODE) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+    with serve(prepared_data_dir, port, tmp_path / "first.log", IBOT_AUTH="user", IBOT_AUTH_SECRET=SECRET) as server, httpx.Client(base_url=server.url, timeout=120) as http:
         r = http.post("/v1/observe", json={"user_id": "rita", "message": "I love westerns"}, headers=bearer(before))
         assert r.status_code == 200, r.text
         assert http.delete("/v1/users/rita", headers=bearer(before)).status_code == 200
@@ -44,7 +43,7 @@ def test_forget_revokes_earlier_api_tokens_across_a_restart(prepared_data_dir: P
         after = issue_token(SECRET, "rita", ttl=3600)  # issued right after the forget returned: it works
         assert profile(http, "rita", after).json()["n_signals"] == 0
         assert profile(http, "sam", other).status_code == 200  # another user's token is untouched
-    with serve(prepared_data_dir, port, tmp_path / "second.log", **USER_MODE) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+    with serve(prepared_data_dir, port, tmp_path / "second.log", IBOT_AUTH="user", IBOT_AUTH_SECRET=SECRET) as server, httpx.Client(base_url=server.url, timeout=120) as http:
         assert profile(http, "rita", before).status_code == 401  # the revocation survived the restart
         assert profile(http, "rita", after).status_code == 200
         assert profile(http, "sam", other).status_code == 200

@@ -14,7 +14,7 @@ from interest_bot.memory.counts import CountStore
 from interest_bot.memory.event_layout import EVENTS_COLLECTION, PROFILES_COLLECTION
 from interest_bot.memory.interests import InterestMemory, UnknownInterestError
 from interest_bot.memory.outbox import OUTBOX_FILE, Outbox
-from interest_bot.memory.signals import InterestSignal
+from interest_bot.memory.signals import InterestSignal, Source
 from interest_bot.memory.userid import InvalidUserIdError
 
 DIM = 384
@@ -26,7 +26,7 @@ def vec(seed: int) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def sig(text: str | None, seed: int, cats: dict, pol: float, item: str | None = None, source: str = "chat", ts: float | None = None) -> InterestSignal:
+def sig(text: str | None, seed: int, cats: dict, pol: float, item: str | None = None, source: Source = "chat", ts: float | None = None) -> InterestSignal:
     return InterestSignal(text, vec(seed), cats, pol, 0.8, source, item, ts)
 
 
@@ -84,12 +84,14 @@ def test_record_then_profile_events_and_ids(mem: InterestMemory, request) -> Non
     assert evs[-1].text == "I love space operas" and evs[-1].top_category == "Sci-Fi"
     assert [e.event_id for e in mem.events(alice, limit=1)] == [ids[2]]
     assert {e.event_id for e in mem.events(alice, since=T0 + 1)} == {ids[1], ids[2]}
+    assert mem.counts is not None  # the fixture opens memory with counts
     assert mem.counts.user_contribution(alice)["events"] == [{"item_id": "movielens-100k:50", "ts": T0 + 2, "positive": True}]
 
 
 def test_negative_item_event_enters_counts_as_negative(mem: InterestMemory, request) -> None:
     bob = uid(request, "bob")
     mem.record(bob, [sig(None, 4, {"Horror": 0.9}, -1.0, "movielens-100k:7", "feedback", ts=T0)])
+    assert mem.counts is not None  # the fixture opens memory with counts
     assert mem.counts.user_contribution(bob)["events"] == [{"item_id": "movielens-100k:7", "ts": T0, "positive": False}]
 
 
@@ -127,6 +129,7 @@ def test_isolation_between_users(mem: InterestMemory, request) -> None:
     mem.forget(alice)
     assert [e.event_id for e in mem.events(bob)] == b_ids
     assert mem.profile(bob).n_signals == 1
+    assert mem.counts is not None  # the fixture opens memory with counts
     assert mem.counts.user_contribution(bob)["events"]
     exported = json.dumps(mem.export(bob))
     assert alice not in exported, exported[exported.find(alice) - 300 : exported.find(alice) + 50]
@@ -239,6 +242,7 @@ def test_forget_interest_event_id_updates_profile_and_counts(mem: InterestMemory
     p = mem.profile(jay, now=T0 + 1)
     assert p.n_signals == 1 and p.score("A") == 0.0 and p.score("B") > 0
     assert [r.item_id for r in p.recent_items] == ["cat:2"]
+    assert mem.counts is not None  # the fixture opens memory with counts
     assert [e["item_id"] for e in mem.counts.user_contribution(jay)["events"]] == ["cat:2"]
 
 
@@ -249,6 +253,7 @@ def test_record_batch_and_users(mem: InterestMemory, request) -> None:
     assert len(ids) == 12 and [s.event_id for _, s in pairs] == ids
     for u in users:
         assert mem.profile(u).n_signals == 4
+        assert mem.counts is not None  # the fixture opens memory with counts
         assert len(mem.counts.user_contribution(u)["events"]) == 4
     assert set(users) <= set(mem.users())
     assert len(list(e for e in mem.item_events() if e[0] in users)) == 12

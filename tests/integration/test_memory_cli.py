@@ -143,6 +143,7 @@ def test_clear_error_while_another_process_holds_the_dir(filled, tmp_path: Path)
     script = tmp_path / "hold.py"
     script.write_text(HOLD)
     holder = subprocess.Popen([sys.executable, str(script), str(data)], env=_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stderr is not None  # both piped
     try:
         assert holder.stdout.readline().strip() == "HOLDING", holder.stderr.read()[-2000:]
         for args in (("show", "alice"), ("export", "alice"), ("forget", "alice")):

@@ -104,5 +104,6 @@ async def test_middleware_under_astream(plugin) -> None:
         else:
             final = payload
     assert chunks, "tokens were streamed"
+    assert final is not None  # the values stream ends with the final state
     assert BLOCK_TITLE in final["messages"][-1].text
     assert "Animation" in plugin.top_interests("async-user")[0]

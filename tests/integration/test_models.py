@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from interest_bot.bot.config import Settings
+from interest_bot.bot.local_llm import LocalChatModel
 from interest_bot.bot.models import is_prepared, load_chat_model, prepare_local_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,10 @@ def test_local_model_replies_from_converted_cache(models_settings: Settings) -> 
     model = load_chat_model(models_settings)
     reply = model.invoke([SystemMessage("You are a friendly assistant. Answer briefly."), HumanMessage("Say hello.")])
     assert isinstance(reply.content, str) and len(reply.content.strip()) > 0
-    chunks = [c.content for c in model.stream([HumanMessage("Name one planet.")])]
+    chunks: list[str] = []
+    for chunk in model.stream([HumanMessage("Name one planet.")]):
+        assert isinstance(chunk.content, str)  # joined below
+        chunks.append(chunk.content)
     assert len(chunks) > 1, "the local backend streams token by token"
     assert "".join(chunks).strip()
 
@@ -43,6 +47,7 @@ def test_every_default_model_loads_with_network_blocked(models_settings: Setting
     assert vec.shape == (1, 384)
     assert abs(float((vec**2).sum()) - 1.0) < 1e-4
     model = load_chat_model(models_settings)
+    assert isinstance(model, LocalChatModel)  # the default backend
     assert model.hf_model.device.type == "cpu"
 
 
@@ -63,5 +68,7 @@ def test_hf_backend_loads_any_local_model_folder(models_settings: Settings, tmp_
     folder = prepared_local_dir(models_settings.models_dir)
     settings = Settings(data_dir=tmp_path, device="cpu", chat_backend=f"hf:{folder}", max_new_tokens=8)
     model = load_chat_model(settings)
+    assert isinstance(model, LocalChatModel)  # hf:<folder> is the local backend
     assert model.model_name == folder.name
-    assert model.invoke([HumanMessage("Hi!")]).content.strip()
+    content = model.invoke([HumanMessage("Hi!")]).content
+    assert isinstance(content, str) and content.strip()

@@ -40,6 +40,7 @@ def test_record_commits_to_the_outbox_and_a_read_drains_it(parts) -> None:
     data, client, counts = parts
     mem = InterestMemory(client, counts, shared=False, outbox=embedded_outbox(data), write_behind=False)
     try:
+        assert mem.outbox is not None  # opened with one
         (eid,) = mem.record("ann", [sig("I adore old westerns", 1, "movielens-100k:5")])
         assert mem.outbox.count("ann") == 1 and eid not in chroma_ids(client)
         assert counts.user_contribution("ann")["events"][0]["item_id"] == "movielens-100k:5"  # counts in the same call
@@ -54,6 +55,7 @@ def test_background_drain_reaches_chroma_without_a_read(parts) -> None:
     data, client, counts = parts
     mem = InterestMemory(client, counts, shared=False, outbox=embedded_outbox(data))
     try:
+        assert mem.outbox is not None  # opened with one
         ids = mem.record("ben", [sig(f"clause {i}", i) for i in range(3)])
         deadline = time.monotonic() + 20
         while mem.outbox.count() and time.monotonic() < deadline:
@@ -66,9 +68,11 @@ def test_background_drain_reaches_chroma_without_a_read(parts) -> None:
 def test_reopen_replays_a_partly_drained_outbox_once(parts) -> None:
     data, client, counts = parts
     outbox = embedded_outbox(data)
+    assert outbox is not None  # embedded mode has one
     pending = []
     for i in range(3):
         s = sig(f"left behind {i}", 10 + i, f"movielens-100k:{i + 1}")
+        assert s.item_id is not None and s.timestamp is not None  # sig() sets both here
         meta = event_metadata("cat", s.source, s.item_id, "Western", s.timestamp, T0, s.polarity, s.preference, s.categories, s.text)
         pending.append(PendingEvent(f"ev{i}", "cat", s.embedding, meta))
     outbox.put(pending)
@@ -91,6 +95,7 @@ def test_forget_leaves_nothing_in_the_outbox_file(parts) -> None:
     data, client, counts = parts
     mem = InterestMemory(client, counts, shared=False, outbox=embedded_outbox(data), write_behind=False)
     try:
+        assert mem.outbox is not None  # opened with one
         mem.record("dan", [sig("a very particular clause about zydeco", 20)])
         mem.record("eve", [sig("keep this one", 21)])
         assert mem.outbox.count("dan") == 1

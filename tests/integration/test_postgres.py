@@ -176,6 +176,8 @@ def test_checkpointer_keeps_a_conversation_across_restarts(pg: PgCluster, db_url
     from langchain.agents import create_agent
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.postgres import PostgresSaver
 
     from interest_bot.bot.agent import open_checkpointer
     from interest_bot.bot.config import Settings
@@ -188,8 +190,9 @@ def test_checkpointer_keeps_a_conversation_across_restarts(pg: PgCluster, db_url
 
     settings = Settings(data_dir=tmp_path, sql_url=db_url)
     saver = open_checkpointer(settings)
+    assert isinstance(saver, PostgresSaver)  # sql_url is a Postgres URL
     try:
-        cfg = {"configurable": {"thread_id": "alice::default"}}
+        cfg: RunnableConfig = {"configurable": {"thread_id": "alice::default"}}
         saved = saver.get_tuple(cfg)
         assert saved is not None
         texts = [m.text for m in saved.checkpoint["channel_values"]["messages"]]

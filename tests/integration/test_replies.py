@@ -4,10 +4,12 @@ stream (UI and /v1/chat/stream use it), and an embedder's own agent.invoke / age
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 
 from bench.reply_scoring import ReplyScorer, own_words
@@ -59,13 +61,14 @@ def test_bot_stream_sends_only_checked_sentences(plugin, prepared_data_dir: Path
 
 def test_embedders_agent_invoke_and_stream_are_guarded(plugin, model) -> None:
     agent = create_agent(model, middleware=[InterestMiddleware(plugin, reply_style="short")], checkpointer=InMemorySaver(), context_schema=InterestContext)
-    config = {"configurable": {"thread_id": "embed"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "embed"}}
     context = InterestContext(user_id="embed-user")
     scorer = ReplyScorer.for_catalog(plugin)
     state = agent.invoke({"messages": [HumanMessage(ISSUE_LINES[0])]}, config, context=context)
     cards = [r["title"] for r in state["interest_turn"]["recommendations"]]
     _check(scorer, state["messages"][-1].text, cards, ISSUE_LINES[:1])
     streamed, final = "", None
+    payload: Any  # (mode, payload) parts: what a payload is depends on its mode
     for mode, payload in agent.stream({"messages": [HumanMessage(ISSUE_LINES[1])]}, config, context=context, stream_mode=["messages", "values"]):
         if mode == "messages" and isinstance(payload[0], AIMessageChunk):
             streamed += payload[0].text

@@ -6,6 +6,7 @@ import shutil
 from typing import Any
 
 import pytest
+from langchain_core.tools import StructuredTool
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from interest_bot.plugins.interest.agent.retriever import InterestRetriever, recommend_tool
@@ -54,6 +55,7 @@ def test_recommend_tool_reads_user_from_runtime(_suite_plugin: InterestPlugin) -
 
     _suite_plugin.observe("tool-user", "I love westerns")
     tool = recommend_tool(_suite_plugin)
+    assert isinstance(tool, StructuredTool) and tool.func is not None  # made by @tool from a function
     out = tool.func(k=3, runtime=SimpleNamespace(context=SimpleNamespace(user_id="tool-user")))
     recs = json.loads(out)
     assert len(recs) == 3 and all(r["reasons"] for r in recs)

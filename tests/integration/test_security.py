@@ -13,7 +13,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -26,6 +26,9 @@ from interest_bot.bot.config import Settings
 from interest_bot.bot.server import create_app
 from interest_bot.bot.services import Services
 from interest_bot.plugins.interest.ranking.experiments import DEFAULT_EXPERIMENT, assign
+
+if TYPE_CHECKING:
+    import httpx2  # the client library TestClient is built on (starlette types its responses as httpx2's)
 
 # Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
 LOOPBACK_URL, LOOPBACK_CLIENT = "http://127.0.0.1:7860", ("127.0.0.1", 50000)
@@ -68,7 +71,7 @@ ROUTE_TEMPLATES = {
 }
 
 
-def call(client: TestClient, method: str, path: str, body: dict | None, token: str | None = None, raw_header: str | None = None) -> httpx.Response:
+def call(client: TestClient, method: str, path: str, body: dict | None, token: str | None = None, raw_header: str | None = None) -> httpx2.Response:
     headers = {}
     if raw_header is not None:
         headers["Authorization"] = raw_header
@@ -78,7 +81,7 @@ def call(client: TestClient, method: str, path: str, body: dict | None, token: s
 
 
 def app_for(plugin, data_dir: Path, **settings: Any) -> tuple[TestClient, Services]:
-    services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=scripted())
+    services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=scripted())  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT), services
 
 
@@ -241,7 +244,7 @@ def test_ab_off_means_one_variant(plugin, prepared_data_dir: Path) -> None:
 
 def test_auth_none_serves_only_loopback_hosts_and_clients(plugin, prepared_data_dir: Path) -> None:
     """DNS rebinding or a local proxy must not reach every user's data when no credential is asked (item 2)."""
-    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=scripted())
+    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=scripted())  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     app = create_app(services=services, ui=False)
     local = TestClient(app, base_url="http://127.0.0.1:7860", client=("127.0.0.1", 50000))
     assert local.get("/v1/users/local-user/export").status_code == 200
@@ -267,7 +270,7 @@ class FailsMidway(ScriptedModel):
 
 def test_a_stream_that_fails_midway_ends_with_an_error_event(plugin, prepared_data_dir: Path) -> None:
     """Item 15: the client learns the turn failed instead of reading a cut-off stream."""
-    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=FailsMidway(messages=iter([])))
+    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=FailsMidway(messages=iter([])))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
     client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT, raise_server_exceptions=False)
     with client.stream("POST", "/v1/chat/stream", json={"user_id": "midway", "message": "I love westerns"}) as response:
         assert response.status_code == 200

@@ -13,6 +13,7 @@ def test_serve_answers_http_200(tmp_path: Path, port: int) -> None:
     env = {**os.environ, "IBOT_DATA_DIR": str(tmp_path / "data")}
     cli = Path(sys.executable).with_name("interest-bot")
     proc = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None  # piped
     try:
         deadline = time.time() + 120
         while True:

@@ -121,7 +121,9 @@ def text_of(out: Any) -> str:
         import html
         import re
 
-        encoded = re.search(r'data:application/json;base64,([^"\']+)', out).group(1)
+        found = re.search(r'data:application/json;base64,([^"\']+)', out)
+        assert found is not None
+        encoded = found.group(1)
         return base64.b64decode(html.unescape(encoded)).decode("utf-8")
     return open(out, encoding="utf-8").read() if out else ""
 

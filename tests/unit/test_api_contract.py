@@ -15,7 +15,7 @@ from interest_bot.bot.config import Settings
 
 # Under IBOT_AUTH=none the server answers loopback hosts and clients only (bot/loopback.py).
 LOOPBACK: dict[str, Any] = {"base_url": "http://127.0.0.1:7860", "client": ("127.0.0.1", 50000)}
-MODES = {
+MODES: dict[str, dict[str, Any]] = {  # Settings arguments
     "none": {},
     "service": {"auth": "service", "api_key": "k" * 32},
     "user": {"auth": "user", "auth_secret": "s" * 40},
@@ -29,7 +29,7 @@ def _app(data_dir: Path, ui: bool = False, **settings: Any) -> FastAPI:
     from interest_bot.bot.server import create_app
     from interest_bot.bot.services import Services
 
-    return create_app(services=Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings)), ui=ui)
+    return create_app(services=Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings)), ui=ui)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
 
 
 def _spec(data_dir: Path, mode: str) -> dict[str, Any]:

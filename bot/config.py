@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +71,11 @@ class Settings(BaseSettings, PluginConfig):
     def models_dir(self) -> Path:
         """Where prepared (converted) models are cached."""
         return self.data_dir / "models"
+
+    @classmethod
+    def without_env_file(cls, **values: Any) -> Settings:
+        """Settings from the environment and `values` only, ignoring any `.env` file (tests, embedding hosts)."""
+        return cls(_env_file=None, **values)  # type: ignore[call-arg]  # pydantic-settings' init option, unseen by mypy
 
     def plugin_config(self) -> PluginConfig:
         """The plugin's view of these settings: its own fields, as set here."""

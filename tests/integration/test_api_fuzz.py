@@ -85,7 +85,7 @@ class _Server:
 def _settings(mode: str, data_dir: Path) -> Settings:
     """The server settings of one auth mode."""
     extra: dict[str, Any] = {"none": {}, "service": {"auth": "service", "api_key": KEY}, "user": {"auth": "user", "auth_secret": SECRET, "api_key": KEY}}[mode]
-    return Settings(_env_file=None, data_dir=data_dir, device="cpu", **extra)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    return Settings.without_env_file(data_dir=data_dir, device="cpu", **extra)
 
 
 def _published_schema(mode: str) -> dict[str, Any]:

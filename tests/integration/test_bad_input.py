@@ -49,7 +49,7 @@ def mod_plugin(catalog_template: Path, encoder, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="module")
 def api(mod_plugin) -> TestClient:
-    services = Services(Settings(_env_file=None, data_dir=mod_plugin.config.data_dir, device="cpu"), plugin=mod_plugin)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    services = Services(Settings.without_env_file(data_dir=mod_plugin.config.data_dir, device="cpu"), plugin=mod_plugin)
     return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT)
 
 

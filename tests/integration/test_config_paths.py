@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from interest_bot.plugins.interest.config import PluginConfig
 from interest_bot.plugins.interest.plugin import InterestPlugin
 
@@ -52,7 +54,7 @@ def test_one_message_limit_reaches_the_api_the_ui_and_the_classifier(prepared_da
     from interest_bot.bot.server import create_app
     from interest_bot.bot.services import Services
 
-    settings = Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu", max_message_chars=6000)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    settings = Settings.without_env_file(data_dir=prepared_data_dir, device="cpu", max_message_chars=6000)
     plugin = InterestPlugin.open(config=settings.plugin_config(), encoder=encoder)
     try:
         assert plugin.classifier.max_chars == 6000
@@ -84,7 +86,7 @@ def test_settings_declare_the_plugin_fields_once_and_pass_them_all(monkeypatch) 
     assert set(PluginConfig.model_fields) <= set(Settings.model_fields)  # declared in PluginConfig, inherited
     monkeypatch.setenv("IBOT_MAX_MEMORY", '{"cpu": "2GiB", "0": "1GiB"}')
     monkeypatch.setenv("IBOT_ENCODER_THREADS", "1")
-    config = Settings(_env_file=None, count_neighbours=7).plugin_config()  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    config = Settings.without_env_file(count_neighbours=7).plugin_config()
     assert config.max_memory == {"cpu": "2GiB", 0: "1GiB"}  # a GPU index for accelerate, from the JSON env var
     assert config.encoder_threads == 1 and config.count_neighbours == 7
     encoder = encoder_for(config.model_copy(update={"device": "cpu", "quantization": "auto"}))
@@ -99,7 +101,7 @@ def test_the_recommender_blend_is_part_of_the_config(monkeypatch: pytest.MonkeyP
     from interest_bot.plugins.interest.ranking.config import RecommenderConfig
 
     monkeypatch.setenv("IBOT_RECOMMENDER", '{"content": 0.4, "candidates": {"popular": 50}, "sequential": {"recent": 5}}')
-    config = Settings(_env_file=None).plugin_config()
+    config = Settings.without_env_file().plugin_config()
     assert isinstance(config.recommender, RecommenderConfig)
     assert (config.recommender.content, config.recommender.candidates.popular, config.recommender.sequential.recent) == (0.4, 50, 5)
     assert config.recommender.collaborative == RecommenderConfig().collaborative  # unnamed knobs keep their defaults

@@ -43,7 +43,7 @@ def _model() -> NotedModel:
 
 
 def _settings(data_dir: Path, sql_url: str = "") -> Settings:
-    return Settings(_env_file=None, data_dir=data_dir, sql_url=sql_url, device="cpu")  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    return Settings.without_env_file(data_dir=data_dir, sql_url=sql_url, device="cpu")
 
 
 def _chat(settings: Settings, turns: list[tuple[str, str]]) -> None:

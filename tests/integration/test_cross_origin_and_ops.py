@@ -84,7 +84,7 @@ class ScriptedModel(GenericFakeChatModel):
 
 
 def client_for(plugin, data_dir: Path, **settings: Any) -> TestClient:
-    services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=ScriptedModel(messages=itertools.repeat("ok")))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    services = Services(Settings.without_env_file(data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=ScriptedModel(messages=itertools.repeat("ok")))
     return TestClient(create_app(services=services, ui=False), base_url="http://bot.example:7860")
 
 

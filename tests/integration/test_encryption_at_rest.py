@@ -148,7 +148,7 @@ def test_plaintext_records_from_before_encryption_still_read(tmp_path: Path) -> 
 # -- the whole system ------------------------------------------------------------------------------------------------
 def test_text_at_rest_is_sealed_and_forget_shreds_the_key(plugin, prepared_data_dir: Path) -> None:
     user = "enc-alice"
-    settings = Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu")  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    settings = Settings.without_env_file(data_dir=prepared_data_dir, device="cpu")
     signals = plugin.observe(user, f"I really love {MARK} documentaries and slow space operas.")
     assert any(s.text and MARK in s.text for s in signals), "the taste line was not captured with its text"
     saver = open_checkpointer(settings)

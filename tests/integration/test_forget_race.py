@@ -33,7 +33,7 @@ class HeldModel(GenericFakeChatModel):
 
 
 def test_forget_during_a_chat_leaves_nothing_behind(plugin, prepared_data_dir: Path) -> None:
-    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=HeldModel(messages=itertools.repeat("Noted.")))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    services = Services(Settings.without_env_file(data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=HeldModel(messages=itertools.repeat("Noted.")))
     client = TestClient(create_app(services=services, ui=False), base_url="http://127.0.0.1", client=("127.0.0.1", 1))
     results: dict[str, Any] = {}
     chat = threading.Thread(target=lambda: results.setdefault("chat", client.post("/v1/chat", json={"user_id": "racer", "message": "I love westerns"})))

@@ -81,7 +81,7 @@ def call(client: TestClient, method: str, path: str, body: dict | None, token: s
 
 
 def app_for(plugin, data_dir: Path, **settings: Any) -> tuple[TestClient, Services]:
-    services = Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=scripted())  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    services = Services(Settings.without_env_file(data_dir=data_dir, device="cpu", **settings), plugin=plugin, chat_model=scripted())
     return TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT), services
 
 
@@ -244,7 +244,7 @@ def test_ab_off_means_one_variant(plugin, prepared_data_dir: Path) -> None:
 
 def test_auth_none_serves_only_loopback_hosts_and_clients(plugin, prepared_data_dir: Path) -> None:
     """DNS rebinding or a local proxy must not reach every user's data when no credential is asked (item 2)."""
-    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=scripted())  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    services = Services(Settings.without_env_file(data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=scripted())
     app = create_app(services=services, ui=False)
     local = TestClient(app, base_url="http://127.0.0.1:7860", client=("127.0.0.1", 50000))
     assert local.get("/v1/users/local-user/export").status_code == 200
@@ -270,7 +270,7 @@ class FailsMidway(ScriptedModel):
 
 def test_a_stream_that_fails_midway_ends_with_an_error_event(plugin, prepared_data_dir: Path) -> None:
     """Item 15: the client learns the turn failed instead of reading a cut-off stream."""
-    services = Services(Settings(_env_file=None, data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=FailsMidway(messages=iter([])))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    services = Services(Settings.without_env_file(data_dir=prepared_data_dir, device="cpu"), plugin=plugin, chat_model=FailsMidway(messages=iter([])))
     client = TestClient(create_app(services=services, ui=False), base_url=LOOPBACK_URL, client=LOOPBACK_CLIENT, raise_server_exceptions=False)
     with client.stream("POST", "/v1/chat/stream", json={"user_id": "midway", "message": "I love westerns"}) as response:
         assert response.status_code == 200

@@ -29,7 +29,7 @@ def _app(data_dir: Path, ui: bool = False, **settings: Any) -> FastAPI:
     from interest_bot.bot.server import create_app
     from interest_bot.bot.services import Services
 
-    return create_app(services=Services(Settings(_env_file=None, data_dir=data_dir, device="cpu", **settings)), ui=ui)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    return create_app(services=Services(Settings.without_env_file(data_dir=data_dir, device="cpu", **settings)), ui=ui)
 
 
 def _spec(data_dir: Path, mode: str) -> dict[str, Any]:

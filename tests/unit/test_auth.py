@@ -96,21 +96,21 @@ def test_issue_checks_user_id_ttl_and_secret() -> None:
 
 
 def test_modes_and_settings_checks() -> None:
-    assert effective_mode(Settings(_env_file=None)) == "none"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
-    assert effective_mode(Settings(_env_file=None, api_key="k" * 32)) == "service"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin  # a bare key means service
-    assert effective_mode(Settings(_env_file=None, auth="user", auth_secret=SECRET)) == "user"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    assert effective_mode(Settings.without_env_file()) == "none"
+    assert effective_mode(Settings.without_env_file(api_key="k" * 32)) == "service"  # a bare key means service
+    assert effective_mode(Settings.without_env_file(auth="user", auth_secret=SECRET)) == "user"
     with pytest.raises(AuthConfigError, match="IBOT_API_KEY"):
-        check_auth_settings(Settings(_env_file=None, auth="service"))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+        check_auth_settings(Settings.without_env_file(auth="service"))
     with pytest.raises(AuthConfigError, match="IBOT_AUTH_SECRET"):
-        check_auth_settings(Settings(_env_file=None, auth="user", auth_secret="too-short"))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
-    assert check_auth_settings(Settings(_env_file=None, auth="service", api_key="k" * 32)) == "service"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+        check_auth_settings(Settings.without_env_file(auth="user", auth_secret="too-short"))
+    assert check_auth_settings(Settings.without_env_file(auth="service", api_key="k" * 32)) == "service"
     # none binds loopback only; the other modes may bind anywhere.
     for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"]:
-        assert check_serve_settings(Settings(_env_file=None, host=host)) == "none"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+        assert check_serve_settings(Settings.without_env_file(host=host)) == "none"
     for host in ["0.0.0.0", "::", "192.168.1.10", "example.com", ""]:
         with pytest.raises(AuthConfigError, match="loopback"):
-            check_serve_settings(Settings(_env_file=None, host=host))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
-    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", auth="user", auth_secret=SECRET, ui_auth="ann:pw-1234")) == "user"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+            check_serve_settings(Settings.without_env_file(host=host))
+    assert check_serve_settings(Settings.without_env_file(host="0.0.0.0", auth="user", auth_secret=SECRET, ui_auth="ann:pw-1234")) == "user"
     assert not is_loopback("0.0.0.0") and is_loopback("127.0.0.1")
 
 
@@ -122,7 +122,7 @@ def test_bearer_header_parsing() -> None:
 
 
 def test_secrets_are_not_in_settings_repr() -> None:
-    s = Settings(_env_file=None, auth="user", auth_secret=SECRET, api_key="KEY-" + "k" * 30)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    s = Settings.without_env_file(auth="user", auth_secret=SECRET, api_key="KEY-" + "k" * 30)
     assert SECRET not in repr(s) and "KEY-" not in repr(s)
 
 
@@ -158,20 +158,20 @@ def test_app_refuses_to_build_without_credential(tmp_path: Path) -> None:
     from interest_bot.bot.server import create_app
 
     with pytest.raises(AuthConfigError):
-        create_app(Settings(_env_file=None, data_dir=tmp_path, auth="service"), ui=False)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+        create_app(Settings.without_env_file(data_dir=tmp_path, auth="service"), ui=False)
     with pytest.raises(AuthConfigError):
-        create_app(Settings(_env_file=None, data_dir=tmp_path, auth="user"), ui=False)  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+        create_app(Settings.without_env_file(data_dir=tmp_path, auth="user"), ui=False)
 
 
 def test_an_open_ui_off_loopback_needs_the_operator_to_say_so() -> None:
     """Hardening item 1: under service or user auth, `/` and `/gradio_api/*` asked for nothing."""
     key: dict[str, Any] = {"auth": "service", "api_key": "k" * 32}  # Settings arguments
     with pytest.raises(AuthConfigError, match="IBOT_UI_PUBLIC"):
-        check_serve_settings(Settings(_env_file=None, host="0.0.0.0", **key))  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
-    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", ui_auth="ann:pw-1234", **key)) == "service"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
-    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", ui_public=True, **key)) == "service"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
-    assert check_serve_settings(Settings(_env_file=None, host="0.0.0.0", serve_ui=False, **key)) == "service"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
-    assert check_serve_settings(Settings(_env_file=None, host="127.0.0.1", **key)) == "service"  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin  # loopback: as before
+        check_serve_settings(Settings.without_env_file(host="0.0.0.0", **key))
+    assert check_serve_settings(Settings.without_env_file(host="0.0.0.0", ui_auth="ann:pw-1234", **key)) == "service"
+    assert check_serve_settings(Settings.without_env_file(host="0.0.0.0", ui_public=True, **key)) == "service"
+    assert check_serve_settings(Settings.without_env_file(host="0.0.0.0", serve_ui=False, **key)) == "service"
+    assert check_serve_settings(Settings.without_env_file(host="127.0.0.1", **key)) == "service"  # loopback: as before
     out = subprocess.run([str(CLI), "serve", "--host", "0.0.0.0", "--port", "9"], env={**os.environ, "IBOT_AUTH": "service", "IBOT_API_KEY": "k" * 32},
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "IBOT_UI_PUBLIC" in out.stderr

@@ -10,7 +10,7 @@ from interest_bot.memory.chroma import ChromaUnavailableError, open_client, pars
 
 def test_database_urls_are_not_in_a_repr() -> None:
     # A PostgreSQL or Chroma URL may carry a password: neither the settings nor the plugin's config shows it.
-    s = Settings(_env_file=None, sql_url="postgresql://u:TOPSECRET@h/db", chroma_url="http://t:CHROMASECRET@h:8000")  # type: ignore[call-arg]  # pydantic-settings' _env_file, unseen by mypy without its plugin
+    s = Settings.without_env_file(sql_url="postgresql://u:TOPSECRET@h/db", chroma_url="http://t:CHROMASECRET@h:8000")
     for text in (repr(s), str(s), repr(s.plugin_config()), str(s.plugin_config())):
         assert "TOPSECRET" not in text and "CHROMASECRET" not in text
     assert s.plugin_config().sql_url == "postgresql://u:TOPSECRET@h/db"  # hidden from reprs, not lost

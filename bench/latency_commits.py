@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.common import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
-# The last commit before the hardening issue's first change.
+# The older commit compared with by default.
 DEFAULT_OLD = "27237ae"
 PACKAGES = ("bot", "memory", "plugins", "ui")
 _MEASURE = (

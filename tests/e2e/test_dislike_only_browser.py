@@ -1,4 +1,4 @@
-"""Issue 16 acceptance: a dislike-only first message in the browser gets real, well-supported cards outside the dislike."""
+"""A dislike-only first message in the browser gets real, well-supported cards outside the dislike."""
 
 from __future__ import annotations
 

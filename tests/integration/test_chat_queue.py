@@ -1,4 +1,4 @@
-"""Slow chats cannot starve the server (hardening issue, item 12): a real uvicorn server in this process, a chat
+"""Slow chats cannot starve the server: a real uvicorn server in this process, a chat
 model that blocks until released, 60 concurrent chats."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Settings an embedder passes through PluginConfig take effect (hardening issue, items 16 and 17)."""
+"""Settings an embedder passes through PluginConfig take effect."""
 
 from __future__ import annotations
 

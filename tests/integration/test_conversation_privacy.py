@@ -1,5 +1,5 @@
-"""Forget and export cover every conversation thread of a user, and only theirs, in every deployment (hardening issue,
-items 7 and 8): SQLite or PostgreSQL, a process that served chats or one that never did, the server or the CLI."""
+"""Forget and export cover every conversation thread of a user, and only theirs, in every deployment: SQLite or
+PostgreSQL, a process that served chats or one that never did, the server or the CLI."""
 
 from __future__ import annotations
 

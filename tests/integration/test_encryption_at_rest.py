@@ -1,4 +1,4 @@
-"""Text at rest is sealed with a per-user key, and forget shreds the key first (hardening issue, item 11).
+"""Text at rest is sealed with a per-user key, and forget shreds the key first.
 
 Real Chroma, real SQLite, the real plugin and the real checkpointer path (a fake chat model stands in for the LLM)."""
 

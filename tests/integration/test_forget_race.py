@@ -1,4 +1,4 @@
-"""Forget and a chat in flight for the same user (hardening issue, item 10): forget waits for the turn, so nothing
+"""Forget and a chat in flight for the same user: forget waits for the turn, so nothing
 the turn writes (its checkpoint, its impressions) outlives the forget."""
 
 from __future__ import annotations

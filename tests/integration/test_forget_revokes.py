@@ -1,4 +1,4 @@
-"""Forget revokes what it should (hardening issue, item 6), on a real `interest-bot serve`.
+"""Forget revokes what it should, on a real `interest-bot serve`.
 
 After `DELETE /v1/users/{id}` (or "Forget me" in the UI), credentials that proved that user before the forget
 no longer work: a user-mode API token issued before it gets 401, before and after the server restarts, while a

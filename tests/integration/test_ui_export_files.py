@@ -1,4 +1,4 @@
-"""The UI's "Export my data" leaves no file anywhere, so "Forget me" leaves none behind (hardening issue, item 9)."""
+"""The UI's "Export my data" leaves no file anywhere, so "Forget me" leaves none behind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Catalog hygiene (issue 16 part 3): placeholder titles, thin evidence and support, dislikes spread thin, reasons."""
+"""Catalog hygiene: placeholder titles, thin evidence and support, dislikes spread thin, reasons."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A library must not change its host's environment on import (hardening issue, item 20)."""
+"""A library must not change its host's environment on import."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""The diversity re-ranking picks exactly what the quadratic reference picks (hardening issue, item 14)."""
+"""The diversity re-ranking picks exactly what the quadratic reference picks."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Replicas starting together on one data dir agree on the UI signing secret (hardening issue, item 23)."""
+"""Replicas starting together on one data dir agree on the UI signing secret."""
 
 from __future__ import annotations
 

@@ -116,7 +116,8 @@ def run_build(spec: dict[str, Any]) -> dict[str, Any]:
 def heads_key() -> str:
     """A digest of the code that shapes trained heads: a change trains them again."""
     digest = hashlib.sha1()
-    code = sorted(p.relative_to(ROOT).as_posix() for d in ("encoding", "understanding") for p in (ROOT / "plugins/interest" / d).rglob("*.py"))
+    packages = [ROOT / "plugins/interest" / d for d in ("encoding", "understanding")]
+    code = sorted(p.relative_to(ROOT).as_posix() for d in packages for p in d.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for rel in [*code, "bench/scale_build.py", "bench/scale_workload.py"]:
         path = ROOT / rel
         if path.is_file():

@@ -14,7 +14,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from interest_bot.memory.keyring import Keyring
 from interest_bot.memory.sqldb import sql_location
-from interest_bot.plugins.interest.agent.middleware import InterestContext, InterestMiddleware
+from interest_bot.plugins.interest.agent.context import InterestContext
+from interest_bot.plugins.interest.agent.middleware import InterestMiddleware
 
 from .bounded_saver import MAX_THREADS, BoundedMemorySaver
 from .config import Settings

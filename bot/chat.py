@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
-from interest_bot.plugins.interest.agent.middleware import InterestContext
+from interest_bot.plugins.interest.agent.context import InterestContext
 
 from .agent import AgentBundle
 from .conversations import DEFAULT_THREAD, Conversations, thread_id

@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
-from psycopg_pool import ConnectionPool
 
 from .bounded_saver import MAX_THREADS, BoundedMemorySaver
 from .sealed_checkpoints import SealedSerializer
@@ -154,6 +152,8 @@ class PostgresOwners:
     @contextmanager
     def _connection(self) -> Iterator[Any]:
         """A connection: one from the pool, or the saver's single connection."""
+        from psycopg_pool import ConnectionPool  # the Postgres driver loads only where Postgres is used
+
         if isinstance(self._conn, ConnectionPool):
             with self._conn.connection() as conn:
                 yield conn
@@ -182,6 +182,8 @@ class PostgresOwners:
 
 def owners_for(checkpointer: BaseCheckpointSaver) -> ThreadOwners:
     """The owners table that lives where this checkpointer keeps its checkpoints."""
+    from langgraph.checkpoint.postgres import PostgresSaver  # the Postgres driver loads only where a saver is opened
+
     if isinstance(checkpointer, SqliteSaver):
         return SqliteOwners(checkpointer.conn, checkpointer.lock)
     if isinstance(checkpointer, PostgresSaver):
@@ -232,6 +234,8 @@ class Conversations:
 
     def close(self) -> None:
         """Close the checkpointer's connection (SQLite) or pool (PostgreSQL), and release its keyring."""
+        from langgraph.checkpoint.postgres import PostgresSaver
+
         if isinstance(self.checkpointer, SqliteSaver | PostgresSaver):
             self.checkpointer.conn.close()
         if isinstance(self.checkpointer.serde, SealedSerializer):

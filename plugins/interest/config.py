@@ -51,7 +51,7 @@ class PluginConfig(BaseModel):
     # Clause embeddings kept in an LRU cache (0 = off) and concurrent encoder calls batched together.
     embedding_cache: int = 4096
     batch_encoder: bool = True
-    # A/B test of two recommender configurations (experiments.py), by a stable hash of the user id.
+    # A/B test of two recommender configurations (ranking/experiments.py), by a stable hash of the user id.
     ab_test: bool = False
     # How recommendations are scored: the blend, sequential rules and candidate sizes (ranking/config.py); from the
     # environment it is JSON, e.g. IBOT_RECOMMENDER='{"content": 0.4, "candidates": {"popular": 50}}'.

@@ -511,7 +511,7 @@ class InterestPlugin:
         experiment = self._experiment()
         return "A" if experiment is None else experiment.assign(user_id)
 
-    # -- A/B test hook (experiments.py) ---------------------------------------------------------------
+    # -- A/B test hook (ranking/experiments.py) -------------------------------------------------------
     def enable_ab_test(self, experiment: Experiment | None = None) -> None:
         """Rank each user with their variant's recommender (a stable hash of the user id picks A or B)."""
         from .ranking.experiments import DEFAULT_EXPERIMENT

@@ -13,7 +13,8 @@ from .config import PluginConfig
 
 def memory_for(config: PluginConfig, client: ClientAPI, dim: int = 384) -> InterestMemory:
     """The interest memory a plugin with this config opens (its counts, impressions, forget log and keys with it);
-    `dim` is the encoder's (MiniLM: 384). The CLI's memory commands open it the same way, without an encoder."""
+    `dim` is the encoder's (MiniLM: 384). The CLI's memory commands open it the same way, without loading an encoder,
+    so with MiniLM's 384."""
     return open_memory(
         client,
         config.data_dir,

@@ -32,7 +32,9 @@ def _imports(path: Path, type_only: bool = True) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level:
             package = ["interest_bot", *path.relative_to(ROOT).parent.parts]
             base = package[: len(package) - (node.level - 1)]
-            found.add(".".join([*base, *([node.module] if node.module else [])]))
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # `from . import lexicon`: a module too
     return found
 
 

@@ -37,7 +37,6 @@ from .reply_prompt import (
     typed_words,
     unlabelled_terms,
 )
-from .retriever import recommend_tool
 
 if TYPE_CHECKING:
     from interest_bot.memory.signals import InterestSignal
@@ -99,7 +98,11 @@ class InterestMiddleware(AgentMiddleware[InterestState, Any]):
         self.plugin = plugin
         self.k = k
         self.policy: Policy = policy
-        self.tools = [recommend_tool(plugin)] if tools else []
+        self.tools = []
+        if tools:
+            from .retriever import recommend_tool  # it imports the plugin module (and torch): only for tool-calling models
+
+            self.tools = [recommend_tool(plugin)]
         # "short" for tiny local models (worked examples, two sentences, the reply started with the user's words:
         # the backend must continue a final assistant message, as LocalChatModel does); "free" for capable ones.
         # Both are guarded.

@@ -3,7 +3,7 @@ mid-sentence, and stay short.
 
 The guard works a sentence at a time, so streamed text is held back only until its sentence is complete and checked:
 
-    guard = ReplyGuard(allowed_text=[card titles, the user's lines], allowed_ids=card ids, link=titles.link)
+    guard = ReplyGuard(allowed_text=[card titles, the user's lines], allowed_ids=card ids, link=plugin.items_named)
     stream = GuardedStream(guard, max_sentences=2)
     for token in model_tokens:
         for sentence in stream.feed(token): send(sentence)

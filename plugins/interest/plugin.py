@@ -513,10 +513,11 @@ class InterestPlugin:
 
     # -- A/B test hook (ranking/experiments.py) -------------------------------------------------------
     def enable_ab_test(self, experiment: Experiment | None = None) -> None:
-        """Rank each user with their variant's recommender (a stable hash of the user id picks A or B)."""
-        from .ranking.experiments import DEFAULT_EXPERIMENT
+        """Rank each user with their variant's recommender (a stable hash of the user id picks A or B); by default A is
+        this plugin's configured blend and B the default experiment's change to it."""
+        from .ranking.experiments import Experiment
 
-        experiment = experiment or DEFAULT_EXPERIMENT
+        experiment = experiment or Experiment.around(self.recommender.config)
         self._ab = (experiment, experiment.recommenders(self.recommender))
 
     def _experiment(self) -> Experiment | None:

@@ -55,3 +55,13 @@ def test_experiment_definition_checks() -> None:
         assign(None, "x")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         assign("u", "x", split=2.0)
+
+
+def test_the_default_experiment_is_built_around_the_configured_blend() -> None:
+    """A is the blend the operator configured (not the shipped one), B the default's change to it."""
+    assert Experiment.around(RecommenderConfig()) == DEFAULT_EXPERIMENT
+    custom = RecommenderConfig(content=0.9, popularity=0.1)
+    experiment = Experiment.around(custom)
+    assert experiment.configs["A"] == custom
+    assert (experiment.configs["B"].content, experiment.configs["B"].mmr_lambda, experiment.configs["B"].popularity) == (0.4, 0.6, 0.1)
+    assert experiment.name == DEFAULT_EXPERIMENT.name  # the same users land in the same variants

@@ -12,7 +12,7 @@ click-through are labelled by variant (`InterestPlugin.variant`, `ImpressionStor
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from .config import RecommenderConfig
@@ -54,6 +54,11 @@ class Experiment:
             raise ValueError("an experiment needs exactly the variants A and B")
         if self.configs["A"] == self.configs["B"]:
             raise ValueError("the two variants must differ")
+
+    @classmethod
+    def around(cls, base: RecommenderConfig) -> Experiment:
+        """The default experiment over a configured blend: A is `base` as configured, B makes the default's B changes to it."""
+        return cls(configs={"A": base, "B": replace(base, mmr_lambda=0.6, content=0.4)})
 
     def assign(self, user_id: str) -> Variant:
         """The user's variant in this experiment."""

@@ -140,6 +140,14 @@ def render() -> str:
         ("older commit", "old_commit", ""), ("p50 / ms, older", "old.p50_ms", "side by side"), ("p99 / ms, older", "old.p99_ms", ""),
         ("this commit", "new_commit", ""), ("p50 / ms, this", "new.p50_ms", "no worse"), ("p99 / ms, this", "new.p99_ms", "no worse"),
     ])
+    lines += _table("The structure change, before and after (full `bench.recsys`, `bench.classifier`, `bench.crs`, `bench.replies` runs on both commits)", _load("structure_before_after"), [
+        ("before", "before_commit", ""), ("after (quality runs)", "after_commit_quality_runs", ""),
+        ("bench.recsys: figures compared", "recsys.quality_keys_compared", ""), ("… identical", "recsys.quality_identical", "yes"),
+        ("bench.classifier: figures compared", "classifier.quality_keys_compared", ""), ("… identical", "classifier.quality_identical", "yes"),
+        ("bench.crs: figures compared", "crs.quality_keys_compared", ""), ("… identical", "crs.quality_identical", "yes"),
+        ("bench.replies: replies compared", "replies.replies_compared", ""), ("… every reply's text identical", "replies.every_reply_identical", "yes"),
+        ("plugin p50 / ms before → after (`bench.latency_commits` above)", "latency_commits.new_over_old_p50", "≈ 1 (within noise)"),
+    ])
     lines += _table("Interest classifier (`bench.classifier`)", _load("classifier"), [
         ("BBC macro-F1, int8 encoder", "bbc_macro_f1_quantized", "≥ 0.98"), ("BBC macro-F1, fp32 encoder", "bbc_macro_f1_fp32", ""),
         ("BBC macro-F1, TF-IDF + logistic regression", "bbc_macro_f1_tfidf", "(baseline)"), ("int8 vs fp32 embedding cosine", "embedding_cosine_quantized", ""),

@@ -40,15 +40,12 @@ class CountConfig:
     """How follow weights are accumulated (window, decay: fixed for a store) and how much a process caches."""
 
     window: int = 20
-    # Weight of a pair at distance d is 1 / d**decay.
-    decay: float = 0.2
-    # Recent popularity: an event's weight halves after this many newer positive events (in process, not stored).
-    recent_half_life: float = 1000.0
+    decay: float = 0.2  # a pair at distance d weighs 1 / d**decay
+    recent_half_life: float = 1000.0  # recent popularity, in process (not stored): an event's weight halves after this many newer positive events
     # Per item, the M strongest followers and predecessors the scorer reads (a read-time limit: no rebuild to change).
     neighbours: int = 1000
-    # In-process bounds: hot neighbour lists (two per item) and active users' recent sequences.
-    list_cache: int = 4096
-    user_cache: int = 4096
+    list_cache: int = 4096  # in process: hot neighbour lists (two per item) ...
+    user_cache: int = 4096  # ... and active users' recent sequences
     user_tail: int = 64  # positive events kept per cached user (at least `window`)
 
     def weight(self, d: int) -> float:

@@ -248,30 +248,22 @@ class Card:
 class ReplyBrief:
     """Everything the model is told about one turn."""
 
-    likes: tuple[str, ...] = ()
+    likes: tuple[str, ...] = ()  # this message's tastes, by name (a title, else the category read)
     dislikes: tuple[str, ...] = ()
-    # The profile's strongest likes and dislikes so far (beyond this message).
-    known_likes: tuple[str, ...] = ()
+    known_likes: tuple[str, ...] = ()  # the profile's strongest likes and dislikes so far (beyond this message)
     known_dislikes: tuple[str, ...] = ()
     cards: tuple[Card, ...] = ()
-    # Words the user asked for that the catalog has no label for, and the categories the picks went by instead.
-    unlabelled: tuple[str, ...] = ()
-    going_by: tuple[str, ...] = ()
+    unlabelled: tuple[str, ...] = ()  # words the user asked for that the catalog has no label for
+    going_by: tuple[str, ...] = ()  # ... and the categories the picks went by instead
     new_user: bool = False
-    # This turn's likes and dislikes in the user's own words ("space", "The Shining"), for the reply's opening.
-    said_likes: tuple[str, ...] = ()
+    said_likes: tuple[str, ...] = ()  # this turn's tastes in the user's own words ("space", "The Shining"), for the opening
     said_dislikes: tuple[str, ...] = ()
-    # Catalog titles the user typed in this message, as typed.
-    said_titles: tuple[str, ...] = ()
-    # Other capitalised names the user typed (a film not in the catalog, an actor, a war), as typed.
-    said_names: tuple[str, ...] = ()
-    # Single capitalised words typed inside a sentence ("my gran loves Hitchcock"): a name, said back last.
-    said_words: tuple[str, ...] = ()
-    # Tastes read with confidence but named in none of the user's words: their category's plain name ("westerns").
-    plain_likes: tuple[str, ...] = ()
-    plain_dislikes: tuple[str, ...] = ()
-    # A mood the user asked for or against in this message ("feel good", "not sad"), when nothing else was read.
-    mood: str = ""
+    said_titles: tuple[str, ...] = ()  # catalog titles the user typed in this message, as typed
+    said_names: tuple[str, ...] = ()  # other capitalised names typed (a film not in the catalog, an actor, a war)
+    said_words: tuple[str, ...] = ()  # single capitalised words inside a sentence ("my gran loves Hitchcock"), said back last
+    plain_likes: tuple[str, ...] = ()  # tastes read with confidence but named in none of the user's words: the category's
+    plain_dislikes: tuple[str, ...] = ()  # plain name ("westerns")
+    mood: str = ""  # a mood asked for or against ("feel good", "not sad"), when nothing else was read
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (kept in the agent's checkpointed state)."""

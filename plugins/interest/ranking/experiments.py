@@ -22,6 +22,11 @@ Variant = Literal["A", "B"]
 VARIANTS: tuple[Variant, Variant] = ("A", "B")
 
 
+def default_b(base: RecommenderConfig) -> RecommenderConfig:
+    """The default experiment's B: A's blend with more diversity and more weight on what the user said."""
+    return replace(base, mmr_lambda=0.6, content=0.4)
+
+
 def assign(user_id: str, experiment: str, split: float = 0.5) -> Variant:
     """"A" or "B" from SHA-256 of `experiment:user_id`: stable across processes, independent per experiment.
 
@@ -44,7 +49,7 @@ class Experiment:
     configs: dict[str, RecommenderConfig] = field(
         default_factory=lambda: {
             "A": RecommenderConfig(),
-            "B": RecommenderConfig(mmr_lambda=0.6, content=0.4),
+            "B": default_b(RecommenderConfig()),
         }
     )
     split: float = 0.5
@@ -58,7 +63,7 @@ class Experiment:
     @classmethod
     def around(cls, base: RecommenderConfig) -> Experiment:
         """The default experiment over a configured blend: A is `base` as configured, B makes the default's B changes to it."""
-        return cls(configs={"A": base, "B": replace(base, mmr_lambda=0.6, content=0.4)})
+        return cls(configs={"A": base, "B": default_b(base)})
 
     def assign(self, user_id: str) -> Variant:
         """The user's variant in this experiment."""

@@ -164,6 +164,15 @@ def render() -> str:
         ("**final set** (scored once, 2 other blind authors): polarity accuracy", "final_polarity_acc", ""),
         ("… lowest kind", "final_polarity_min_kind", ""), ("… VADER", "final_polarity_acc_vader", ""),
         ("final set: category accuracy", "final_category_acc", ""), ("final set: preference AUC", "final_preference_auc", ""),
+        *[
+            row
+            for n, who in (("final2", "f3, f4"), ("final3", "f5, f6"))
+            for row in (
+                (f"**{n}** (scored once, blind authors {who}): polarity accuracy", f"{n}_polarity_acc", ""),
+                ("… lowest kind", f"{n}_polarity_min_kind", ""), ("… VADER", f"{n}_polarity_acc_vader", ""),
+                (f"{n}: category accuracy", f"{n}_category_acc", ""), (f"{n}: preference AUC", f"{n}_preference_auc", ""),
+            )
+        ],
         ("in-house chat set (used in tuning, not blind): polarity accuracy", "chat_polarity_acc", ""),
         ("… VADER", "chat_polarity_acc_vader", "(baseline)"), ("in-house chat set: top-category accuracy", "chat_category_acc", ""),
         ("preference AUC (taste vs chit-chat)", "preference_auc", "≥ 0.90"), ("analyze p50 / ms", "analyze_p50_ms", "≤ 5"),

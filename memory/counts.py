@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .counts_migrate import SCHEMA_VERSION, Progress, print_progress, upgrade_if_needed
+from .item_positions import ItemPositions
 from .lru import LRU
 from .pairs import SCALE, Pairs, quantized_weights, window_pairs
 from .sqldb import Db
@@ -586,6 +587,11 @@ class CountStore:
         """(popularity, item→index, index→item) over the store's item index for the scorer; do not mutate."""
         n = len(self._ids)
         return self._pop[:n], self._index, self._ids
+
+    def positions(self, rows: ItemPositions) -> np.ndarray:
+        """Each of `rows`' items' index in this store (0 = not counted), reading only the items added since last time."""
+        with self._lock:
+            return rows.follow(self._index)
 
     def cache_sizes(self) -> dict[str, int]:
         """How many neighbour lists and user tails this process holds (both bounded by the config)."""

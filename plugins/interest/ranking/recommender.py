@@ -17,6 +17,7 @@ import numpy as np
 
 from interest_bot.memory.catalog import CatalogArrays, CatalogStats, ItemRows
 from interest_bot.memory.counts import CountStore
+from interest_bot.memory.item_positions import ItemPositions
 from interest_bot.memory.profile import InterestCluster, Profile
 
 # The config types are re-exported: callers build a Recommender and its config from this module.
@@ -93,7 +94,7 @@ def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: fl
 class UptakeSource(Protocol):
     """What users here took up lately (plugins/interest/ranking/uptake.py)."""
 
-    def weights(self, qids: Sequence[str]) -> np.ndarray: ...
+    def weights(self, qids: Sequence[str], positions: ItemPositions | None = None) -> np.ndarray: ...
 
     def top(self, n: int) -> list[str]: ...
 
@@ -107,6 +108,8 @@ class Recommender:
         self.counts = counts
         self.config = config or RecommenderConfig()
         self._whole: tuple[int, ItemRows, dict[str, Any]] | None = None
+        # The whole rows' slots in the count store and in the uptake index, extended as those indexes grow.
+        self._whole_positions: tuple[ItemRows, ItemPositions, ItemPositions] | None = None
         self._titles: TitleIndex | None = None
 
     # ----- catalog-derived caches ------------------------------------------------------------
@@ -124,7 +127,13 @@ class Recommender:
         if self._whole is None or self._whole[0] != id(arrays):
             rows = arrays.rows()
             self._whole = (id(arrays), rows, self._features(rows))
+            self._whole_positions = (rows, ItemPositions(rows.row, len(rows), 0), ItemPositions(rows.row, len(rows), -1))
         return self._whole[1], self._whole[2]
+
+    def _positions(self, rows: ItemRows) -> tuple[ItemPositions | None, ItemPositions | None]:
+        """(count store, uptake) positions kept for these rows: only the whole catalog's rows have them."""
+        held = self._whole_positions
+        return (held[1], held[2]) if held is not None and held[0] is rows else (None, None)
 
     def _features(self, rows: ItemRows) -> dict[str, Any]:
         """Per-row features the blend reads: normalized log popularity, category one-hot, placeholder flags, id order."""
@@ -263,7 +272,8 @@ class Recommender:
             return []
 
         parts: dict[str, np.ndarray] = {}
-        counted, mentions, recent_pop = self._count_views(rows)
+        count_positions, uptake_positions = self._positions(rows)
+        counted, mentions, recent_pop = self._count_views(rows, count_positions)
         # Collaborative: what follows/precedes the user's recent positive or neutral items.
         collab = np.zeros(n)
         idx, values = collab_sparse
@@ -303,7 +313,7 @@ class Recommender:
                 talk = talk / talk.max()
                 score = score + cfg.neighbours * talk
         parts["talk"] = talk
-        parts["uptake"] = uptake.weights(rows.qids) if cfg.uptake and uptake is not None else np.zeros(n)
+        parts["uptake"] = uptake.weights(rows.qids, uptake_positions) if cfg.uptake and uptake is not None else np.zeros(n)
         score = score + cfg.uptake * parts["uptake"]
 
         # Thin evidence (nothing liked yet): an item's support (ratings + mentions) weighs in, so a dislike-only
@@ -341,13 +351,17 @@ class Recommender:
             for r in order
         ]
 
-    def _count_views(self, rows: ItemRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _count_views(self, rows: ItemRows, positions: ItemPositions | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row: its index in the count store (0 = none), its positive events there, its recent popularity."""
         n = len(rows)
         if self.counts is None:
             return np.zeros(n, np.int64), np.zeros(n), np.zeros(n)
-        pop, index, _ = self.counts.popularity_view()
-        counted = np.fromiter((index.get(q, 0) for q in rows.qids), np.int64, n)
+        if positions is not None:
+            counted = self.counts.positions(positions)
+            pop = self.counts.popularity_view()[0]
+        else:
+            pop, index, _ = self.counts.popularity_view()
+            counted = np.fromiter((index.get(q, 0) for q in rows.qids), np.int64, n)
         mentions = np.where(counted > 0, pop[counted], 0.0)
         if not self.config.live_popularity:  # its first read replays the whole event log: only when the blend uses it
             return counted, mentions, np.zeros(n)

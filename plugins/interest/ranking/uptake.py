@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from interest_bot.memory.item_positions import ItemPositions
+
 _RESCALE = 1e100  # newer events weigh more instead of every older one decaying; rescale long before float overflow
 
 
@@ -49,10 +51,15 @@ class UptakeIndex:
             for i, v in self._by_user.pop(user_id, []):
                 self._w[i] = max(self._w[i] - v, 0.0)
 
-    def weights(self, qids: Sequence[str]) -> np.ndarray:
-        """Per item (qualified ids): the decayed acceptances, scaled so the top of these items is 1."""
+    def weights(self, qids: Sequence[str], positions: ItemPositions | None = None) -> np.ndarray:
+        """Per item (qualified ids): the decayed acceptances, scaled so the top of these items is 1.
+
+        `positions` (built over the same qids, missing = -1) maps them incrementally instead of one by one."""
         with self._lock:
-            rows = np.fromiter((self._index.get(q, -1) for q in qids), np.int64, len(qids))
+            if positions is not None:
+                rows = positions.follow(self._index)
+            else:
+                rows = np.fromiter((self._index.get(q, -1) for q in qids), np.int64, len(qids))
             out = np.where(rows >= 0, self._w[np.maximum(rows, 0)], 0.0)
         top = out.max(initial=0.0)
         return out / top if top > 0 else out

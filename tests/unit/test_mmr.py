@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from interest_bot.plugins.interest.ranking.recommender import mmr_order
+from interest_bot.plugins.interest.ranking.recommender import best_rows, mmr_order
 
 
 def _reference(rel: dict[int, float], E: np.ndarray, pool: list[int], k: int, lam: float) -> list[int]:
@@ -34,3 +34,16 @@ def test_mmr_matches_the_reference_on_random_pools() -> None:
         k = int(rng.integers(1, len(pool) + 3))
         lam = float(rng.choice([0.0, 0.5, 0.85]))
         assert mmr_order(score, E, pool, k, lam) == _reference(rel, E, pool, k, lam), trial
+
+
+def test_best_rows_match_a_full_sort_with_ties() -> None:
+    rng = np.random.default_rng(5)
+    for trial in range(50):
+        n = int(rng.integers(1, 300))
+        score = rng.random(n).round(1)  # many ties: the qid rank must break them as a full sort would
+        banned = rng.random(n) < 0.2
+        qid_rank = rng.permutation(n)
+        want_n = int(rng.integers(1, n + 5))
+        rows = [r for r in range(n) if not banned[r]]
+        reference = sorted(rows, key=lambda r: (-score[r], qid_rank[r]))[:want_n]
+        assert best_rows(score, banned, qid_rank, want_n).tolist() == reference, trial

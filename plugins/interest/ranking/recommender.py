@@ -91,6 +91,17 @@ def mmr_order(score: np.ndarray, E: np.ndarray, pool: list[int], k: int, lam: fl
     return chosen
 
 
+def best_rows(score: np.ndarray, banned: np.ndarray, qid_rank: np.ndarray, n: int) -> np.ndarray:
+    """The n highest-scoring rows not banned, best first; ties go to the lower qid rank."""
+    cand = np.flatnonzero(~banned)
+    if n < len(cand):
+        # Only the n best scores and every tie with the last of them can make the cut: sort those, not all rows.
+        neg = -score[cand]
+        cand = cand[neg <= np.partition(neg, n - 1)[n - 1]]
+    # argsort on (-score, qid): lexsort's last key is primary; qids compare through their precomputed rank.
+    return cand[np.lexsort((qid_rank[cand], -score[cand]))][:n]
+
+
 class UptakeSource(Protocol):
     """What users here took up lately (plugins/interest/ranking/uptake.py)."""
 
@@ -370,12 +381,9 @@ class Recommender:
 
     def _rank(self, score: np.ndarray, banned: np.ndarray, E: np.ndarray, qid_rank: np.ndarray, k: int, lam: float) -> list[int]:
         """Top k by score with MMR over a head pool; ties break on the qualified id (stable, nothing held out)."""
-        cand = np.flatnonzero(~banned)
-        if len(cand) == 0 or k <= 0:
+        if k <= 0 or banned.all():
             return []
-        pool_n = min(len(cand), max(self.config.mmr_pool, k))
-        # argsort on (-score, qid): lexsort's last key is primary; qids compare through their precomputed rank.
-        ranked = cand[np.lexsort((qid_rank[cand], -score[cand]))][:pool_n]
+        ranked = best_rows(score, banned, qid_rank, max(self.config.mmr_pool, k))
         if lam >= 1.0 or not E.size:
             top: list[int] = ranked[:k].tolist()
             return top

@@ -327,6 +327,15 @@ def test_sarcasm_reverses_the_literal_reading(clf: InterestClassifier) -> None:
     assert plain.polarity > 0
 
 
+def test_a_sincere_clause_in_a_sarcastic_message_keeps_its_reading(clf: InterestClassifier) -> None:
+    # The second sentence reads as mock resignation and makes the message read sarcastic; the first is sincere.
+    text = "I adore film noir. Yeah yeah, I know it's all smoke and shadows."
+    whole = clf.score_clauses([text])["sarcasm"][0]
+    assert whole >= clf.sarcasm_threshold, whole  # the case this test is about: a message that reads sarcastic
+    noir = next(s for s in clf.analyze(text) if "noir" in _text(s))
+    assert noir.polarity > 0, noir.polarity
+
+
 def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:
     heads = clf.save(tmp_path / "heads")
     for suffix in (".json", ".npz", ".lex.npz"):

@@ -54,7 +54,7 @@ HEAD_PARAMS: dict[str, HeadParams] = {
     "preference": {"c": 1.0, "lexical_scale": 1.0},
     "sarcasm": {"c": 4.0, "lexical_scale": 2.0},
 }
-# Above this probability a message is read as sarcastic and its clauses' polarity is reversed.
+# Above this probability a message reads as sarcastic; its clauses that read sarcastic too have their polarity reversed.
 SARCASM_THRESHOLD = 0.5
 LEXICON_SCALE = 2.0  # puts the 4 lexicon features on a par with the unit-length embedding
 CATEGORY_LEX_ITEMS_ONLY = False  # items-only measured: chat 0.94 but BBC 0.978 (< 0.98); both learn it here
@@ -159,7 +159,10 @@ class InterestClassifier:
         i = 0
         for parts, flip in zip((p for p in per_text if p), sarcastic):
             if flip:
-                scores["polarity"][i : i + len(parts)] *= -1.0
+                # Only the clauses that read sarcastic themselves are reversed: in "I adore film noir. Yeah yeah, I
+                # know it's all smoke and shadows" the message reads sarcastic, the sincere first clause does not.
+                own = scores["sarcasm"][i : i + len(parts)] >= self.sarcasm_threshold
+                scores["polarity"][i : i + len(parts)] *= np.where(own, -1.0, 1.0)
             i += len(parts)
         now = time.time()
         labels = self.category.labels

@@ -455,16 +455,17 @@ class InterestPlugin:
     # -- recommend -----------------------------------------------------------------------------------
     def recommend(self, user_id: str, k: int = 5, exclude: Sequence[str] = ()) -> list[Recommendation]:
         """Ranked, explained recommendations for the user from this plugin's catalog (at most MAX_K)."""
-        return self._rank(user_id, None, k, exclude)
+        return self._rank(user_id, k, exclude)[1]
 
-    def _rank(self, user_id: str, profile: Profile | None, k: int, exclude: Sequence[str] = ()) -> list[Recommendation]:
-        """Rank for the user from `profile` (read now when None), with the user's variant's recommender."""
+    def _rank(self, user_id: str, k: int, exclude: Sequence[str] = ()) -> tuple[Profile, list[Recommendation]]:
+        """Read the user's profile and rank for it with the user's variant's recommender (both timed as "recommend")."""
         k = max(0, min(int(k), MAX_K))
         with self._stage("recommend"), single_threaded_blas():
-            profile = self.memory.profile(user_id) if profile is None else profile
+            profile = self.memory.profile(user_id)
             recommender = self._recommender_for(user_id)
             uptake = self.uptake if recommender.config.uptake else None
-            return recommender.recommend(profile, k=k, exclude=exclude, talk_votes=self._talk_votes(user_id, recommender.config), uptake=uptake)
+            votes = self._talk_votes(user_id, recommender.config)
+            return profile, recommender.recommend(profile, k=k, exclude=exclude, talk_votes=votes, uptake=uptake)
 
     def _talk_votes(self, user_id: str, cfg: RecommenderConfig) -> dict[str, float]:
         """What users whose chat was nearest to this user's latest chat took up next (qualified id -> vote)."""
@@ -574,11 +575,11 @@ class InterestPlugin:
         """Observe one message and rank for the user: the signals, the picks, and the profile's strongest interests."""
         before = self._top(self.memory.profile(user_id))
         signals = self.observe(user_id, text)
-        profile = self.memory.profile(user_id)
+        profile, recommendations = self._rank(user_id, k)
         likes, dislikes = self._top(profile)
         return TurnResult(
             signals=signals,
-            recommendations=self._rank(user_id, profile, k),
+            recommendations=recommendations,
             likes=likes,
             dislikes=dislikes,
             changed=(likes, dislikes) != before,

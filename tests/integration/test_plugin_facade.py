@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import pytest
+
 from interest_bot.plugins.interest.plugin import InterestPlugin
 
 
@@ -17,6 +22,23 @@ def test_turn_observes_ranks_and_says_what_changed(plugin: InterestPlugin) -> No
     assert not again.changed and again.likes == first.likes
     chat = plugin.turn("facade-1", "thanks, see you", k=2)
     assert chat.signals == [] and not chat.changed and len(chat.recommendations) == 2
+
+
+def test_a_turn_times_its_profile_read_inside_the_recommend_stage(plugin: InterestPlugin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/metrics' "recommend" stage covers the profile read the picks are ranked from, once per turn."""
+    stages: list[tuple[str, float]] = []
+    plugin.add_listener(lambda event, **data: stages.append((data["stage"], data["seconds"])) if event == "stage" else None)
+    real = plugin.memory.profile
+    delay = 0.3
+
+    def slow_profile(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(delay)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plugin.memory, "profile", slow_profile)
+    plugin.turn("facade-2", "I love westerns", k=3)
+    recommend = [seconds for name, seconds in stages if name == "recommend"]
+    assert len(recommend) == 1 and recommend[0] >= delay, stages
 
 
 def test_titles_and_items_named_in_text(plugin: InterestPlugin) -> None:

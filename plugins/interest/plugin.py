@@ -183,9 +183,8 @@ class InterestPlugin:
         encoder = encoder or encoder_for(config)
         encoder = speed_up(encoder, config)
         memory = memory_for(config, client, encoder.dim)
-        assert isinstance(memory.counts, CountStore) and isinstance(memory.impressions, ImpressionStore)
         row_store = ItemRowStore.open(sql_location(config.data_dir, config.sql_url))
-        return cls._for_catalog(config, client, encoder, memory, memory.counts, memory.impressions, row_store)
+        return cls._for_catalog(config, client, encoder, memory, row_store)
 
     @classmethod
     def _for_catalog(
@@ -194,10 +193,12 @@ class InterestPlugin:
         client: ClientAPI,
         encoder: Encoder,
         memory: InterestMemory,
-        counts: CountStore,
-        impressions: ImpressionStore,
         row_store: ItemRowStore,
     ) -> InterestPlugin:
+        counts, impressions = memory.counts, memory.impressions
+        # stores.memory_for opens memory with both; the memory type allows a host's memory without them.
+        if not isinstance(counts, CountStore) or not isinstance(impressions, ImpressionStore):
+            raise TypeError("the plugin needs interest memory with a count store and impression counts (stores.memory_for opens both)")
         names = [c["name"] for c in list_catalogs(client)]
         if config.catalog not in names:
             raise CatalogNotReadyError(
@@ -244,7 +245,7 @@ class InterestPlugin:
     def with_catalog(self, name: str) -> InterestPlugin:
         """A sibling plugin on another ingested catalog, sharing the encoder, memory, counts and impressions."""
         config = self.config.model_copy(update={"catalog": name})
-        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.counts, self.impressions, self.row_store)
+        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.row_store)
         sibling._listeners = self._listeners
         return sibling
 

@@ -85,6 +85,38 @@ def test_scores_equal_the_dense_formula_when_lists_hold_every_neighbour(tmp_path
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
+def test_the_second_step_equals_its_dense_formula(tmp_path: Path) -> None:
+    """The best first-step items vote in turn, scaled by their share of the best first-step score."""
+    s = CountStore.open(tmp_path / "c.db", CountConfig(window=5, neighbours=1000))
+    s.add_events(_events())
+    pop, index, ids = s.popularity_view()
+    F = np.zeros((len(ids), len(ids)))
+    for (a, b), (w, _) in s.snapshot()["follow"].items():
+        F[index[a], index[b]] = w
+    seq = SequentialConfig(second_hop=0.5, second_hop_sources=3)
+    for user in ("u0", "u3"):
+        recent = s.user_items(user)
+        rows = [index[i] for i in recent[: seq.recent]]
+        w = np.array([seq.recency_decay**k / (pop[i] + 1.0) ** seq.source_norm for k, i in enumerate(rows)])
+        first = w @ F[rows] + seq.backward * (F[:, rows] @ w)
+        best = np.argsort(-first, kind="stable")[: seq.second_hop_sources]
+        v = np.zeros(len(ids))
+        v[best] = seq.second_hop * first[best] / first[best[0]] / (pop[best] + 1.0) ** seq.source_norm
+        want = (first + v @ F + seq.backward * (F @ v)) / (pop + 1.0) ** seq.target_norm
+        got, _ = sequential_scores(s, recent, seq)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+
+def test_the_second_step_reaches_what_followed_the_followers(tmp_path: Path) -> None:
+    s = CountStore.open(tmp_path / "c.db", CountConfig(window=2))
+    s.add_events([("x", "a", 1.0, "e1"), ("x", "b", 2.0, "e2"), ("y", "b", 3.0, "e3"), ("y", "c", 4.0, "e4")])
+    _, index, _ = s.popularity_view()
+    plain, _ = sequential_scores(s, ["a"], SequentialConfig(backward=0.0))
+    two, _ = sequential_scores(s, ["a"], SequentialConfig(backward=0.0, second_hop=0.5))
+    assert plain[index["c"]] == 0 and 0 < two[index["c"]] < two[index["b"]]
+
+
 def test_neighbour_lists_are_the_top_m_of_the_pairs_whether_cached_or_read(tmp_path: Path) -> None:
     ev = _events(n_items=15)
     cfg = CountConfig(window=4, neighbours=3)

@@ -14,6 +14,8 @@ class SequentialConfig:
     backward: float = 0.6  # weight of "precedes" relative to "follows"
     source_norm: float = 0.8  # divide a source item's votes by (pop+1)**source_norm: rare items say more
     target_norm: float = 0.35  # divide a candidate's score by (pop+1)**target_norm: damp the blockbusters
+    second_hop: float = 0.0  # weight of what follows or precedes the best-scored items (two steps from the user's)
+    second_hop_sources: int = 10  # how many of the best-scored items vote in the second step
 
 
 @dataclass(frozen=True)

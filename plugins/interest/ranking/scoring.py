@@ -20,25 +20,42 @@ def sparse_sequential_scores(
 
     Each recent item votes through its top-M followers and predecessors (the store's neighbour lists); with
     lists no longer than M this is exactly the full follow matrix's w @ F[r] + backward * F[:, r] @ w."""
-    pop, index, _ = counts.popularity_view()
+    pop, index, ids = counts.popularity_view()
     votes: list[tuple[np.ndarray, np.ndarray]] = []
-    for k, item in enumerate(recent_items[: cfg.recent]):
-        i = index.get(item)
-        if i is None:
-            continue
-        w = cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm * (1.0 if weights is None else weights[k])
+
+    def vote(item: str, w: float) -> None:
         for nb, f in ((counts.neighbours(item, "out"), w), (counts.neighbours(item, "in"), cfg.backward * w)):
             known = nb.idx < len(pop)  # an item another process created after `pop` was taken: not scorable yet
             votes.append((nb.idx[known], f * nb.w[known]))
+
+    for k, item in enumerate(recent_items[: cfg.recent]):
+        i = index.get(item)
+        if i is not None:
+            vote(item, cfg.recency_decay**k / (pop[i] + 1.0) ** cfg.source_norm * (1.0 if weights is None else weights[k]))
     if not votes:
         return np.zeros(0, np.int64), np.zeros(0)
+    if cfg.second_hop:
+        # Sparse counts name few direct neighbours: the best of them vote too, scaled by their own first-step score.
+        idx, first = _sum_votes(votes)
+        best = np.argsort(-first, kind="stable")[: cfg.second_hop_sources]
+        top = float(first[best[0]]) if len(best) else 0.0
+        for b in best:
+            source = ids[int(idx[b])]
+            if source is not None and top > 0:
+                vote(source, cfg.second_hop * float(first[b]) / top / (pop[idx[b]] + 1.0) ** cfg.source_norm)
+    idx, scores = _sum_votes(votes)
+    return idx, scores / (pop[idx] + 1.0) ** cfg.target_norm
+
+
+def _sum_votes(votes: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(item indices ascending, summed votes) over neighbour lists whose indices are unique within each list."""
     idx, where = np.unique(np.concatenate([v[0] for v in votes]), return_inverse=True)
     scores = np.zeros(len(idx), np.float64)
     start = 0
     for rows, values in votes:  # list by list, in order: each item's sum adds up exactly as a dense vector's would
         scores[where[start : start + len(rows)]] += values  # indices are unique within a list
         start += len(rows)
-    return idx, scores / (pop[idx] + 1.0) ** cfg.target_norm
+    return idx, scores
 
 
 def sequential_scores(counts: CountStore, recent_items: Sequence[str], cfg: SequentialConfig = SequentialConfig()) -> tuple[np.ndarray, list[str | None]]:

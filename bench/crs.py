@@ -40,7 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # talk 0.2 0.176, 0 0.173, 1.0 0.174; uptake 0.5 0.181; category 0.3 0.175; dislike_penalty 0.5 0.181;
 # recency_decay 1.0 0.181. With the speakers read from positions (the seeker's own lines observed, the recommender's as
 # replies): 0.1821; talk 0.3 0.1886, 0.15 0.1879; content 0.05 alone 0.1835, with talk 0.3 0.1900; + recency_decay 0.8
-# 0.1908; uptake 0.8 0.1893; mention_vote 2.0 0.1900, 0.5 0.1922, 0.25 0.1915 (kept: 0.1922).
+# 0.1908; uptake 0.8 0.1893; mention_vote 2.0 0.1900, 0.5 0.1922, 0.25 0.1915 (kept: 0.1922). Then popularity 0.1
+# 0.1922, 0.3 0.1835; neighbour_k 100 0.1929; neighbour_power 2.0 0.1936; a second step through the follow counts
+# (second_hop) 0.15 0.1965, 0.2 0.1944, 0.3 0.1958, 0.5 0.1929, 1.0 0.1886; with 5 or 20 second-step sources 0.1951
+# (kept: 0.15 from 10); + neighbour_power 2.0 0.1965 (not kept).
 DIALOGUE_CONFIG = RecommenderConfig(
     collaborative=1.0,
     content=0.05,
@@ -53,7 +56,7 @@ DIALOGUE_CONFIG = RecommenderConfig(
     collab_norm="max",
     mmr_lambda=1.0,
     mention_vote=0.5,
-    sequential=SequentialConfig(recent=20, recency_decay=0.8, backward=1.0, source_norm=0.5, target_norm=0.0),
+    sequential=SequentialConfig(recent=20, recency_decay=0.8, backward=1.0, source_norm=0.5, target_norm=0.0, second_hop=0.15),
 )
 
 

@@ -588,10 +588,13 @@ class CountStore:
         n = len(self._ids)
         return self._pop[:n], self._index, self._ids
 
-    def positions(self, rows: ItemPositions) -> np.ndarray:
-        """Each of `rows`' items' index in this store (0 = not counted), reading only the items added since last time."""
-        with self._lock:
-            return rows.follow(self._index)
+    def positions(self, rows: ItemPositions) -> tuple[np.ndarray, np.ndarray]:
+        """Each of `rows`' items' index in this store (0 = not counted), reading only the items added since last time,
+        and the popularity those indices point into (taken after them: every index is within it)."""
+        counted = rows.follow(self._index)
+        pop = self._pop[: len(self._ids)]
+        # A state reloaded between the two reads (another process rebuilt): an index past the new arrays counts as none.
+        return np.where(counted < len(pop), counted, 0), pop
 
     def cache_sizes(self) -> dict[str, int]:
         """How many neighbour lists and user tails this process holds (both bounded by the config)."""

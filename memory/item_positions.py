@@ -8,6 +8,7 @@ with what was added since.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from itertools import islice
 
@@ -24,21 +25,26 @@ class ItemPositions:
         self._source: dict[str, int] | None = None
         self._seen = 0
         self._positions = np.full(n_rows, missing, np.int64)
+        self._lock = threading.Lock()  # request threads share one instance; never held while the index's owner writes
 
     def follow(self, index: dict[str, int]) -> np.ndarray:
         """The rows' positions in `index` (a copy), after reading only the entries added since the last call.
 
-        Call it under the lock that guards `index`. A different dict (the owner reloaded its state) or a smaller one is
-        read afresh."""
-        if index is not self._source or len(index) < self._seen:
-            self._source, self._seen = index, 0
-            self._positions = np.full(self._n, self._missing, np.int64)
-        added = len(index) - self._seen
-        if added:
-            # dicts keep insertion order: the newest `added` keys are the ones not read yet.
-            for item in islice(reversed(index), added):
+        Needs no lock on `index`: its newest entries are copied in one C-level step, and the copy is taken again if
+        the index grew meanwhile. A different dict (the owner reloaded its state) or a smaller one is read afresh."""
+        with self._lock:
+            while True:
+                if index is not self._source or len(index) < self._seen:
+                    self._source, self._seen = index, 0
+                    self._positions = np.full(self._n, self._missing, np.int64)
+                n = len(index)
+                # dicts keep insertion order: the newest n - seen entries are the ones not read yet.
+                added = list(islice(reversed(index.items()), n - self._seen))
+                if len(index) == n:
+                    break
+            for item, position in added:
                 row = self._row_of.get(item)
                 if row is not None:
-                    self._positions[row] = index[item]
-            self._seen = len(index)
-        return self._positions.copy()
+                    self._positions[row] = position
+            self._seen = n
+            return self._positions.copy()

@@ -1,6 +1,7 @@
 """ItemPositions: a fixed list of rows kept mapped into a growing index, read incrementally, equal to a full lookup."""
 
 import random
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -51,5 +52,26 @@ def test_count_store_positions_match_its_index(tmp_path: Path) -> None:
     for i in range(4):
         store.add_events([(f"u{i}", f"m:{i * 5 + j}", float(j), f"e{i}-{j}") for j in range(6)])
         _, index, _ = store.popularity_view()
-        np.testing.assert_array_equal(store.positions(positions), _full(qids, index, 0))
+        counted, pop = store.positions(positions)
+        np.testing.assert_array_equal(counted, _full(qids, index, 0))
+        assert counted.max() < len(pop)
     store.close()
+
+
+def test_positions_stay_exact_while_another_thread_grows_the_index() -> None:
+    qids = [f"m:{i}" for i in range(400)]
+    positions = ItemPositions({q: r for r, q in enumerate(qids)}, len(qids), -1)
+    index: dict[str, int] = {}
+    done = threading.Event()
+
+    def grow() -> None:
+        for i in range(3000):
+            index.setdefault(f"m:{(i * 7919) % 900}", len(index))  # no lock: follow() must cope on its own
+        done.set()
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    while not done.is_set():
+        positions.follow(index)
+    writer.join()
+    np.testing.assert_array_equal(positions.follow(index), _full(qids, index, -1))

@@ -47,3 +47,9 @@ def test_best_rows_match_a_full_sort_with_ties() -> None:
         rows = [r for r in range(n) if not banned[r]]
         reference = sorted(rows, key=lambda r: (-score[r], qid_rank[r]))[:want_n]
         assert best_rows(score, banned, qid_rank, want_n).tolist() == reference, trial
+
+
+def test_best_rows_put_nan_scores_last_as_a_full_sort_does() -> None:
+    score = np.array([np.nan, np.nan, 1.0, 0.5])
+    got = best_rows(score, np.zeros(4, bool), np.arange(4), 3)
+    assert got[:2].tolist() == [2, 3] and len(got) == 3

@@ -97,7 +97,9 @@ def best_rows(score: np.ndarray, banned: np.ndarray, qid_rank: np.ndarray, n: in
     if n < len(cand):
         # Only the n best scores and every tie with the last of them can make the cut: sort those, not all rows.
         neg = -score[cand]
-        cand = cand[neg <= np.partition(neg, n - 1)[n - 1]]
+        last = np.partition(neg, n - 1)[n - 1]
+        if not np.isnan(last):  # fewer than n real scores: keep every row, NaN ones sort last below
+            cand = cand[neg <= last]
     # argsort on (-score, qid): lexsort's last key is primary; qids compare through their precomputed rank.
     return cand[np.lexsort((qid_rank[cand], -score[cand]))][:n]
 
@@ -138,7 +140,8 @@ class Recommender:
         if self._whole is None or self._whole[0] != id(arrays):
             rows = arrays.rows()
             self._whole = (id(arrays), rows, self._features(rows))
-            self._whole_positions = (rows, ItemPositions(rows.row, len(rows), 0), ItemPositions(rows.row, len(rows), -1))
+            by_qid = {q: r for r, q in enumerate(rows.qids)}  # the stores key items by qualified id only
+            self._whole_positions = (rows, ItemPositions(by_qid, len(rows), 0), ItemPositions(by_qid, len(rows), -1))
         return self._whole[1], self._whole[2]
 
     def _positions(self, rows: ItemRows) -> tuple[ItemPositions | None, ItemPositions | None]:
@@ -368,8 +371,7 @@ class Recommender:
         if self.counts is None:
             return np.zeros(n, np.int64), np.zeros(n), np.zeros(n)
         if positions is not None:
-            counted = self.counts.positions(positions)
-            pop = self.counts.popularity_view()[0]
+            counted, pop = self.counts.positions(positions)
         else:
             pop, index, _ = self.counts.popularity_view()
             counted = np.fromiter((index.get(q, 0) for q in rows.qids), np.int64, n)

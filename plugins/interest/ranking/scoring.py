@@ -19,7 +19,8 @@ def sparse_sequential_scores(
     `weights` (one per recent item, default 1) scale each item's vote.
 
     Each recent item votes through its top-M followers and predecessors (the store's neighbour lists); with
-    lists no longer than M this is exactly the full follow matrix's w @ F[r] + backward * F[:, r] @ w."""
+    lists no longer than M this is exactly the full follow matrix's w @ F[r] + backward * F[:, r] @ w; with
+    `second_hop`, the best-scored items then vote the same way, each weighted by its share of the best score."""
     pop, index, ids = counts.popularity_view()
     votes: list[tuple[np.ndarray, np.ndarray]] = []
 

@@ -56,10 +56,7 @@ class UptakeIndex:
 
         `positions` (built over the same qids, missing = -1) maps them incrementally instead of one by one."""
         with self._lock:
-            if positions is not None:
-                rows = positions.follow(self._index)
-            else:
-                rows = np.fromiter((self._index.get(q, -1) for q in qids), np.int64, len(qids))
+            rows = positions.follow(self._index) if positions is not None else np.fromiter((self._index.get(q, -1) for q in qids), np.int64, len(qids))
             out = np.where(rows >= 0, self._w[np.maximum(rows, 0)], 0.0)
         top = out.max(initial=0.0)
         return out / top if top > 0 else out

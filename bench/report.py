@@ -166,7 +166,7 @@ def render() -> str:
         ("final set: category accuracy", "final_category_acc", ""), ("final set: preference AUC", "final_preference_auc", ""),
         *[
             row
-            for n, who in (("final2", "f3, f4"), ("final3", "f5, f6"))
+            for n, who in (("final2", "f3, f4"), ("final3", "f5, f6"), ("final4", "f7, f8"))
             for row in (
                 (f"**{n}** (scored once, blind authors {who}): polarity accuracy", f"{n}_polarity_acc", ""),
                 ("… lowest kind", f"{n}_polarity_min_kind", ""), ("… VADER", f"{n}_polarity_acc_vader", ""),

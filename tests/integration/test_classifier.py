@@ -336,6 +336,22 @@ def test_a_sincere_clause_in_a_sarcastic_message_keeps_its_reading(clf: Interest
     assert noir.polarity > 0, noir.polarity
 
 
+@pytest.mark.parametrize(
+    "text, meant_like, meant_dislike",
+    [
+        ("Oh yeah, romcoms are way better than horror movies, said no one ever", "horror", "romcoms"),
+        ("Wow, documentaries are SO much more fun than comedies, what a thrill", "comedies", "documentaries"),
+    ],
+)
+def test_a_sarcastic_comparison_reverses_both_sides(clf: InterestClassifier, text: str, meant_like: str, meant_dislike: str) -> None:
+    # The sarcasm cue sits on one side; the other side alone reads sincere. Both take the whole comparison's reading.
+    assert clf.score_clauses([text])["sarcasm"][0] >= clf.sarcasm_threshold  # the case this test is about
+    by_side = {_text(s): s.polarity for s in clf.analyze(text)}
+    like = next(p for t, p in by_side.items() if meant_like in t)
+    dislike = next(p for t, p in by_side.items() if meant_dislike in t)
+    assert like > 0 > dislike, by_side
+
+
 def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:
     heads = clf.save(tmp_path / "heads")
     for suffix in (".json", ".npz", ".lex.npz"):

@@ -148,10 +148,15 @@ class InterestClassifier:
             first += len(parts)
         scores = self.score_clauses(texts_in_pass)
         sarcastic = scores["sarcasm"][whole_rows] >= self.sarcasm_threshold
+        # A comparison side reads sarcastic when its whole comparison does: in "Oh sure, musicals are so much better
+        # than westerns" the cue sits on one side only, and both sides are reversed.
+        read_from = np.arange(len(flat))
         k = len(flat)
         for i, part in enumerate(flat):
             if part.judged_by:
                 judged = float(scores["polarity"][k])
+                if part.factor:
+                    read_from[i] = k
                 k += 1
                 sign = part.direction or (1.0 if judged >= 0 else -1.0)
                 # A comparison's sides carry its sign; a verdict tail's sign is the clause's.
@@ -161,7 +166,7 @@ class InterestClassifier:
             if flip:
                 # Only the clauses that read sarcastic themselves are reversed: in "I adore film noir. Yeah yeah, I
                 # know it's all smoke and shadows" the message reads sarcastic, the sincere first clause does not.
-                own = scores["sarcasm"][i : i + len(parts)] >= self.sarcasm_threshold
+                own = scores["sarcasm"][read_from[i : i + len(parts)]] >= self.sarcasm_threshold
                 scores["polarity"][i : i + len(parts)] *= np.where(own, -1.0, 1.0)
             i += len(parts)
         now = time.time()

@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # 0.1908; uptake 0.8 0.1893; mention_vote 2.0 0.1900, 0.5 0.1922, 0.25 0.1915 (kept: 0.1922). Then popularity 0.1
 # 0.1922, 0.3 0.1835; neighbour_k 100 0.1929; neighbour_power 2.0 0.1936; a second step through the follow counts
 # (second_hop) 0.15 0.1965, 0.2 0.1944, 0.3 0.1958, 0.5 0.1929, 1.0 0.1886; with 5 or 20 second-step sources 0.1951
-# (kept: 0.15 from 10); + neighbour_power 2.0 0.1965 (not kept).
+# (kept: 0.15 from 10); + neighbour_power 2.0 0.1965 (not kept). Items of a liked item's series (series): 0.1 0.1987,
+# 0.2 0.2001, 0.3 0.1980, 0.6 0.1893 (kept: 0.2).
 DIALOGUE_CONFIG = RecommenderConfig(
     collaborative=1.0,
     content=0.05,
@@ -56,6 +57,7 @@ DIALOGUE_CONFIG = RecommenderConfig(
     collab_norm="max",
     mmr_lambda=1.0,
     mention_vote=0.5,
+    series=0.2,
     sequential=SequentialConfig(recent=20, recency_decay=0.8, backward=1.0, source_norm=0.5, target_norm=0.0, second_hop=0.15),
 )
 

@@ -67,4 +67,6 @@ class RecommenderConfig:
     uptake_half_life: float = 100.0
     # Collaborative vote of an item the user named in chat (source "item") relative to one they gave feedback on.
     mention_vote: float = 1.0
+    # Items of the same series as one the user liked (a title stem shared: plugins/interest/ranking/series.py). 0 = off.
+    series: float = 0.0
     candidates: CandidateConfig = CandidateConfig()

@@ -24,6 +24,7 @@ from interest_bot.memory.profile import InterestCluster, Profile
 from .config import CandidateConfig as CandidateConfig
 from .config import RecommenderConfig as RecommenderConfig
 from .scoring import contributions, sparse_sequential_scores
+from .series import SeriesIndex, series_key
 from .titles import TitleIndex
 
 
@@ -166,6 +167,7 @@ class Recommender:
         return {
             "logpop": lp / max(float(top), 1e-9), "cats": cats, "onehot": onehot, "placeholder": placeholder,
             "qid_rank": np.argsort(np.argsort(np.array(rows.qids), kind="stable"), kind="stable"),
+            "series": SeriesIndex(rows.titles) if self.config.series else None,
         }
 
     def warm_up(self) -> None:
@@ -329,6 +331,11 @@ class Recommender:
         parts["talk"] = talk
         parts["uptake"] = uptake.weights(rows.qids, uptake_positions) if cfg.uptake and uptake is not None else np.zeros(n)
         score = score + cfg.uptake * parts["uptake"]
+        # The user's liked items as rows: their titles name the series they like, and reasons name them.
+        sources = self.catalog.rows(liked[: cfg.sequential.recent]) if liked and (cfg.series or collab.any()) else None
+        series_index: SeriesIndex | None = c["series"]
+        parts["series"] = series_index.same_series(sources.titles) if series_index is not None and sources is not None else np.zeros(n, bool)
+        score = score + cfg.series * parts["series"]
 
         # Thin evidence (nothing liked yet): an item's support (ratings + mentions) weighs in, so a dislike-only
         # profile is not answered with one-rating items.
@@ -359,7 +366,6 @@ class Recommender:
                 banned[r] = True
         lam = cfg.cold_mmr_lambda if n_signals == 0 else cfg.mmr_lambda
         order = self._rank(score, banned, E, c["qid_rank"], min(k, int((~banned).sum())), lam)
-        sources = self.catalog.rows(liked[: cfg.sequential.recent]) if liked and parts["collab"][order].any() else None
         return [
             self._explain(rows, r, float(score[r]), parts, popw, liked, sources, pos_cl, best_cluster, cat_scores, bool(bad[r]), int(mentions[r]))
             for r in order
@@ -418,6 +424,11 @@ class Recommender:
                 top = next(iter(cl.categories), None)
                 if top:
                     reasons.append(f"close to your interest in {top}")
+        if parts["series"][r] and sources is not None:
+            stem = series_key(rows.titles[r])
+            sibling = next((t for t in sources.titles if series_key(t) == stem), None)
+            if sibling:
+                reasons.append(f"from the same series as {sibling}")
         if parts.get("talk") is not None and parts["talk"][r] >= 0.5:
             reasons.append("people who talked like you went on to pick this")
         if parts["uptake"][r] >= 0.5:

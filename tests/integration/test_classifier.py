@@ -352,6 +352,27 @@ def test_a_sarcastic_comparison_reverses_both_sides(clf: InterestClassifier, tex
     assert like > 0 > dislike, by_side
 
 
+@pytest.mark.parametrize(
+    "text, liked, disliked",
+    [
+        ("westerns are brilliant, musicals are unbearable", "westerns", "musicals"),
+        ("comedies always cheer me up, dramas just depress me", "comedies", "dramas"),
+    ],
+)
+def test_two_opposite_tastes_joined_by_a_comma_are_cut_apart(clf: InterestClassifier, text: str, liked: str, disliked: str) -> None:
+    signals = clf.analyze(text)
+    assert len(signals) == 2, [s.text for s in signals]
+    like = next(s for s in signals if liked in _text(s))
+    dislike = next(s for s in signals if disliked in _text(s))
+    assert like.polarity > 0 > dislike.polarity
+
+
+@pytest.mark.parametrize("text", ["I like action, comedy, and horror", "Oh great, another three-hour musical"])
+def test_a_list_or_a_sarcastic_clause_stays_whole(clf: InterestClassifier, text: str) -> None:
+    (signal,) = clf.analyze(text)  # a list is one taste; a sarcastic cue stays with its target
+    assert signal.text == text
+
+
 def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:
     heads = clf.save(tmp_path / "heads")
     for suffix in (".json", ".npz", ".lex.npz"):

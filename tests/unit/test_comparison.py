@@ -18,6 +18,9 @@ from interest_bot.plugins.interest.understanding.text import preprocess
         ("I prefer war films to romance", "I prefer war films", "romance", 1),
         ("Thrillers over romcoms", "Thrillers", "romcoms", 1),
         ("Ghost stories are creepier than slashers", "Ghost stories are", "slashers", 0),
+        ("Rear Window is a far better picture than Psycho", "Rear Window is a", "Psycho", 1),
+        ("Heat wipes the floor with Ronin", "Heat", "Ronin", 1),
+        ("Annie Hall runs circles around slapstick nonsense", "Annie Hall", "slapstick nonsense", 1),
     ],
 )
 def test_two_sided_comparisons(clause: str, left: str, right: str, direction: int) -> None:

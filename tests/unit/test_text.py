@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interest_bot.plugins.interest.understanding.text import MAX_CHARS, normalize, preprocess, split_clauses, verdict_tail
+from interest_bot.plugins.interest.understanding.text import MAX_CHARS, comma_statements, normalize, preprocess, split_clauses, verdict_tail
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,19 @@ def test_clause_count_is_bounded() -> None:
 def test_verdict_tail(clause: str, tail: str | None) -> None:
     """A trailing first-person verdict on "it/them/that" is found; other clauses have none."""
     assert verdict_tail(clause) == tail
+
+
+@pytest.mark.parametrize(
+    ("clause", "pieces"),
+    [
+        ("braveheart is a banger, rob roy was pure shite tho", ["braveheart is a banger", "rob roy was pure shite tho"]),
+        ("loved pulp fiction, hated reservoir dogs, dunno why", ["loved pulp fiction", "hated reservoir dogs", "dunno why"]),
+        ("Schindler's List was magnificent, and Forrest Gump was dull", ["Schindler's List was magnificent", "Forrest Gump was dull"]),
+        ("Westerns, I can't stand them", ["Westerns, I can't stand them"]),  # a one-word side is no statement
+        ("I like action, comedy, and horror", ["I like action, comedy, and horror"]),
+        ("I love sci-fi", ["I love sci-fi"]),
+    ],
+)
+def test_comma_statements(clause: str, pieces: list[str]) -> None:
+    """Where a comma could join two statements (the classifier cuts there only when they disagree)."""
+    assert comma_statements(clause) == pieces

@@ -20,9 +20,11 @@ _INTENSIFIER = r"(?:(?:way|much|so|far|a\s+lot|a\s+good\s+deal|miles|loads|ten\s
 _THAN = r"\s+(?:than|then)\s+"
 
 _SYMBOL = re.compile(r"\s*(>{1,3}|<{1,3})\s*")
-_FIXED_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>" + _POSITIVE_ADJ + "|" + _NEGATIVE_ADJ + r")(?:" + _THAN + r"|\s+to\s+)", re.I)
+# "a far better picture than": the noun between the comparative and "than" is the thing compared.
+_NOUN = r"(?:\s+(?:picture|film|movie|flick|one|show|choice|watch|story|comedy|thriller|western)s?)?"
+_FIXED_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>" + _POSITIVE_ADJ + "|" + _NEGATIVE_ADJ + r")" + _NOUN + r"(?:" + _THAN + r"|\s+to\s+)", re.I)
 _OTHER_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>more\s+\w+|less\s+\w+|\w{3,}er|\w{3,}ier)" + _THAN, re.I)
-_VERB = re.compile(r"\s+(?:(?:still|easily|always|totally|simply|just|really|clearly)\s+)?(?P<verb>beats?|trumps?|tops|outshines?|outclasses?|is\s+worth\s+(?:\w+\s+)?)\s+", re.I)
+_VERB = re.compile(r"\s+(?:(?:still|easily|always|totally|simply|just|really|clearly)\s+)?(?P<verb>beats?|trumps?|tops|outshines?|outclasses?|is\s+worth\s+(?:\w+\s+)?|runs?\s+(?:circles|rings)\s+(?:a)?round|wipes?\s+the\s+floor\s+with|knocks?\s+spots\s+off)\s+", re.I)
 _PREFER = re.compile(
     r"^(?P<left>.*?\b(?:prefer|take|pick|choose|give\s+me|rather|sooner|go\s+for|sit\s+through)\b.*?)\s+(?P<conn>over|to|than|then|before|instead\s+of|rather\s+than)\s+(?P<right>.+)$",
     re.I,

@@ -24,6 +24,10 @@ _CONTRAST = re.compile(
     r"even though|then again|instead)\b[,\s]*",
     re.IGNORECASE,
 )
+# A comma may join two statements ("braveheart is a banger, rob roy was pure shite"): the pieces of a clause cut where
+# each side has words enough to be a statement; "Westerns, I can't stand them" and "honestly, I love horror" stay whole.
+_COMMA = re.compile(r",\s+")
+COMMA_MIN_WORDS = 2
 # "..., and I hate ..." starts a new statement when a subject follows the conjunction.
 _AND_SUBJECT = re.compile(r"(?:,\s*|\s+)(?:and|so|plus|also)\s+(?=(?:i|i'm|im|i've|i'd|my|we|we're)\b)", re.IGNORECASE)
 # A trailing "..., I love them" judges what the clause named: its verdict is the clause's polarity.
@@ -77,6 +81,20 @@ def split_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[str]:
                 if len(clauses) >= max_clauses:
                     return clauses
     return clauses
+
+
+def comma_statements(part: str) -> list[str]:
+    """The clause cut at its commas where both sides could be statements (each at least COMMA_MIN_WORDS words)."""
+    pieces = _COMMA.split(part)
+    if len(pieces) == 1:
+        return pieces
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(_LEADING_FILLER.sub("", piece.strip()).split()) >= COMMA_MIN_WORDS and len(out[-1].split()) >= COMMA_MIN_WORDS:
+            out.append(piece)
+        else:
+            out[-1] = out[-1] + ", " + piece
+    return [_LEADING_FILLER.sub("", piece.strip(" ,:-\t")) for piece in out]
 
 
 def _complete_fragment(piece: str, previous: list[str]) -> str:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from interest_bot.memory.signals import InterestSignal
-from interest_bot.plugins.interest.understanding.classifier import InterestClassifier, train_heads
+from interest_bot.plugins.interest.understanding.classifier import COMMA_CUT_POLARITY, InterestClassifier, train_heads
+from interest_bot.plugins.interest.understanding.text import MAX_CLAUSES
 
 pytestmark = pytest.mark.slow
 
@@ -367,10 +368,29 @@ def test_two_opposite_tastes_joined_by_a_comma_are_cut_apart(clf: InterestClassi
     assert like.polarity > 0 > dislike.polarity
 
 
-@pytest.mark.parametrize("text", ["I like action, comedy, and horror", "Oh great, another three-hour musical"])
-def test_a_list_or_a_sarcastic_clause_stays_whole(clf: InterestClassifier, text: str) -> None:
-    (signal,) = clf.analyze(text)  # a list is one taste; a sarcastic cue stays with its target
-    assert signal.text == text
+def test_a_sarcastic_clause_stays_whole(clf: InterestClassifier) -> None:
+    text = "Oh wonderful, another dreadful three-hour musical"
+    scores = clf.score_clauses([text, "Oh wonderful", "another dreadful three-hour musical"])
+    # The case this test is about: the pieces read opposite enough to be cut, the whole reads sarcastic.
+    assert scores["polarity"][1] >= COMMA_CUT_POLARITY and scores["polarity"][2] <= -COMMA_CUT_POLARITY, scores["polarity"]
+    assert scores["sarcasm"][0] >= clf.sarcasm_threshold
+    (signal,) = clf.analyze(text)  # the cue stays with its target
+    assert signal.text == text and signal.polarity < 0
+
+
+def test_the_comma_pass_is_bounded(clf: InterestClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    score = clf.score_clauses
+
+    def counted(texts: list[str]) -> dict:
+        sizes.append(len(texts))
+        return score(texts)
+
+    monkeypatch.setattr(clf, "score_clauses", counted)
+    many = "westerns rock, musicals stink, " * 10  # twenty comma pieces in one clause: a list, not two statements
+    signals = clf.analyze(many + ". " + " ".join(f"I love sci-fi {i} times over, I hate war films {i} times over." for i in range(40)))
+    assert 0 < len(signals) <= MAX_CLAUSES
+    assert len(sizes) == 2 and sizes[0] <= MAX_CLAUSES, sizes  # the comma pass scores at most MAX_CLAUSES texts
 
 
 def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:

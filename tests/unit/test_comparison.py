@@ -21,6 +21,7 @@ from interest_bot.plugins.interest.understanding.text import preprocess
         ("Rear Window is a far better picture than Psycho", "Rear Window is a", "Psycho", 1),
         ("Heat wipes the floor with Ronin", "Heat", "Ronin", 1),
         ("Annie Hall runs circles around slapstick nonsense", "Annie Hall", "slapstick nonsense", 1),
+        ("Heat knocks spots off Ronin", "Heat", "Ronin", 1),
     ],
 )
 def test_two_sided_comparisons(clause: str, left: str, right: str, direction: int) -> None:
@@ -45,7 +46,10 @@ def test_anything_but_stays_one_clause() -> None:
 
 @pytest.mark.parametrize(
     "clause",
-    ["I watched it over the weekend", "We saw Alien over and over", "I love sci-fi", "Is there anything else to watch", "It was longer than I expected"],
+    [
+        "I watched it over the weekend", "We saw Alien over and over", "I love sci-fi", "Is there anything else to watch", "It was longer than I expected",
+        "Heat is a better movie to watch with your dad",  # a noun before "to" is no comparison
+    ],
 )
 def test_not_comparisons(clause: str) -> None:
     assert read_comparison(clause) is None

@@ -7,6 +7,7 @@ import pytest
 from profile_factory import make_profile
 
 from interest_bot.memory.catalog import ArrayCatalog, CatalogArrays
+from interest_bot.plugins.interest.ranking.config import CandidateConfig
 from interest_bot.plugins.interest.ranking.recommender import Recommender, RecommenderConfig
 from interest_bot.plugins.interest.ranking.series import SeriesIndex, series_key
 
@@ -38,6 +39,12 @@ def test_siblings_share_a_stem(a: str, b: str) -> None:
 )
 def test_unrelated_titles_do_not(a: str, b: str) -> None:
     assert series_key(a) != series_key(b)
+
+
+def test_accents_fold_and_any_script_has_words() -> None:
+    assert series_key("Amélie") == series_key("Amelie") == "amelie"
+    assert series_key("Léon: The Professional") == "leon"
+    assert series_key("千と千尋の神隠し") is not None
 
 
 def test_a_title_of_filler_words_has_no_stem() -> None:
@@ -81,3 +88,14 @@ def test_a_liked_films_sequel_rises_with_its_reason(weight: float, sequel_first:
     assert (out[0].item_id == "s:1") is sequel_first, [r.title for r in out]
     if sequel_first:
         assert "from the same series as Police Academy" in out[0].reasons
+
+
+def test_a_large_catalogs_candidates_include_the_series() -> None:
+    # Ranked through candidates (whole_catalog below the catalog's size) with only the two most popular items as
+    # candidates: the least popular sequel is ranked only because the series adds it.
+    candidates = CandidateConfig(whole_catalog=3, popular=2, per_category=0, collaborative=0, per_cluster=0, uptake=0)
+    on = Recommender(SmallCatalog(), None, RecommenderConfig(series=0.5, popularity=0.6, mmr_lambda=1.0, candidates=candidates))
+    off = Recommender(SmallCatalog(), None, RecommenderConfig(series=0.0, popularity=0.6, mmr_lambda=1.0, candidates=candidates))
+    liked = make_profile(n_signals=1, recent=[("s:0", 1.0)])
+    assert [r.item_id for r in on.recommend(liked, k=3)][0] == "s:1"
+    assert "s:1" not in [r.item_id for r in off.recommend(liked, k=3)]

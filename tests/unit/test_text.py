@@ -83,6 +83,8 @@ def test_verdict_tail(clause: str, tail: str | None) -> None:
         ("Westerns, I can't stand them", ["Westerns, I can't stand them"]),  # a one-word side is no statement
         ("I like action, comedy, and horror", ["I like action, comedy, and horror"]),
         ("I love sci-fi", ["I love sci-fi"]),
+        ("I love westerns, :: ::, I hate musicals", ["I love westerns", "I hate musicals"]),  # symbols are no statement
+        ("I love westerns, 😡 😡", ["I love westerns, 😡 😡"]),
     ],
 )
 def test_comma_statements(clause: str, pieces: list[str]) -> None:

@@ -33,6 +33,7 @@ class CandidateConfig:
     per_category: int = 50  # the most popular items of each of the user's top liked categories
     categories: int = 3
     uptake: int = 100  # the suggestions users here took up most lately (when that blend is on)
+    series: int = 20  # other items of each recent item's series (when that blend is on)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class RecommenderConfig:
     uptake_half_life: float = 100.0
     # Collaborative vote of an item the user named in chat (source "item") relative to one they gave feedback on.
     mention_vote: float = 1.0
-    # Items of the same series as one the user liked (a title stem shared: plugins/interest/ranking/series.py). 0 = off.
+    # Items of the same series as one the user named or took up without disliking it (a title stem shared:
+    # plugins/interest/ranking/series.py). 0 = off.
     series: float = 0.0
     candidates: CandidateConfig = CandidateConfig()

@@ -24,7 +24,7 @@ from interest_bot.memory.profile import InterestCluster, Profile
 from .config import CandidateConfig as CandidateConfig
 from .config import RecommenderConfig as RecommenderConfig
 from .scoring import contributions, sparse_sequential_scores
-from .series import SeriesIndex, series_key
+from .series import SeriesIndex, SeriesMembers, series_key
 from .titles import TitleIndex
 
 
@@ -125,6 +125,7 @@ class Recommender:
         # The whole rows' slots in the count store and in the uptake index, extended as those indexes grow.
         self._whole_positions: tuple[ItemRows, ItemPositions, ItemPositions] | None = None
         self._titles: TitleIndex | None = None
+        self._series: SeriesMembers | None = None
 
     # ----- catalog-derived caches ------------------------------------------------------------
 
@@ -186,6 +187,13 @@ class Recommender:
             ids, titles, years, pop = self.catalog.titles()
             self._titles = TitleIndex(ids, titles, years, pop)
         return self._titles
+
+    def _series_siblings(self, titles: list[str]) -> list[str]:
+        """Raw ids of the items in these titles' series (for a large catalog's candidates), built on first use."""
+        if self._series is None:
+            ids, names, _, _ = self.catalog.titles()
+            self._series = SeriesMembers(ids, names)
+        return self._series.siblings(titles, self.config.candidates.series)
 
     def link_titles(self, text: str) -> list[str]:
         """Raw item ids of catalog titles mentioned in the text."""
@@ -282,7 +290,12 @@ class Recommender:
         excluded = set(exclude) | {i for i, _ in recent}
         collab_sparse = self._collaborative(liked, [r.source for r in positive])
         votes = dict(talk_votes or {}) if cfg.neighbours else {}
-        rows, c = self._candidates(collab_sparse, V, cat_scores, votes, excluded, uptake)
+        # The user's recent items as rows: their titles name the series they follow, and reasons name them.
+        sources = self.catalog.rows(liked[: cfg.sequential.recent]) if liked and (cfg.series or len(collab_sparse[0])) else None
+        extra: list[str] = list(votes)
+        if cfg.series and sources is not None and not self._is_whole():
+            extra += self._series_siblings(sources.titles)
+        rows, c = self._candidates(collab_sparse, V, cat_scores, extra, excluded, uptake)
         n = len(rows)
         if n == 0:
             return []
@@ -331,8 +344,6 @@ class Recommender:
         parts["talk"] = talk
         parts["uptake"] = uptake.weights(rows.qids, uptake_positions) if cfg.uptake and uptake is not None else np.zeros(n)
         score = score + cfg.uptake * parts["uptake"]
-        # The user's liked items as rows: their titles name the series they like, and reasons name them.
-        sources = self.catalog.rows(liked[: cfg.sequential.recent]) if liked and (cfg.series or collab.any()) else None
         series_index: SeriesIndex | None = c["series"]
         parts["series"] = series_index.same_series(sources.titles) if series_index is not None and sources is not None else np.zeros(n, bool)
         score = score + cfg.series * parts["series"]

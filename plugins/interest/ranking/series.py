@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 _YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
 _SUBTITLE = re.compile(r":|\s[-–—]\s|\bpart\b|\bvolume\b|\bvol\.")
-_WORD = re.compile(r"[a-z0-9']+")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _PART_NUMBER = frozenset({"2", "3", "4", "5", "6", "7", "8", "ii", "iii", "iv", "v", "vi", "vii"})
 # Words that say nothing about which series a title belongs to.
 _FILLER = frozenset({"the", "a", "an", "of", "and", "in", "on", "to", "who", "i", "am", "my", "is", "it", "for", "with", "at", "from", "by"})
@@ -25,7 +27,9 @@ _FILLER = frozenset({"the", "a", "an", "of", "and", "in", "on", "to", "who", "i"
 @functools.lru_cache(maxsize=65536)
 def series_key(title: str) -> str | None:
     """The title's series stem (its first two significant words before a subtitle or part number), or None."""
-    head = _SUBTITLE.split(_YEAR.sub("", title).lower(), maxsplit=1)[0]
+    # Accents folded ("Amélie" and "Amelie" meet); letters of any script are words.
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
+    head = _SUBTITLE.split(_YEAR.sub("", folded).lower(), maxsplit=1)[0]
     words = _WORD.findall(head)
     while words and words[-1] in _PART_NUMBER:
         words.pop()
@@ -51,3 +55,23 @@ class SeriesIndex:
         if not wanted:
             return np.zeros(len(self.codes), bool)
         return np.isin(self.codes, wanted)
+
+
+class SeriesMembers:
+    """Every catalog item by series stem: the siblings a large catalog's candidates need (built once per catalog)."""
+
+    def __init__(self, ids: Sequence[str], titles: Sequence[str]) -> None:
+        members: dict[str, list[str]] = defaultdict(list)
+        for item_id, title in zip(ids, titles):
+            key = series_key(title)
+            if key is not None:
+                members[key].append(item_id)
+        self._members = dict(members)
+
+    def siblings(self, titles: Iterable[str], per_title: int) -> list[str]:
+        """Ids of the items sharing a stem with each of these titles, at most per_title each."""
+        out: list[str] = []
+        for key in dict.fromkeys(series_key(t) for t in titles):
+            if key is not None:
+                out += self._members.get(key, [])[:per_title]
+        return out

@@ -58,6 +58,7 @@ HEAD_PARAMS: dict[str, HeadParams] = {
 SARCASM_THRESHOLD = 0.5
 # A clause is cut at its commas when one piece reads at least this liked and another at least this disliked.
 COMMA_CUT_POLARITY = 0.8
+MAX_COMMA_PIECES = 4  # a clause with more comma pieces is a list, not two statements
 LEXICON_SCALE = 2.0  # puts the 4 lexicon features on a par with the unit-length embedding
 CATEGORY_LEX_ITEMS_ONLY = False  # items-only measured: chat 0.94 but BBC 0.978 (< 0.98); both learn it here
 CHAT_POLARITY_WEIGHT = 2.0  # chat clauses are the target domain; reviews teach the wider vocabulary
@@ -200,7 +201,16 @@ class InterestClassifier:
         "braveheart is a banger, rob roy was pure shite" states two tastes; "I like action, comedy and horror" and a
         clause that reads sarcastic as a whole ("oh great, another musical": cue and target belong together) do not.
         """
-        pieces = {c: p for clauses in clause_lists for c in clauses if len(p := comma_statements(c)) > 1 and read_comparison(c) is None}
+        pieces: dict[str, list[str]] = {}
+        for clauses in clause_lists:
+            budget = MAX_CLAUSES  # texts this message may add to the pass: the extra pass is bounded like the main one
+            for c in clauses:
+                if c in pieces or read_comparison(c) is not None or verdict_tail(c) is not None:
+                    continue  # a comparison or a verdict tail ("..., I love them") is read whole
+                split = comma_statements(c)
+                if 1 < len(split) <= MAX_COMMA_PIECES and len(split) + 1 <= budget:
+                    pieces[c] = split
+                    budget -= len(split) + 1
         if not pieces:
             return clause_lists
         texts = list(dict.fromkeys([*pieces, *(p for ps in pieces.values() for p in ps)]))

@@ -22,7 +22,7 @@ _THAN = r"\s+(?:than|then)\s+"
 _SYMBOL = re.compile(r"\s*(>{1,3}|<{1,3})\s*")
 # "a far better picture than": the noun between the comparative and "than" is the thing compared.
 _NOUN = r"(?:\s+(?:picture|film|movie|flick|one|show|choice|watch|story|comedy|thriller|western)s?)?"
-_FIXED_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>" + _POSITIVE_ADJ + "|" + _NEGATIVE_ADJ + r")" + _NOUN + r"(?:" + _THAN + r"|\s+to\s+)", re.I)
+_FIXED_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>" + _POSITIVE_ADJ + "|" + _NEGATIVE_ADJ + r")(?:" + _NOUN + _THAN + r"|\s+to\s+)", re.I)
 _OTHER_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>more\s+\w+|less\s+\w+|\w{3,}er|\w{3,}ier)" + _THAN, re.I)
 _VERB = re.compile(r"\s+(?:(?:still|easily|always|totally|simply|just|really|clearly)\s+)?(?P<verb>beats?|trumps?|tops|outshines?|outclasses?|is\s+worth\s+(?:\w+\s+)?|runs?\s+(?:circles|rings)\s+(?:a)?round|wipes?\s+the\s+floor\s+with|knocks?\s+spots\s+off)\s+", re.I)
 _PREFER = re.compile(

@@ -90,11 +90,17 @@ def comma_statements(part: str) -> list[str]:
         return pieces
     out = [pieces[0]]
     for piece in pieces[1:]:
-        if len(_LEADING_FILLER.sub("", piece.strip()).split()) >= COMMA_MIN_WORDS and len(out[-1].split()) >= COMMA_MIN_WORDS:
+        if _statement(piece) and _statement(out[-1]):
             out.append(piece)
         else:
             out[-1] = out[-1] + ", " + piece
     return [_LEADING_FILLER.sub("", piece.strip(" ,:-\t")) for piece in out]
+
+
+def _statement(piece: str) -> bool:
+    """Whether a comma piece has words enough to be a statement of its own (symbols and emoji are not words)."""
+    words = [w for w in _LEADING_FILLER.sub("", piece.strip()).split() if _HAS_WORD.search(w)]
+    return len(words) >= COMMA_MIN_WORDS
 
 
 def _complete_fragment(piece: str, previous: list[str]) -> str:

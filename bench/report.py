@@ -161,14 +161,14 @@ def render() -> str:
         ("blind set: category accuracy", "blind_category_acc", "≥ 0.90"), ("… heads without the chat lines", "blind_previous_category_acc", ""),
         ("blind set: preference AUC (taste lines vs none lines)", "blind_preference_auc", "≥ 0.97"),
         ("blind set: word 4-grams shared with the training text", "blind_ngram4_shared", ""),
-        ("**final set** (scored once, 2 other blind authors): polarity accuracy", "final_polarity_acc", ""),
+        ("**final set** (2 other blind authors; held back, re-scored each round): polarity accuracy", "final_polarity_acc", ""),
         ("… lowest kind", "final_polarity_min_kind", ""), ("… VADER", "final_polarity_acc_vader", ""),
         ("final set: category accuracy", "final_category_acc", ""), ("final set: preference AUC", "final_preference_auc", ""),
         *[
             row
-            for n, who in (("final2", "f3, f4"), ("final3", "f5, f6"), ("final4", "f7, f8"))
+            for n, who in (("final2", "f3, f4; held back, re-scored each round"), ("final3", "f5, f6; its misses read in development since"), ("final4", "f7, f8; frozen before this round, scored once"))
             for row in (
-                (f"**{n}** (scored once, blind authors {who}): polarity accuracy", f"{n}_polarity_acc", ""),
+                (f"**{n}** (blind authors {who}): polarity accuracy", f"{n}_polarity_acc", ""),
                 ("… lowest kind", f"{n}_polarity_min_kind", ""), ("… VADER", f"{n}_polarity_acc_vader", ""),
                 (f"{n}: category accuracy", f"{n}_category_acc", ""), (f"{n}: preference AUC", f"{n}_preference_auc", ""),
             )

@@ -290,8 +290,9 @@ class Recommender:
         excluded = set(exclude) | {i for i, _ in recent}
         collab_sparse = self._collaborative(liked, [r.source for r in positive])
         votes = dict(talk_votes or {}) if cfg.neighbours else {}
-        # The user's recent items as rows: their titles name the series they follow, and reasons name them.
-        sources = self.catalog.rows(liked[: cfg.sequential.recent]) if liked and (cfg.series or len(collab_sparse[0])) else None
+        # The user's recent items as rows: their titles name the series they follow (read before ranking only when the
+        # series blend is on), and reasons name them.
+        sources = self.catalog.rows(liked[: cfg.sequential.recent]) if liked and cfg.series else None
         extra: list[str] = list(votes)
         if cfg.series and sources is not None and not self._is_whole():
             extra += self._series_siblings(sources.titles)
@@ -377,6 +378,8 @@ class Recommender:
                 banned[r] = True
         lam = cfg.cold_mmr_lambda if n_signals == 0 else cfg.mmr_lambda
         order = self._rank(score, banned, E, c["qid_rank"], min(k, int((~banned).sum())), lam)
+        if sources is None and liked and parts["collab"][order].any():
+            sources = self.catalog.rows(liked[: cfg.sequential.recent])
         return [
             self._explain(rows, r, float(score[r]), parts, popw, liked, sources, pos_cl, best_cluster, cat_scores, bool(bad[r]), int(mentions[r]))
             for r in order

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from interest_bot.memory.signals import InterestSignal
-from interest_bot.plugins.interest.understanding.classifier import COMMA_CUT_POLARITY, InterestClassifier, train_heads
-from interest_bot.plugins.interest.understanding.text import MAX_CLAUSES
+from interest_bot.plugins.interest.understanding.classifier import COMMA_CUT_POLARITY, VERDICT_SURE, VERDICT_UNSURE, InterestClassifier, train_heads
+from interest_bot.plugins.interest.understanding.text import MAX_CLAUSES, split_clauses
 
 pytestmark = pytest.mark.slow
 
@@ -391,6 +391,27 @@ def test_the_comma_pass_is_bounded(clf: InterestClassifier, monkeypatch: pytest.
     signals = clf.analyze(many + ". " + " ".join(f"I love sci-fi {i} times over, I hate war films {i} times over." for i in range(40)))
     assert 0 < len(signals) <= MAX_CLAUSES
     assert len(sizes) == 2 and sizes[0] <= MAX_CLAUSES, sizes  # the comma pass scores at most MAX_CLAUSES texts
+
+
+@pytest.mark.parametrize(
+    "text, target, sign",
+    [
+        ("I watched Titanic last week. Loved it.", "Titanic", 1),
+        ("Finally got round to Casablanca. Absolutely loved it.", "Casablanca", 1),
+    ],
+)
+def test_a_short_verdict_judges_the_unsure_clause_before_it(clf: InterestClassifier, text: str, target: str, sign: int) -> None:
+    named = next(c for c in split_clauses(text) if target in c)
+    assert abs(clf.score_clauses([named])["polarity"][0]) < VERDICT_UNSURE  # the case this test is about: alone, it reads unsure
+    signal = next(s for s in clf.analyze(text) if target in _text(s))
+    assert np.sign(signal.polarity) == sign and abs(signal.polarity) >= VERDICT_SURE, signal.polarity
+
+
+def test_a_clause_after_a_contrast_word_is_no_verdict_on_the_one_before(clf: InterestClassifier) -> None:
+    alone = clf.score_clauses(["I watched Titanic last week", "Cats was awful"])["polarity"]
+    assert abs(alone[0]) < VERDICT_UNSURE and alone[1] <= -VERDICT_SURE, alone  # unsure, then a short sure clause
+    titanic, cats = clf.analyze("I watched Titanic last week, but Cats was awful.")
+    assert abs(titanic.polarity - alone[0]) < 1e-3 and cats.polarity < 0, (titanic.polarity, cats.polarity)
 
 
 def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from interest_bot.plugins.interest.understanding.text import MAX_CHARS, comma_statements, normalize, preprocess, split_clauses, verdict_tail
+from interest_bot.plugins.interest.understanding.text import (
+    MAX_CHARS,
+    comma_statements,
+    normalize,
+    preprocess,
+    read_clauses,
+    split_clauses,
+    verdict_after,
+    verdict_tail,
+)
 
 
 @pytest.mark.parametrize(
@@ -90,3 +99,31 @@ def test_verdict_tail(clause: str, tail: str | None) -> None:
 def test_comma_statements(clause: str, pieces: list[str]) -> None:
     """Where a comma could join two statements (the classifier cuts there only when they disagree)."""
     assert comma_statements(clause) == pieces
+
+
+def test_read_clauses_says_which_clauses_follow_a_contrast_or_ask() -> None:
+    """A clause opened by a contrast word is marked contrasted; every clause of a question sentence asks."""
+    clauses = read_clauses(normalize("Any westerns like Tombstone? I love those, but musicals bore me. Seen Heat"))
+    assert [(c.text, c.contrasted, c.asks) for c in clauses] == [
+        ("Any westerns like Tombstone", False, True),
+        ("I love those", False, False),
+        ("musicals bore me", True, False),
+        ("Seen Heat", False, False),
+    ]
+    assert [c.text for c in clauses] == split_clauses(normalize("Any westerns like Tombstone? I love those, but musicals bore me. Seen Heat"))
+
+
+@pytest.mark.parametrize(
+    ("clause", "verdict"),
+    [
+        ("loved it", True),
+        ("total snooze 😴", True),
+        ("i was bored out of my mind", True),  # seven words
+        ("I still think it's one of the sharpest comedies ever written", True),  # longer, but it points back
+        ("my sister and I spent the whole evening arguing about the ending of the film", False),
+        ("we spent the whole evening arguing about the ending of the film", False),  # twelve words, nothing points back
+    ],
+)
+def test_verdict_after(clause: str, verdict: bool) -> None:
+    """Short clauses, or clauses that point back, may be verdicts on the clause before them."""
+    assert verdict_after(clause) is verdict

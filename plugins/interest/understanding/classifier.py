@@ -33,7 +33,19 @@ from ..encoding.encoder import Encoder, TorchEncoder
 from . import lexicon, polarity_data
 from .comparison import read_comparison
 from .heads import LinearHead, fit_head, hashed
-from .text import MAX_CHARS, MAX_CLAUSES, comma_statements, normalize, preprocess, split_clauses, verdict_on_previous, verdict_tail
+from .text import (
+    MAX_CHARS,
+    MAX_CLAUSES,
+    Clause,
+    comma_statements,
+    normalize,
+    preprocess,
+    read_clauses,
+    split_clauses,
+    verdict_after,
+    verdict_on_previous,
+    verdict_tail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +70,9 @@ HEAD_PARAMS: dict[str, HeadParams] = {
 SARCASM_THRESHOLD = 0.5
 # A clause is cut at its commas when one piece reads at least this liked and another at least this disliked.
 COMMA_CUT_POLARITY = 0.8
+# A clause reading less sure than VERDICT_UNSURE takes the sign of a short verdict after it that reads at least VERDICT_SURE.
+VERDICT_UNSURE = 0.5
+VERDICT_SURE = 0.75
 MAX_COMMA_PIECES = 4  # a clause with more comma pieces is a list, not two statements
 LEXICON_SCALE = 2.0  # puts the 4 lexicon features on a par with the unit-length embedding
 CATEGORY_LEX_ITEMS_ONLY = False  # items-only measured: chat 0.94 but BBC 0.978 (< 0.98); both learn it here
@@ -81,6 +96,12 @@ class _Part:
     judged_by: str | None
     direction: int
     factor: float
+    may_judge_previous: bool = False  # a clause of its own, not a contrast or a question: it may be a verdict on the one before
+
+
+def _cut(clause: Clause, pieces: Sequence[str]) -> list[Clause]:
+    """A clause's comma pieces as clauses of their own; each after the first is cut from the one before it."""
+    return [Clause(piece, clause.contrasted or n > 0, clause.asks) for n, piece in enumerate(pieces)]
 
 
 def heads_dir(data_dir: Path, catalog: str) -> Path:
@@ -130,7 +151,7 @@ class InterestClassifier:
     def analyze_batch(self, texts: Sequence[object]) -> list[list[InterestSignal]]:
         """Signals for several messages, all their clauses embedded in one batched pass."""
         messages = [normalize(t, self.max_chars) for t in texts]
-        per_text = [self._parts(clauses) for clauses in self._cut_at_commas([split_clauses(m) for m in messages])]
+        per_text = [self._parts(clauses) for clauses in self._cut_at_commas([read_clauses(m) for m in messages])]
         flat = [part for parts in per_text for part in parts]
         if not flat:
             return [[] for _ in texts]
@@ -171,6 +192,8 @@ class InterestClassifier:
                 # know it's all smoke and shadows" the message reads sarcastic, the sincere first clause does not.
                 own = scores["sarcasm"][read_from[i : i + len(parts)]] >= self.sarcasm_threshold
                 scores["polarity"][i : i + len(parts)] *= np.where(own, -1.0, 1.0)
+            else:
+                self._verdicts_follow(parts, scores, i)
             i += len(parts)
         now = time.time()
         labels = self.category.labels
@@ -195,7 +218,23 @@ class InterestClassifier:
             out.append(signals)
         return out
 
-    def _cut_at_commas(self, clause_lists: list[list[str]]) -> list[list[str]]:
+    @staticmethod
+    def _verdicts_follow(parts: Sequence[_Part], scores: dict[str, np.ndarray], first: int) -> None:
+        """A taste clause with no clear sign takes the sign of the short verdict after it ("I watched Titanic. Loved it").
+
+        "fantasy stuff w dragons n wizards?? big yikes": the first clause names the taste, the second judges it. Only a
+        clause that names something (preference) and reads unsure (|polarity| below VERDICT_UNSURE) is judged so, and
+        only by a clause that may judge it: not one opened by a contrast word, not a question, not in a sarcastic message.
+        """
+        pol, pref = scores["polarity"], scores["preference"]
+        for j in range(first + 1, first + len(parts)):
+            prev, part = parts[j - first - 1], parts[j - first]
+            if prev.judged_by or part.judged_by or not part.may_judge_previous or not verdict_after(part.text):
+                continue
+            if abs(pol[j - 1]) < VERDICT_UNSURE and pref[j - 1] >= 0.5 and abs(pol[j]) >= VERDICT_SURE:
+                pol[j - 1] = pol[j]
+
+    def _cut_at_commas(self, clause_lists: list[list[Clause]]) -> list[list[Clause]]:
         """Each message's clauses, cut at commas where the pieces read as tastes of opposite sign (one encoder call).
 
         "braveheart is a banger, rob roy was pure shite" states two tastes; "I like action, comedy and horror" and a
@@ -204,7 +243,8 @@ class InterestClassifier:
         pieces: dict[str, list[str]] = {}
         for clauses in clause_lists:
             budget = MAX_CLAUSES  # texts this message may add to the pass: the extra pass is bounded like the main one
-            for c in clauses:
+            for clause in clauses:
+                c = clause.text
                 if c in pieces or read_comparison(c) is not None or verdict_tail(c) is not None:
                     continue  # a comparison or a verdict tail ("..., I love them") is read whole
                 split = comma_statements(c)
@@ -221,13 +261,14 @@ class InterestClassifier:
             c for c, ps in pieces.items()
             if c not in sarcastic and max(polarity[p] for p in ps) >= COMMA_CUT_POLARITY and min(polarity[p] for p in ps) <= -COMMA_CUT_POLARITY
         }
-        return [[x for c in clauses for x in (pieces[c] if c in cut else [c])][:MAX_CLAUSES] for clauses in clause_lists]
+        return [[x for c in clauses for x in (_cut(c, pieces[c.text]) if c.text in cut else [c])][:MAX_CLAUSES] for clauses in clause_lists]
 
     @staticmethod
-    def _parts(clauses: Sequence[str]) -> list[_Part]:
+    def _parts(clauses: Sequence[Clause]) -> list[_Part]:
         """Clauses as scored parts: a comparison becomes its two sides, a clause with a verdict tail is judged by it."""
         parts: list[_Part] = []
-        for clause in clauses:
+        for whole in clauses:
+            clause = whole.text
             comparison = read_comparison(clause)
             if comparison is not None:
                 if comparison.left is not None:
@@ -237,7 +278,7 @@ class InterestClassifier:
             if parts and verdict_on_previous(clause) and not parts[-1].judged_by:
                 # "Any good heist movies? I love those": the verdict is on what the previous clause named.
                 parts[-1] = _Part(parts[-1].text, clause, 0, 0.0)
-            parts.append(_Part(clause, verdict_tail(clause), 0, 0.0))
+            parts.append(_Part(clause, verdict_tail(clause), 0, 0.0, not (whole.contrasted or whole.asks)))
         return parts
 
     def predict_categories(self, texts: Sequence[str]) -> np.ndarray:

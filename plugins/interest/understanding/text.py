@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from ..config import DEFAULT_MAX_MESSAGE_CHARS
 
@@ -68,19 +69,37 @@ def normalize(text: object, max_chars: int = MAX_CHARS) -> str:
     return text
 
 
-def split_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[str]:
+@dataclass(frozen=True)
+class Clause:
+    """One clause of a message, with what its boundaries say about it."""
+
+    text: str
+    contrasted: bool = False  # opened by a contrast word ("but", "though") or cut from the clause before it
+    asks: bool = False  # its sentence ends in a question mark
+
+
+def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
     """Split normalized text into clauses on punctuation and contrast words ("I love X but hate Y")."""
-    clauses: list[str] = []
-    for sentence in _PUNCT.split(text):
-        for part in _CONTRAST.split(" " + sentence):
+    clauses: list[Clause] = []
+    start = 0
+    for end in [*_PUNCT.finditer(text), None]:
+        sentence = text[start : end.start() if end else len(text)]
+        asks = end is not None and "?" in end.group()
+        start = end.end() if end else len(text)
+        for k, part in enumerate(_CONTRAST.split(" " + sentence)):
             for piece in _AND_SUBJECT.split(part):
                 piece = _LEADING_FILLER.sub("", piece.strip(" ,:-\t"))
                 if not _HAS_WORD.search(piece):
                     continue
-                clauses.append(_complete_fragment(piece, clauses))
+                clauses.append(Clause(_complete_fragment(piece, bool(clauses)), k > 0, asks))
                 if len(clauses) >= max_clauses:
                     return clauses
     return clauses
+
+
+def split_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[str]:
+    """The texts of read_clauses: the clauses of normalized text."""
+    return [clause.text for clause in read_clauses(text, max_clauses)]
 
 
 def comma_statements(part: str) -> list[str]:
@@ -103,10 +122,10 @@ def _statement(piece: str) -> bool:
     return len(words) >= COMMA_MIN_WORDS
 
 
-def _complete_fragment(piece: str, previous: list[str]) -> str:
+def _complete_fragment(piece: str, after_another: bool) -> str:
     """Turn an elliptic "not horror" after "I love sci-fi" into a full negative clause."""
     match = _LEADING_NOT.match(piece)
-    if match and previous and len(piece.split()) <= 4:
+    if match and after_another and len(piece.split()) <= 4:
         return "I don't like " + piece[match.end() :]
     return piece
 
@@ -120,6 +139,17 @@ _ANAPHORIC_CLAUSE = re.compile(
 def verdict_on_previous(clause: str) -> bool:
     """True for a clause that only judges what the previous one named ("any good heist movies? I love those")."""
     return len(clause.split()) <= 8 and _ANAPHORIC_CLAUSE.match(clause) is not None
+
+
+_POINTS_BACK = re.compile(r"\b(?:it|it's|its|them|those|these|that|this|one|ones)\b", re.IGNORECASE)
+VERDICT_WORDS = 7  # a clause this short may be a verdict on the previous one ("loved it", "big yikes", "snooze")
+POINTING_VERDICT_WORDS = 12  # longer when it points back ("I still think it's one of the sharpest comedies")
+
+
+def verdict_after(clause: str) -> bool:
+    """Whether a clause is short enough, or points back clearly enough, to be a verdict on the clause before it."""
+    words = [w for w in clause.split() if _HAS_WORD.search(w)]
+    return len(words) <= VERDICT_WORDS or (len(words) <= POINTING_VERDICT_WORDS and _POINTS_BACK.search(clause) is not None)
 
 
 def verdict_tail(clause: str) -> str | None:

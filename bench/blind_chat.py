@@ -29,6 +29,7 @@ FROZEN = {
     "final2.jsonl": "b46631632b24a4d26a620d5fa43de7b78de84df9b99f0f162625d9372ce2ae93",
     "final3.jsonl": "f90e6095394c6cca467412a3fd68966b803012e0934d6caf06ff4bb9a81a2ac6",
     "final4.jsonl": "7968495f7586e69bca075a5522ea9c777447e2ae542aa83f80a876cbb0dafa09",
+    "final5.jsonl": "19be8ea278c2725e0320bb9e07fc6c20b5e20f764b8ae0ff92a21c3cd7a2396e",
 }
 KINDS = ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")
 

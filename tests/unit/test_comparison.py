@@ -11,7 +11,9 @@ from interest_bot.plugins.interest.understanding.text import preprocess
     [
         ("I'd take a western over sci-fi", "I'd take a western", "sci-fi", 1),
         ("Cop movies are way better than musicals", "Cop movies are", "musicals", 1),
-        ("Slashers are even worse than soap operas", "Slashers are", "soap operas", -1),
+        ("Slashers are way worse than soap operas", "Slashers are", "soap operas", -1),
+        ("I liked Babe far more than the sequels", "I liked Babe", "the sequels", 1),
+        ("I'd happily rewatch Heat before I'd sit through Ronin again", "I'd happily rewatch Heat", "I'd sit through Ronin again", 1),
         ("noir >> superhero stuff", "noir", "superhero stuff", 1),
         ("cartoons < documentaries", "cartoons", "documentaries", -1),
         ("Zombie flicks beat period dramas", "Zombie flicks", "period dramas", 1),
@@ -39,6 +41,25 @@ def test_anything_and_nothing_keep_only_the_named_side() -> None:
     assert but is not None and but.left is None and but.right == "horror tonight"
 
 
+@pytest.mark.parametrize(
+    ("clause", "left", "right", "direction"),
+    [
+        ("Slashers are even worse than soap operas", "Slashers are", "soap operas", -1),
+        ("Heat is even better than Ronin", "Heat is", "Ronin", 1),
+    ],
+)
+def test_even_gives_both_sides_one_sign(clause: str, left: str, right: str, direction: int) -> None:
+    # "even worse than soap operas": soap operas are bad too.
+    found = read_comparison(clause)
+    assert found is not None
+    assert (found.left, found.right, found.direction, found.right_same_sign) == (left, right, direction, True)
+
+
+def test_nothing_on_earth_is_an_empty_side() -> None:
+    found = read_comparison("Nothing on earth is duller than a three-hour opera")
+    assert found is not None and found.left is None and found.right == "a three-hour opera" and found.direction == -1 and found.right_same_sign
+
+
 def test_anything_but_stays_one_clause() -> None:
     # The contrast splitter must not cut "anything but X" into "anything" and "X".
     assert preprocess("Anything but westerns, please") == ["Anything but westerns, please"]
@@ -47,7 +68,7 @@ def test_anything_but_stays_one_clause() -> None:
 @pytest.mark.parametrize(
     "clause",
     [
-        "I watched it over the weekend", "We saw Alien over and over", "I love sci-fi", "Is there anything else to watch", "It was longer than I expected",
+        "I watched it over the weekend", "We saw Alien over and over", "I love sci-fi", "Is there anything else to watch", "It was longer than I expected", "I liked it more than I expected", "I love it more than anything",
         "Heat is a better movie to watch with your dad",  # a noun before "to" is no comparison
     ],
 )

@@ -19,6 +19,7 @@ _NEGATIVE_ADJ = r"worse|inferior|duller|lamer|dumber|more\s+(?:boring|tedious|an
 _INTENSIFIER = r"(?:(?:way|much|so|far|a\s+lot|a\s+good\s+deal|miles|loads|ten\s+times|twice\s+as|\d+x|even|still|somehow|frankly|generally|just|actually|honestly|definitely|always|simply)\s+)*"
 _THAN = r"\s+(?:than|then)\s+"
 
+_EVEN = re.compile(r"^(?:\w+\s+)*?even\s+", re.I)  # "even worse than": the other side is bad too
 _SYMBOL = re.compile(r"\s*(>{1,3}|<{1,3})\s*")
 # "a far better picture than": the noun between the comparative and "than" is the thing compared.
 _NOUN = r"(?:\s+(?:picture|film|movie|flick|one|show|choice|watch|story|comedy|thriller|western)s?)?"
@@ -26,14 +27,25 @@ _FIXED_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>" + _POSITIVE_ADJ + "|"
 _OTHER_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>more\s+\w+|less\s+\w+|\w{3,}er|\w{3,}ier)" + _THAN, re.I)
 _VERB = re.compile(r"\s+(?:(?:still|easily|always|totally|simply|just|really|clearly)\s+)?(?P<verb>beats?|trumps?|tops|outshines?|outclasses?|is\s+worth\s+(?:\w+\s+)?|runs?\s+(?:circles|rings)\s+(?:a)?round|wipes?\s+the\s+floor\s+with|knocks?\s+spots\s+off)\s+", re.I)
 _PREFER = re.compile(
-    r"^(?P<left>.*?\b(?:prefer|take|pick|choose|give\s+me|rather|sooner|go\s+for|sit\s+through)\b.*?)\s+(?P<conn>over|to|than|then|before|instead\s+of|rather\s+than)\s+(?P<right>.+)$",
+    r"^(?P<left>.*?\b(?:prefer|take|pick|choose|give\s+me|rather|sooner|go\s+for|sit\s+through|(?:i'd|id|i\s+would)\s+(?:happily\s+)?(?:re)?watch)\b.*?)\s+(?P<conn>over|to|than|then|before|instead\s+of|rather\s+than)\s+(?P<right>.+)$",
     re.I,
 )
 # "Westerns over sci-fi": only a short left side without a subject ("I watched it over the weekend" is no comparison).
 _BARE_OVER = re.compile(r"^(?P<left>(?:\S+\s+){0,3}\S+)\s+over\s+(?!(?:the\s+)?(?:weekend|years?|holidays?|summer|winter|break|night|and\b|again\b|time\b))(?P<right>.+)$", re.I)
 _SUBJECT = re.compile(r"\b(?:i|i'm|im|i've|it|we|you|he|she|they|watched|saw|seen)\b", re.I)
 _ANYTHING_BUT = re.compile(r"^(?P<left>.*?\b(?:anything|everything|whatever)(?:'s)?)\s+(?:but|except|other\s+than|apart\s+from)\s+(?P<right>.+)$", re.I)
-_EMPTY_LEFT = re.compile(r"^(?:(?:literally|honestly|almost|just|i'd\s+watch|i'll\s+watch|just\s+about)\s+)*(?P<word>anything|nothing|everything|nothin)(?:'s|\s+is|\s+else)?$", re.I)
+_EMPTY_LEFT = re.compile(
+    r"^(?:(?:literally|honestly|almost|just|i'd\s+watch|i'll\s+watch|just\s+about)\s+)*(?P<word>anything|nothing|everything|nothin)"
+    r"(?:\s+(?:else|on\s+earth|in\s+the\s+world|at\s+all|ever))?(?:'s|\s+is)?$",
+    re.I,
+)
+# "I liked Babe more than the kids' movies": a taste verb with "more than" prefers the left side. "More than I expected"
+# compares no second taste: a right side that opens with a subject is no side.
+_MORE_THAN = re.compile(
+    r"^(?P<left>.*?\b(?:like|liked|love|loved|enjoy|enjoyed|adore|adored|dig|rate|rated)\b.*?)\s+"
+    r"(?:(?:way|much|far|a\s+lot|even|so\s+much)\s+)*more\s+(?:than|then)\s+(?!(?:i|i'd|i'm|you|you'd|we|he|she|they|it|expected|ever|anything|anyone)\b)(?P<right>.+)$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,14 @@ def read_comparison(clause: str) -> Comparison | None:
     m = _FIXED_ADJ.search(clause)
     if m and m.start() > 0:
         positive = re.fullmatch(_POSITIVE_ADJ, m.group("adj"), re.I) is not None
-        return _sides(clause[: m.start()], clause[m.end() :], 1 if positive else -1)
+        found = _sides(clause[: m.start()], clause[m.end() :], 1 if positive else -1)
+        if found is not None and found.left is not None and _EVEN.match(m.group()):
+            # "musicals are even worse than documentaries": both sides share the sign.
+            return Comparison(found.left, found.right, found.direction, right_same_sign=True)
+        return found
+    m = _MORE_THAN.match(clause)
+    if m:
+        return _sides(m.group("left"), m.group("right"), 1)
     m = _VERB.search(clause)
     if m and m.start() > 0:
         return _sides(clause[: m.start()], clause[m.end() :], 1)

@@ -132,9 +132,9 @@ def test_preference_separates_taste_from_small_talk(clf: InterestClassifier) -> 
 
 def test_analyze_batch_matches_analyze(clf: InterestClassifier) -> None:
     """Batching messages gives the same signals as one at a time."""
-    texts = ["I love sci-fi but I hate horror", "", "Musicals put me to sleep"]
+    texts = ["I love sci-fi but I hate horror", "", "Musicals put me to sleep", "I watched Titanic last week. Loved it."]
     batch = clf.analyze_batch(texts)
-    assert [len(b) for b in batch] == [2, 0, 1]
+    assert [len(b) for b in batch] == [2, 0, 1, 2]
     for text, signals in zip(texts, batch):
         single = clf.analyze(text)
         for a, b in zip(single, signals):

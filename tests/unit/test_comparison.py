@@ -46,6 +46,7 @@ def test_anything_and_nothing_keep_only_the_named_side() -> None:
     [
         ("Slashers are even worse than soap operas", "Slashers are", "soap operas", -1),
         ("Heat is even better than Ronin", "Heat is", "Ronin", 1),
+        ("I liked Babe even more than Heat", "I liked Babe", "Heat", 1),
     ],
 )
 def test_even_gives_both_sides_one_sign(clause: str, left: str, right: str, direction: int) -> None:
@@ -70,7 +71,33 @@ def test_anything_but_stays_one_clause() -> None:
     [
         "I watched it over the weekend", "We saw Alien over and over", "I love sci-fi", "Is there anything else to watch", "It was longer than I expected", "I liked it more than I expected", "I love it more than anything",
         "Heat is a better movie to watch with your dad",  # a noun before "to" is no comparison
+        "I'd watch it before bed",
+        "I'd watch Alien then Aliens",
+        "I'd rewatch Heat over and over",
+        "I'd like more than one recommendation",
+        "I like movies that are more than two hours",
+        "I enjoy more than just horror",
+        "Movies like Heat are more than entertainment",
+        "I like Heat more than my wife does",
+        "I liked it more than the first time",
     ],
 )
 def test_not_comparisons(clause: str) -> None:
     assert read_comparison(clause) is None
+
+
+def test_a_comparison_after_i_would_watch_keeps_its_own_connector() -> None:
+    # "I'd watch" is no preference by itself: the comparative decides ("way worse than Ronin": Ronin preferred).
+    found = read_comparison("I'd watch Cats again, it's way worse than Ronin")
+    assert found is not None and found.right == "Ronin" and found.direction == -1
+
+
+def test_not_even_is_no_shared_sign() -> None:
+    found = read_comparison("Cats isn't even worse than Dogs")
+    assert found is not None and not found.right_same_sign
+
+
+@pytest.mark.parametrize("hostile", [("dig " * 333 + "far " * 667).strip(), "like " * 267 + "much " * 533])
+def test_long_repetitive_clauses_make_no_comparison(hostile: str) -> None:
+    # 4,000 characters of taste verbs and intensifiers without a "than": no comparison, read in one pass over the text.
+    assert read_comparison(hostile) is None

@@ -118,7 +118,9 @@ def test_read_clauses_says_which_clauses_follow_a_contrast_or_ask() -> None:
     [
         ("loved it", True),
         ("total snooze 😴", True),
-        ("i was bored out of my mind", True),  # seven words
+        ("i was bored out of my mind", True),  # seven words, the speaker's reaction
+        ("Cats was awful", False),  # names its own subject
+        ("I think that horror is the best genre of all", False),
         ("I still think it's one of the sharpest comedies ever written", True),  # longer, but it points back
         ("my sister and I spent the whole evening arguing about the ending of the film", False),
         ("we spent the whole evening arguing about the ending of the film", False),  # twelve words, nothing points back

@@ -70,7 +70,9 @@ HEAD_PARAMS: dict[str, HeadParams] = {
 SARCASM_THRESHOLD = 0.5
 # A clause is cut at its commas when one piece reads at least this liked and another at least this disliked.
 COMMA_CUT_POLARITY = 0.8
-# A clause reading less sure than VERDICT_UNSURE takes the sign of a short verdict after it that reads at least VERDICT_SURE.
+# A taste clause (preference at least VERDICT_TASTE) reading less sure than VERDICT_UNSURE takes the polarity of a short
+# verdict after it that reads at least VERDICT_SURE.
+VERDICT_TASTE = 0.5
 VERDICT_UNSURE = 0.5
 VERDICT_SURE = 0.75
 MAX_COMMA_PIECES = 4  # a clause with more comma pieces is a list, not two statements
@@ -220,7 +222,7 @@ class InterestClassifier:
 
     @staticmethod
     def _verdicts_follow(parts: Sequence[_Part], scores: dict[str, np.ndarray], first: int) -> None:
-        """A taste clause with no clear sign takes the sign of the short verdict after it ("I watched Titanic. Loved it").
+        """A taste clause with no clear sign takes the polarity of the short verdict after it ("I watched Titanic. Loved it").
 
         "fantasy stuff w dragons n wizards?? big yikes": the first clause names the taste, the second judges it. Only a
         clause that names something (preference) and reads unsure (|polarity| below VERDICT_UNSURE) is judged so, and
@@ -231,7 +233,7 @@ class InterestClassifier:
             prev, part = parts[j - first - 1], parts[j - first]
             if prev.judged_by or part.judged_by or not part.may_judge_previous or not verdict_after(part.text):
                 continue
-            if abs(pol[j - 1]) < VERDICT_UNSURE and pref[j - 1] >= 0.5 and abs(pol[j]) >= VERDICT_SURE:
+            if abs(pol[j - 1]) < VERDICT_UNSURE and pref[j - 1] >= VERDICT_TASTE and abs(pol[j]) >= VERDICT_SURE:
                 pol[j - 1] = pol[j]
 
     def _cut_at_commas(self, clause_lists: list[list[Clause]]) -> list[list[Clause]]:
@@ -277,7 +279,7 @@ class InterestClassifier:
                 continue
             if parts and verdict_on_previous(clause) and not parts[-1].judged_by:
                 # "Any good heist movies? I love those": the verdict is on what the previous clause named.
-                parts[-1] = _Part(parts[-1].text, clause, 0, 0.0)
+                parts[-1] = _Part(parts[-1].text, clause, 0, 0.0, parts[-1].may_judge_previous)
             parts.append(_Part(clause, verdict_tail(clause), 0, 0.0, not (whole.contrasted or whole.asks)))
         return parts
 

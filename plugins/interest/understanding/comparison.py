@@ -19,7 +19,8 @@ _NEGATIVE_ADJ = r"worse|inferior|duller|lamer|dumber|more\s+(?:boring|tedious|an
 _INTENSIFIER = r"(?:(?:way|much|so|far|a\s+lot|a\s+good\s+deal|miles|loads|ten\s+times|twice\s+as|\d+x|even|still|somehow|frankly|generally|just|actually|honestly|definitely|always|simply)\s+)*"
 _THAN = r"\s+(?:than|then)\s+"
 
-_EVEN = re.compile(r"^(?:\w+\s+)*?even\s+", re.I)  # "even worse than": the other side is bad too
+# "even worse than X" / "even better than X": X shares the sign ("not even worse" does not say so).
+_EVEN = re.compile(r"(?<!not\s)(?<!n't\s)\beven\s+", re.I)
 _SYMBOL = re.compile(r"\s*(>{1,3}|<{1,3})\s*")
 # "a far better picture than": the noun between the comparative and "than" is the thing compared.
 _NOUN = r"(?:\s+(?:picture|film|movie|flick|one|show|choice|watch|story|comedy|thriller|western)s?)?"
@@ -27,7 +28,7 @@ _FIXED_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>" + _POSITIVE_ADJ + "|"
 _OTHER_ADJ = re.compile(r"\b" + _INTENSIFIER + r"(?P<adj>more\s+\w+|less\s+\w+|\w{3,}er|\w{3,}ier)" + _THAN, re.I)
 _VERB = re.compile(r"\s+(?:(?:still|easily|always|totally|simply|just|really|clearly)\s+)?(?P<verb>beats?|trumps?|tops|outshines?|outclasses?|is\s+worth\s+(?:\w+\s+)?|runs?\s+(?:circles|rings)\s+(?:a)?round|wipes?\s+the\s+floor\s+with|knocks?\s+spots\s+off)\s+", re.I)
 _PREFER = re.compile(
-    r"^(?P<left>.*?\b(?:prefer|take|pick|choose|give\s+me|rather|sooner|go\s+for|sit\s+through|(?:i'd|id|i\s+would)\s+(?:happily\s+)?(?:re)?watch)\b.*?)\s+(?P<conn>over|to|than|then|before|instead\s+of|rather\s+than)\s+(?P<right>.+)$",
+    r"^(?P<left>.*?\b(?:prefer|take|pick|choose|give\s+me|rather|sooner|go\s+for|sit\s+through)\b.*?)\s+(?P<conn>over|to|than|then|before|instead\s+of|rather\s+than)\s+(?P<right>.+)$",
     re.I,
 )
 # "Westerns over sci-fi": only a short left side without a subject ("I watched it over the weekend" is no comparison).
@@ -39,11 +40,21 @@ _EMPTY_LEFT = re.compile(
     r"(?:\s+(?:else|on\s+earth|in\s+the\s+world|at\s+all|ever))?(?:'s|\s+is)?$",
     re.I,
 )
-# "I liked Babe more than the kids' movies": a taste verb with "more than" prefers the left side. "More than I expected"
-# compares no second taste: a right side that opens with a subject is no side.
-_MORE_THAN = re.compile(
-    r"^(?P<left>.*?\b(?:like|liked|love|loved|enjoy|enjoyed|adore|adored|dig|rate|rated)\b.*?)\s+"
-    r"(?:(?:way|much|far|a\s+lot|even|so\s+much)\s+)*more\s+(?:than|then)\s+(?!(?:i|i'd|i'm|you|you'd|we|he|she|they|it|expected|ever|anything|anyone)\b)(?P<right>.+)$",
+# "I'd rewatch Heat a hundred times before I'd sit through Ronin": watching one before sitting through the other.
+_WATCH_BEFORE = re.compile(r"\s+before\s+(?=(?:i'd|id|i\s+would)\s)", re.I)
+_WOULD_WATCH = re.compile(r"\b(?:i'd|id|i\s+would)\s+(?:happily\s+|gladly\s+)?(?:re)?watch\b", re.I)
+# "I liked Babe more than the kids' movies": the speaker's taste verb, its object, then "more than" prefers the left
+# side. The connector is found first and the left side read apart, so no pattern backtracks over the whole clause.
+_MORE = re.compile(r"\s+(?P<even>(?:(?:way|much|far|a\s+lot|so\s+much|even)\s+){0,3})more\s+(?:than|then)\s+", re.I)
+_SPEAKER_VERB = re.compile(
+    r"\b(?:i|we)(?:'ve|'d|\s+have|\s+would|\s+do|\s+did)?\s+(?:\w+ly\s+|really\s+|always\s+|still\s+|just\s+)?"
+    r"(?:like|liked|love|loved|enjoy|enjoyed|adore|adored|dig|rate|rated)\s+\S",
+    re.I,
+)
+# A right side that is no taste: "more than I expected", "more than my wife does", "more than one", "more than the first time".
+_NO_SIDE = re.compile(
+    r"(?:i|i'm|im|i've|ive|you|we|he|she|they|it|my|his|her|their|our|your|most|anyone|everyone|anything|people|ever|expected|"
+    r"once|twice|one|two|three|a\s+few|just|only|half|the\s+first|the\s+last|\d+)\b",
     re.I,
 )
 
@@ -72,6 +83,20 @@ def _sides(left: str, right: str, direction: int) -> Comparison | None:
     return Comparison(left, right, direction)
 
 
+def _more_than(clause: str) -> Comparison | None:
+    """ "I liked X more than Y" (Y disliked; "even more than Y": Y liked too) and "I'd rewatch X before I'd sit through Y"."""
+    m = _WATCH_BEFORE.search(clause)
+    if m and _WOULD_WATCH.search(clause[: m.start()]):
+        return _sides(clause[: m.start()], clause[m.end() :], 1)
+    m = _MORE.search(clause)
+    if m is None or not _SPEAKER_VERB.search(clause[: m.start()]) or _NO_SIDE.match(clause[m.end() :]):
+        return None
+    found = _sides(clause[: m.start()], clause[m.end() :], 1)
+    if found is not None and "even" in m.group("even").lower():
+        return Comparison(found.left, found.right, 1, right_same_sign=True)
+    return found
+
+
 def read_comparison(clause: str) -> Comparison | None:
     """The comparison a clause makes, or None when it makes none."""
     m = _ANYTHING_BUT.match(clause)
@@ -87,13 +112,13 @@ def read_comparison(clause: str) -> Comparison | None:
     if m and m.start() > 0:
         positive = re.fullmatch(_POSITIVE_ADJ, m.group("adj"), re.I) is not None
         found = _sides(clause[: m.start()], clause[m.end() :], 1 if positive else -1)
-        if found is not None and found.left is not None and _EVEN.match(m.group()):
+        if found is not None and found.left is not None and _EVEN.search(clause[: m.start("adj")]):
             # "musicals are even worse than documentaries": both sides share the sign.
             return Comparison(found.left, found.right, found.direction, right_same_sign=True)
         return found
-    m = _MORE_THAN.match(clause)
-    if m:
-        return _sides(m.group("left"), m.group("right"), 1)
+    found = _more_than(clause)
+    if found is not None:
+        return found
     m = _VERB.search(clause)
     if m and m.start() > 0:
         return _sides(clause[: m.start()], clause[m.end() :], 1)

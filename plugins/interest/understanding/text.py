@@ -75,11 +75,12 @@ class Clause:
 
     text: str
     contrasted: bool = False  # opened by a contrast word ("but", "though") or cut from the clause before it
-    asks: bool = False  # its sentence ends in a question mark
+    asks: bool = False  # the text up to the next break (".", "!", "?", ";", a dash, a bracket) ends in a question mark
 
 
 def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
-    """Split normalized text into clauses on punctuation and contrast words ("I love X but hate Y")."""
+    """Split normalized text into clauses on punctuation and contrast words ("I love X but hate Y"), each with whether a
+    contrast word opened it and whether it asks."""
     clauses: list[Clause] = []
     start = 0
     for end in [*_PUNCT.finditer(text), None]:
@@ -141,15 +142,25 @@ def verdict_on_previous(clause: str) -> bool:
     return len(clause.split()) <= 8 and _ANAPHORIC_CLAUSE.match(clause) is not None
 
 
-_POINTS_BACK = re.compile(r"\b(?:it|it's|its|them|those|these|that|this|one|ones)\b", re.IGNORECASE)
-VERDICT_WORDS = 7  # a clause this short may be a verdict on the previous one ("loved it", "big yikes", "snooze")
-POINTING_VERDICT_WORDS = 12  # longer when it points back ("I still think it's one of the sharpest comedies")
+_POINTS_BACK = re.compile(r"\b(?:it|it's|them|those|these|(?:that|this)\s+one)\b", re.IGNORECASE)
+# A reaction of the speaker's ("i was bored out of my mind", "I cried twice").
+_SPEAKER_FIRST = re.compile(r"^(?:i|i'm|im|i've|ive|i'd|we|we're|we've)\b", re.IGNORECASE)
+# "Cats was awful" names its own subject: a noun before the verb, not a pronoun.
+_NAMES_A_SUBJECT = re.compile(r"^(?!(?:it|that|this|i|we|he|she|they|what|so|how)\b)\S+(?:\s+\S+){0,3}\s+(?:is|was|are|were|has|had)\b", re.IGNORECASE)
+VERDICT_WORDS = 4  # a clause this short may be a verdict on the previous one ("loved it", "big yikes", "total snooze")
+SPEAKER_VERDICT_WORDS = 7  # longer when it is the speaker's reaction ("i was bored out of my mind")
+POINTING_VERDICT_WORDS = 12  # longer still when it points back ("I still think it's one of the sharpest comedies")
 
 
 def verdict_after(clause: str) -> bool:
-    """Whether a clause is short enough, or points back clearly enough, to be a verdict on the clause before it."""
+    """Whether a clause could be a verdict on the clause before it: it points back, is the speaker's short reaction,
+    or is short and names no subject of its own ("Cats was awful" is about Cats, not about what came before)."""
     words = [w for w in clause.split() if _HAS_WORD.search(w)]
-    return len(words) <= VERDICT_WORDS or (len(words) <= POINTING_VERDICT_WORDS and _POINTS_BACK.search(clause) is not None)
+    if _POINTS_BACK.search(clause):
+        return len(words) <= POINTING_VERDICT_WORDS
+    if _SPEAKER_FIRST.match(clause):
+        return len(words) <= SPEAKER_VERDICT_WORDS
+    return len(words) <= VERDICT_WORDS and not _NAMES_A_SUBJECT.match(clause)
 
 
 def verdict_tail(clause: str) -> str | None:

@@ -30,6 +30,7 @@ FROZEN = {
     "final3.jsonl": "f90e6095394c6cca467412a3fd68966b803012e0934d6caf06ff4bb9a81a2ac6",
     "final4.jsonl": "7968495f7586e69bca075a5522ea9c777447e2ae542aa83f80a876cbb0dafa09",
     "final5.jsonl": "19be8ea278c2725e0320bb9e07fc6c20b5e20f764b8ae0ff92a21c3cd7a2396e",
+    "final6.jsonl": "4a5689e3bb7aa406b68871673e81c6dd44a6038123b4d4414a72bd2035d027c2",
 }
 KINDS = ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")
 

@@ -18,6 +18,7 @@ from interest_bot.plugins.interest.understanding.text import preprocess
         ("cartoons < documentaries", "cartoons", "documentaries", -1),
         ("Zombie flicks beat period dramas", "Zombie flicks", "period dramas", 1),
         ("I prefer war films to romance", "I prefer war films", "romance", 1),
+        ("Westerns I prefer above musicals", "Westerns I prefer", "musicals", 1),
         ("Thrillers over romcoms", "Thrillers", "romcoms", 1),
         ("Ghost stories are creepier than slashers", "Ghost stories are", "slashers", 0),
         ("Rear Window is a far better picture than Psycho", "Rear Window is a", "Psycho", 1),

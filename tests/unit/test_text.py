@@ -94,6 +94,8 @@ def test_verdict_tail(clause: str, tail: str | None) -> None:
         ("I love sci-fi", ["I love sci-fi"]),
         ("I love westerns, :: ::, I hate musicals", ["I love westerns", "I hate musicals"]),  # symbols are no statement
         ("I love westerns, 😡 😡", ["I love westerns, 😡 😡"]),
+        ("Crime films, that is really my cup of tea", ["Crime films, that is really my cup of tea"]),  # "that" is the crime films
+        ("Old westerns, they're my comfort viewing", ["Old westerns, they're my comfort viewing"]),
     ],
 )
 def test_comma_statements(clause: str, pieces: list[str]) -> None:
@@ -129,3 +131,15 @@ def test_read_clauses_says_which_clauses_follow_a_contrast_or_ask() -> None:
 def test_verdict_after(clause: str, verdict: bool) -> None:
     """Short clauses, or clauses that point back, may be verdicts on the clause before them."""
     assert verdict_after(clause) is verdict
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("I dont like war films", "I don't like war films"),
+        ("CANT stand musicals, wont watch them, isnt my thing", "CAN'T stand musicals, won't watch them, isn't my thing"),
+        ("I want it, the font is nice", "I want it, the font is nice"),  # words that only end like a negation stay
+    ],
+)
+def test_a_negation_typed_without_its_apostrophe_gets_it_back(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean

@@ -39,6 +39,16 @@ _LEADING_NOT = re.compile(r"^(?:not|never)\s+(?:really\s+|so\s+much\s+|a\s+fan\s
 _LEADING_FILLER = re.compile(r"^(?:and|or|so|also|plus|then)\s+", re.IGNORECASE)
 
 
+# "I dont like war films": a negation typed without its apostrophe reads as an unknown word to the encoder.
+_BARE_NEGATION = re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|could|would|should|ca|wo|ai)nt\b", re.IGNORECASE)
+
+
+def _with_apostrophe(match: re.Match[str]) -> str:
+    """ "dont" -> "don't", "CANT" -> "CAN'T": the negation's apostrophe put back, in the word's own case."""
+    word = match.group(0)
+    return word[:-1] + ("'T" if word[-1] == "T" else "'t")
+
+
 def _keep_char(ch: str) -> bool:
     """Drop control and format characters (zero-width, bidi marks, BOM); keep newlines as breaks."""
     if ch in "\n\t":
@@ -59,6 +69,7 @@ def normalize(text: object, max_chars: int = MAX_CHARS) -> str:
     text = "".join(ch for ch in text if _keep_char(ch))
     text = _URL.sub(" ", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'")
+    text = _BARE_NEGATION.sub(_with_apostrophe, text)
     lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(line for line in lines if line)
     if len(text) > max_chars:
@@ -110,11 +121,15 @@ def comma_statements(part: str) -> list[str]:
         return pieces
     out = [pieces[0]]
     for piece in pieces[1:]:
-        if _statement(piece) and _statement(out[-1]):
+        if _statement(piece) and _statement(out[-1]) and not _POINTS_TO_TOPIC.match(piece):
             out.append(piece)
         else:
             out[-1] = out[-1] + ", " + piece
     return [_LEADING_FILLER.sub("", piece.strip(" ,:-\t")) for piece in out]
+
+
+# "Crime films, that is really my cup of tea": a piece opening with a pronoun is about the piece before it.
+_POINTS_TO_TOPIC = re.compile(r"(?:that|those|these|this|it|they)(?:'s|'re|\s+(?:is|are|was|were))\b", re.IGNORECASE)
 
 
 def _statement(piece: str) -> bool:

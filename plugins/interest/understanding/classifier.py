@@ -247,12 +247,13 @@ class InterestClassifier:
             budget = MAX_CLAUSES  # texts this message may add to the pass: the extra pass is bounded like the main one
             for clause in clauses:
                 c = clause.text
-                if c in pieces or read_comparison(c) is not None or verdict_tail(c) is not None:
+                split = comma_statements(c)  # the cheap test first: most clauses have no comma to cut at
+                if c in pieces or not 1 < len(split) <= MAX_COMMA_PIECES or len(split) + 1 > budget:
+                    continue
+                if read_comparison(c) is not None or verdict_tail(c) is not None:
                     continue  # a comparison or a verdict tail ("..., I love them") is read whole
-                split = comma_statements(c)
-                if 1 < len(split) <= MAX_COMMA_PIECES and len(split) + 1 <= budget:
-                    pieces[c] = split
-                    budget -= len(split) + 1
+                pieces[c] = split
+                budget -= len(split) + 1
         if not pieces:
             return clause_lists
         texts = list(dict.fromkeys([*pieces, *(p for ps in pieces.values() for p in ps)]))

@@ -10,7 +10,7 @@ side is kept, with the sign the pattern implies.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Words that are comparative-looking but are not comparisons of taste.
 _NOT_COMPARATIVE = {"other", "rather", "sooner", "later", "never", "ever", "over", "after", "under", "either", "whether", "together", "water", "longer"}
@@ -93,7 +93,7 @@ def _more_than(clause: str) -> Comparison | None:
         return None
     found = _sides(clause[: m.start()], clause[m.end() :], 1)
     if found is not None and "even" in m.group("even").lower():
-        return Comparison(found.left, found.right, 1, right_same_sign=True)
+        return replace(found, right_same_sign=True)
     return found
 
 
@@ -114,7 +114,7 @@ def read_comparison(clause: str) -> Comparison | None:
         found = _sides(clause[: m.start()], clause[m.end() :], 1 if positive else -1)
         if found is not None and found.left is not None and _EVEN.search(clause[: m.start("adj")]):
             # "musicals are even worse than documentaries": both sides share the sign.
-            return Comparison(found.left, found.right, found.direction, right_same_sign=True)
+            return replace(found, right_same_sign=True)
         return found
     found = _more_than(clause)
     if found is not None:

@@ -134,8 +134,12 @@ _POINTS_TO_TOPIC = re.compile(r"(?:that|those|these|this|it|they)(?:'s|'re|\s+(?
 
 def _statement(piece: str) -> bool:
     """Whether a comma piece has words enough to be a statement of its own (symbols and emoji are not words)."""
-    words = [w for w in _LEADING_FILLER.sub("", piece.strip()).split() if _HAS_WORD.search(w)]
-    return len(words) >= COMMA_MIN_WORDS
+    return _word_count(_LEADING_FILLER.sub("", piece.strip())) >= COMMA_MIN_WORDS
+
+
+def _word_count(text: str) -> int:
+    """Space-separated words that hold a letter or digit (symbols and emoji are not words)."""
+    return sum(1 for w in text.split() if _HAS_WORD.search(w))
 
 
 def _complete_fragment(piece: str, after_another: bool) -> str:
@@ -170,12 +174,12 @@ POINTING_VERDICT_WORDS = 12  # longer still when it points back ("I still think 
 def verdict_after(clause: str) -> bool:
     """Whether a clause could be a verdict on the clause before it: it points back, is the speaker's short reaction,
     or is short and names no subject of its own ("Cats was awful" is about Cats, not about what came before)."""
-    words = [w for w in clause.split() if _HAS_WORD.search(w)]
+    words = _word_count(clause)
     if _POINTS_BACK.search(clause):
-        return len(words) <= POINTING_VERDICT_WORDS
+        return words <= POINTING_VERDICT_WORDS
     if _SPEAKER_FIRST.match(clause):
-        return len(words) <= SPEAKER_VERDICT_WORDS
-    return len(words) <= VERDICT_WORDS and not _NAMES_A_SUBJECT.match(clause)
+        return words <= SPEAKER_VERDICT_WORDS
+    return words <= VERDICT_WORDS and not _NAMES_A_SUBJECT.match(clause)
 
 
 def verdict_tail(clause: str) -> str | None:

@@ -31,6 +31,7 @@ FROZEN = {
     "final4.jsonl": "7968495f7586e69bca075a5522ea9c777447e2ae542aa83f80a876cbb0dafa09",
     "final5.jsonl": "19be8ea278c2725e0320bb9e07fc6c20b5e20f764b8ae0ff92a21c3cd7a2396e",
     "final6.jsonl": "4a5689e3bb7aa406b68871673e81c6dd44a6038123b4d4414a72bd2035d027c2",
+    "final7.jsonl": "edd5b1bf5ddbe9c00ad6835bf08d4318e9117852ab8df16ffa2df0445c80d871",
 }
 KINDS = ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")
 

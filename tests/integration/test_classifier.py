@@ -411,7 +411,15 @@ def test_a_clause_after_a_contrast_word_is_no_verdict_on_the_one_before(clf: Int
     alone = clf.score_clauses(["I watched Titanic last week", "Cats was awful"])["polarity"]
     assert abs(alone[0]) < VERDICT_UNSURE and alone[1] <= -VERDICT_SURE, alone  # unsure, then a short sure clause
     titanic, cats = clf.analyze("I watched Titanic last week, but Cats was awful.")
-    assert abs(titanic.polarity - alone[0]) < 1e-3 and cats.polarity < 0, (titanic.polarity, cats.polarity)
+    # Not judged by "Cats was awful" as a verdict on it: across "but", the unsure side goes the other way.
+    assert titanic.polarity > 0 and cats.polarity < 0, (titanic.polarity, cats.polarity)
+
+
+def test_the_unsure_side_of_a_contrast_goes_the_other_way(clf: InterestClassifier) -> None:
+    alone = clf.score_clauses(["I really enjoy comedies", "dramas, well, that's another story"])["polarity"]
+    assert alone[0] >= VERDICT_SURE and abs(alone[1]) < VERDICT_UNSURE, alone  # the case: a sure like, then an unsure clause
+    comedies, dramas = clf.analyze("I really enjoy comedies but dramas, well, that's another story")
+    assert comedies.polarity >= VERDICT_SURE and dramas.polarity <= -VERDICT_SURE, (comedies.polarity, dramas.polarity)
 
 
 def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:

@@ -9,7 +9,7 @@ from interest_bot.plugins.interest.understanding.classifier import VERDICT_SURE,
 
 
 def _part(text: str, may_judge: bool = True, judged_by: str | None = None) -> _Part:
-    return _Part(text, judged_by, 0, 0.0, may_judge)
+    return _Part(text, judged_by, 0, 0.0, contrasted=not may_judge)
 
 
 def _follow(parts: list[_Part], polarity: list[float], preference: list[float], first: int = 0) -> list[float]:
@@ -41,3 +41,35 @@ def test_a_verdict_reaches_only_within_its_message() -> None:
     # Rows 0-1 belong to the message before; this message's parts are rows 2-3.
     polarity = _follow([_part("I watched Titanic"), _part("Loved it")], [0.1, 0.2, 0.1, 0.9], [0.9, 0.9, 0.9, 0.3], first=2)
     assert polarity == [0.1, 0.2, 0.9, 0.9]
+
+
+def _oppose(parts: list[_Part], polarity: list[float], preference: list[float]) -> list[float]:
+    scores = {"polarity": np.array(polarity, np.float64), "preference": np.array(preference, np.float64)}
+    InterestClassifier._contrasts_oppose(parts, scores, 0)
+    return scores["polarity"].tolist()
+
+
+def _contrast(text: str, judged_by: str | None = None, asks: bool = False) -> _Part:
+    return _Part(text, judged_by, 0, 0.0, contrasted=True, asks=asks)
+
+
+def test_an_unsure_side_of_a_contrast_takes_the_opposite_sign() -> None:
+    # "I enjoy war movies but westerns make me sleepy": the second side reads unsure on its own words.
+    assert _oppose([_part("I enjoy war movies"), _contrast("westerns make me sleepy")], [0.9, 0.1], [0.9, 0.9]) == [0.9, -0.9]
+    # "fantasy bores me but mysteries are where it's at": the first side is the sure one.
+    assert _oppose([_part("mysteries are where it's at"), _contrast("fantasy bores me")], [-0.2, -0.95], [0.9, 0.9]) == [0.95, -0.95]
+
+
+@pytest.mark.parametrize(
+    ("parts", "polarity", "preference"),
+    [
+        ([_part("I like action"), _part("comedy is fun too")], [0.9, 0.1], [0.9, 0.9]),  # no contrast word
+        ([_part("it was good"), _contrast("a bit long")], [0.9, -0.6], [0.9, 0.9]),  # both sides read a sign already
+        ([_part("I like action"), _contrast("my brother watched it")], [0.9, 0.1], [0.9, VERDICT_TASTE - 0.1]),  # names no taste
+        ([_part("westerns are alright"), _contrast("a bit slow")], [0.3, -VERDICT_SURE + 0.1], [0.9, 0.9]),  # neither side is sure
+        ([_part("Is there anything like 2001"), _contrast("a bit shorter", asks=True)], [0.9, 0.1], [0.9, 0.9]),  # a question
+        ([_part("I love noir", judged_by="I love noir more than westerns"), _contrast("westerns")], [0.9, 0.1], [0.9, 0.9]),  # a comparison side
+    ],
+)
+def test_no_opposition(parts: list[_Part], polarity: list[float], preference: list[float]) -> None:
+    assert _oppose(parts, polarity, preference) == polarity

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
@@ -71,7 +71,7 @@ SARCASM_THRESHOLD = 0.5
 # A clause is cut at its commas when one piece reads at least this liked and another at least this disliked.
 COMMA_CUT_POLARITY = 0.8
 # A taste clause (preference at least VERDICT_TASTE) reading less sure than VERDICT_UNSURE takes the polarity of a short
-# verdict after it that reads at least VERDICT_SURE.
+# verdict after it that reads at least VERDICT_SURE, or the opposite of a clause it is contrasted with that reads so.
 VERDICT_TASTE = 0.5
 VERDICT_UNSURE = 0.5
 VERDICT_SURE = 0.75
@@ -98,7 +98,13 @@ class _Part:
     judged_by: str | None
     direction: int
     factor: float
-    may_judge_previous: bool = False  # a clause of its own, not a contrast or a question: it may be a verdict on the one before
+    contrasted: bool = False  # opened by a contrast word or cut at a comma from the clause before it
+    asks: bool = False  # its sentence is a question
+
+    @property
+    def plain(self) -> bool:
+        """A clause of its own: not a contrast or a question, so it may be a verdict on the one before."""
+        return not (self.contrasted or self.asks)
 
 
 def _cut(clause: Clause, pieces: Sequence[str]) -> list[Clause]:
@@ -196,6 +202,7 @@ class InterestClassifier:
                 scores["polarity"][i : i + len(parts)] *= np.where(own, -1.0, 1.0)
             else:
                 self._verdicts_follow(parts, scores, i)
+                self._contrasts_oppose(parts, scores, i)
             i += len(parts)
         now = time.time()
         labels = self.category.labels
@@ -231,10 +238,29 @@ class InterestClassifier:
         pol, pref = scores["polarity"], scores["preference"]
         for j in range(first + 1, first + len(parts)):
             prev, part = parts[j - first - 1], parts[j - first]
-            if prev.judged_by or part.judged_by or not part.may_judge_previous or not verdict_after(part.text):
+            if prev.judged_by or part.judged_by or not part.plain or not verdict_after(part.text):
                 continue
             if abs(pol[j - 1]) < VERDICT_UNSURE and pref[j - 1] >= VERDICT_TASTE and abs(pol[j]) >= VERDICT_SURE:
                 pol[j - 1] = pol[j]
+
+    @staticmethod
+    def _contrasts_oppose(parts: Sequence[_Part], scores: dict[str, np.ndarray], first: int) -> None:
+        """Across a contrast, a taste clause with no clear sign takes the opposite of the clause it is contrasted with.
+
+        "I enjoy war movies but westerns make me sleepy": the contrast word says the second taste goes the other way
+        even when its own words read unsure. Neither may be a comparison side, be judged by a verdict tail, or ask; the
+        bounds are the verdict rule's. Contrasts whose sides read one sign ("it was good but long") are left as read.
+        """
+        pol, pref = scores["polarity"], scores["preference"]
+        for j in range(first + 1, first + len(parts)):
+            prev, part = parts[j - first - 1], parts[j - first]
+            if not part.contrasted or prev.judged_by or part.judged_by or prev.asks or part.asks:
+                continue
+            a, b = pol[j - 1], pol[j]
+            if pref[j] >= VERDICT_TASTE and abs(b) < VERDICT_UNSURE and abs(a) >= VERDICT_SURE:
+                pol[j] = -a
+            elif pref[j - 1] >= VERDICT_TASTE and abs(a) < VERDICT_UNSURE and abs(b) >= VERDICT_SURE:
+                pol[j - 1] = -b
 
     def _cut_at_commas(self, clause_lists: list[list[Clause]]) -> list[list[Clause]]:
         """Each message's clauses, cut at commas where the pieces read as tastes of opposite sign (one encoder call).
@@ -280,8 +306,8 @@ class InterestClassifier:
                 continue
             if parts and verdict_on_previous(clause) and not parts[-1].judged_by:
                 # "Any good heist movies? I love those": the verdict is on what the previous clause named.
-                parts[-1] = _Part(parts[-1].text, clause, 0, 0.0, parts[-1].may_judge_previous)
-            parts.append(_Part(clause, verdict_tail(clause), 0, 0.0, not (whole.contrasted or whole.asks)))
+                parts[-1] = replace(parts[-1], judged_by=clause)
+            parts.append(_Part(clause, verdict_tail(clause), 0, 0.0, whole.contrasted, whole.asks))
         return parts
 
     def predict_categories(self, texts: Sequence[str]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""A negation-aware sentiment-lexicon feature for the polarity head (VADER's word list, MIT)."""
+"""A negation-aware sentiment-lexicon feature for the polarity head (VADER's word list, MIT, and film-talk slang)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 LEXICON_FILE = Path(__file__).parent / "data" / "sentiment_lexicon.tsv"
+# Read after VADER's list and taking precedence: "banger", "naff", "mid", and slang VADER reads the other way ("wicked").
+INFORMAL_FILE = Path(__file__).parent / "data" / "informal_lexicon.tsv"
 N_FEATURES = 4
 _TOKEN = re.compile(r"[a-z][a-z'-]*")
 NEGATORS = {
@@ -24,10 +26,11 @@ NEGATION_FACTOR = -0.74  # VADER's damped flip: "not great" is less negative tha
 def lexicon() -> dict[str, float]:
     """Word -> valence in [-4, 4]."""
     out = {}
-    for line in LEXICON_FILE.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            word, value = line.split("\t")[:2]
-            out[word] = float(value)
+    for path in (LEXICON_FILE, INFORMAL_FILE):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                word, value = line.split("\t")[:2]
+                out[word] = float(value)
     return out
 
 

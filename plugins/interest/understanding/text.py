@@ -30,10 +30,12 @@ _CONTRAST = re.compile(
 _COMMA = re.compile(r",\s+")
 COMMA_MIN_WORDS = 2
 # "..., and I hate ..." starts a new statement when a subject follows the conjunction.
-_AND_SUBJECT = re.compile(r"(?:,\s*|\s+)(?:and|so|plus|also)\s+(?=(?:i|i'm|im|i've|i'd|my|we|we're)\b)", re.IGNORECASE)
+# The speaker as a subject, typed with or without apostrophes; every rule below that asks "is this the speaker?" uses it.
+_FIRST_PERSON = r"(?:i|i'm|im|i've|ive|i'd|id|we|we're|we've)"
+_AND_SUBJECT = re.compile(rf"(?:,\s*|\s+)(?:and|so|plus|also)\s+(?=(?:my|{_FIRST_PERSON})\b)", re.IGNORECASE)
 # A trailing "..., I love them" judges what the clause named: its verdict is the clause's polarity.
 _ANAPHORIC_TAIL = re.compile(
-    r",\s*((?:i|i'm|i've|i'd|we|we've)\b[^,]{0,40}?\b(?:it|them|those|these|that|this|one)\b[\s.!]*)$", re.IGNORECASE
+    rf",\s*({_FIRST_PERSON}\b[^,]{{0,40}}?\b(?:it|them|those|these|that|this|one)\b[\s.!]*)$", re.IGNORECASE
 )
 _LEADING_NOT = re.compile(r"^(?:not|never)\s+(?:really\s+|so\s+much\s+|a\s+fan\s+of\s+)?", re.IGNORECASE)
 _LEADING_FILLER = re.compile(r"^(?:and|or|so|also|plus|then)\s+", re.IGNORECASE)
@@ -151,7 +153,7 @@ def _complete_fragment(piece: str, after_another: bool) -> str:
 
 
 _ANAPHORIC_CLAUSE = re.compile(
-    r"^(?:(?:and|but|honestly|really|tbh|lol|haha|oh|yeah|yes|no)\s+)*(?:i|i'm|im|i've|ive|i'd|id|we|we've)\b[^,]{0,40}?\b(?:it|them|those|these|that|this|ones?)\b[\s.!]*$",
+    rf"^(?:(?:and|but|honestly|really|tbh|lol|haha|oh|yeah|yes|no)\s+)*{_FIRST_PERSON}\b[^,]{{0,40}}?\b(?:it|them|those|these|that|this|ones?)\b[\s.!]*$",
     re.IGNORECASE,
 )
 
@@ -163,7 +165,7 @@ def verdict_on_previous(clause: str) -> bool:
 
 _POINTS_BACK = re.compile(r"\b(?:it|it's|them|those|these|(?:that|this)\s+one)\b", re.IGNORECASE)
 # A reaction of the speaker's ("i was bored out of my mind", "I cried twice").
-_SPEAKER_FIRST = re.compile(r"^(?:i|i'm|im|i've|ive|i'd|we|we're|we've)\b", re.IGNORECASE)
+_SPEAKER_FIRST = re.compile(rf"^{_FIRST_PERSON}\b", re.IGNORECASE)
 # "Cats was awful" names its own subject: a noun before the verb, not a pronoun.
 _NAMES_A_SUBJECT = re.compile(r"^(?!(?:it|that|this|i|we|he|she|they|what|so|how)\b)\S+(?:\s+\S+){0,3}\s+(?:is|was|are|were|has|had)\b", re.IGNORECASE)
 VERDICT_WORDS = 4  # a clause this short may be a verdict on the previous one ("loved it", "big yikes", "total snooze")

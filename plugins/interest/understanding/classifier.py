@@ -152,6 +152,18 @@ class InterestClassifier:
             "sarcasm": self.sarcasm.proba(x, lex)[:, 0],
         }
 
+    def _score_once(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """score_clauses with each distinct text encoded once: a one-clause message is its own whole, and a verdict
+        clause ("Any good heist movies? I love those") is both a clause and the judge of the one before it. Rows are
+        the same alone or in any batch (the encoder scales each token row on its own), so reuse changes no score."""
+        unique = list(dict.fromkeys(texts))
+        scores = self.score_clauses(unique)
+        if len(unique) == len(texts):
+            return scores
+        row_of = {t: i for i, t in enumerate(unique)}
+        rows = np.fromiter((row_of[t] for t in texts), np.int64, len(texts))
+        return {key: values[rows] for key, values in scores.items()}
+
     def analyze(self, text: object) -> list[InterestSignal]:
         """One signal per clause of the message (empty for empty or wordless input)."""
         return self.analyze_batch([text])[0]
@@ -164,21 +176,15 @@ class InterestClassifier:
         if not flat:
             return [[] for _ in texts]
         # Extra texts scored in the same pass: verdict tails ("..., I love them"), whole comparisons, and each
-        # message with clauses as a whole (sarcasm is a property of the message: its cue is often another clause).
+        # message as a whole (sarcasm is a property of the message: its cue is often another clause).
         extra: list[str] = [part.judged_by for part in flat if part.judged_by]
-        # A one-clause message is its own whole: its row is reused rather than encoded twice.
         texts_in_pass = [p.text for p in flat] + extra
         whole_rows: list[int] = []
-        first = 0
         for m, parts in zip(messages, per_text):
             if parts:
-                if len(parts) == 1 and parts[0].text == m:
-                    whole_rows.append(first)
-                else:
-                    whole_rows.append(len(texts_in_pass))
-                    texts_in_pass.append(m)
-            first += len(parts)
-        scores = self.score_clauses(texts_in_pass)
+                whole_rows.append(len(texts_in_pass))
+                texts_in_pass.append(m)
+        scores = self._score_once(texts_in_pass)
         sarcastic = scores["sarcasm"][whole_rows] >= self.sarcasm_threshold
         # A comparison side reads sarcastic when its whole comparison does: in "Oh sure, musicals are so much better
         # than westerns" the cue sits on one side only, and both sides are reversed.

@@ -116,6 +116,24 @@ def test_read_clauses_says_which_clauses_follow_a_contrast_or_ask() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("Any good heist movies (the clever kind)?", [True, True]),  # a bracket inside the question
+        ("Anything like Alien - but shorter?", [True, True]),  # a dash inside it
+        ("I hate musicals (sorry mum). What else?", [False, False, True]),  # the question is the next sentence
+        ("I love noir - any tips. Or not", [False, False, False]),
+    ],
+)
+def test_a_question_mark_reaches_back_over_brackets_and_dashes(text: str, asks: list[bool]) -> None:
+    assert [c.asks for c in read_clauses(normalize(text))] == asks
+
+
+def test_many_brackets_are_read_in_one_pass() -> None:
+    clauses = read_clauses("a ( " * 2000 + "?")
+    assert clauses and all(c.asks for c in clauses)  # every piece belongs to the one question
+
+
+@pytest.mark.parametrize(
     ("clause", "verdict"),
     [
         ("loved it", True),

@@ -82,13 +82,17 @@ def normalize(text: object, max_chars: int = MAX_CHARS) -> str:
     return text
 
 
+# Breaks inside a sentence (a bracket, a spaced dash): the sentence's own end says whether it asks.
+_INNER_BREAK = re.compile(r"\s[-\u2013\u2014]{1,2}\s|[()]")
+
+
 @dataclass(frozen=True)
 class Clause:
     """One clause of a message, with what its boundaries say about it."""
 
     text: str
     contrasted: bool = False  # opened by a contrast word ("but", "though") or cut from the clause before it
-    asks: bool = False  # the text up to the next break (".", "!", "?", ";", a dash, a bracket) ends in a question mark
+    asks: bool = False  # its sentence (up to the next ".", "!", "?", ";" or line break) ends in a question mark
 
 
 def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
@@ -96,9 +100,18 @@ def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
     contrast word opened it and whether it asks."""
     clauses: list[Clause] = []
     start = 0
-    for end in [*_PUNCT.finditer(text), None]:
+    breaks = [*_PUNCT.finditer(text), None]
+    # A bracket or a dash does not end the sentence: "Any heist movies (the clever kind)?" asks in both pieces. Read
+    # from the end, so each piece learns its sentence's end in one pass.
+    asks_at: list[bool] = []
+    asking = False
+    for b in reversed(breaks):
+        if b is None or not _INNER_BREAK.fullmatch(b.group()):
+            asking = b is not None and "?" in b.group()
+        asks_at.append(asking)
+    asks_at.reverse()
+    for end, asks in zip(breaks, asks_at):
         sentence = text[start : end.start() if end else len(text)]
-        asks = end is not None and "?" in end.group()
         start = end.end() if end else len(text)
         for k, part in enumerate(_CONTRAST.split(" " + sentence)):
             for piece in _AND_SUBJECT.split(part):

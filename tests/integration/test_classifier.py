@@ -411,15 +411,18 @@ def test_a_clause_after_a_contrast_word_is_no_verdict_on_the_one_before(clf: Int
     alone = clf.score_clauses(["I watched Titanic last week", "Cats was awful"])["polarity"]
     assert abs(alone[0]) < VERDICT_UNSURE and alone[1] <= -VERDICT_SURE, alone  # unsure, then a short sure clause
     titanic, cats = clf.analyze("I watched Titanic last week, but Cats was awful.")
-    # Not judged by "Cats was awful" as a verdict on it: across "but", the unsure side goes the other way.
-    assert titanic.polarity > 0 and cats.polarity < 0, (titanic.polarity, cats.polarity)
+    # Not judged by "Cats was awful" as a verdict on it; across "but" the unsure side only leans the other way.
+    assert titanic.polarity == pytest.approx(VERDICT_UNSURE) and cats.polarity < 0, (titanic.polarity, cats.polarity)
 
 
 def test_the_unsure_side_of_a_contrast_goes_the_other_way(clf: InterestClassifier) -> None:
     alone = clf.score_clauses(["I really enjoy comedies", "dramas, well, that's another story"])["polarity"]
     assert alone[0] >= VERDICT_SURE and abs(alone[1]) < VERDICT_UNSURE, alone  # the case: a sure like, then an unsure clause
     comedies, dramas = clf.analyze("I really enjoy comedies but dramas, well, that's another story")
-    assert comedies.polarity >= VERDICT_SURE and dramas.polarity <= -VERDICT_SURE, (comedies.polarity, dramas.polarity)
+    assert comedies.polarity >= VERDICT_SURE and dramas.polarity == pytest.approx(-VERDICT_UNSURE), (comedies.polarity, dramas.polarity)
+    # "while" only joins, and a clause about the same film ("but it was too long") is no second taste.
+    popcorn = clf.analyze("I really enjoy comedies while dramas, well, that's another story")
+    assert popcorn[-1].polarity == pytest.approx(alone[1], abs=1e-3), popcorn[-1].polarity
 
 
 def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:

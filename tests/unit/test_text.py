@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from interest_bot.plugins.interest.understanding.text import (
@@ -119,18 +121,47 @@ def test_read_clauses_says_which_clauses_follow_a_contrast_or_ask() -> None:
     ("text", "asks"),
     [
         ("Any good heist movies (the clever kind)?", [True, True]),  # a bracket inside the question
-        ("Anything like Alien - but shorter?", [True, True]),  # a dash inside it
+        ("Watched Titanic - total snooze - any better romances?", [False, False, True]),  # dashes end sentences in chat
         ("I hate musicals (sorry mum). What else?", [False, False, True]),  # the question is the next sentence
-        ("I love noir - any tips. Or not", [False, False, False]),
     ],
 )
-def test_a_question_mark_reaches_back_over_brackets_and_dashes(text: str, asks: list[bool]) -> None:
+def test_a_question_mark_reaches_back_over_brackets(text: str, asks: list[bool]) -> None:
     assert [c.asks for c in read_clauses(normalize(text))] == asks
 
 
-def test_many_brackets_are_read_in_one_pass() -> None:
-    clauses = read_clauses("a ( " * 2000 + "?")
-    assert clauses and all(c.asks for c in clauses)  # every piece belongs to the one question
+@pytest.mark.parametrize(
+    ("text", "opposed"),
+    [
+        ("I love noir but westerns bore me", [False, True]),
+        ("I love popcorn while watching horror movies", [False, False]),  # "while" only joins
+        ("I like horror, though not gore", [False, True]),
+    ],
+)
+def test_which_contrast_words_set_the_sides_against_each_other(text: str, opposed: list[bool]) -> None:
+    clauses = read_clauses(normalize(text))
+    assert [c.opposed for c in clauses] == opposed and all(c.contrasted for c in clauses[1:])
+
+
+def test_many_brackets_are_read_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    import interest_bot.plugins.interest.understanding.text as text_module
+
+    calls = 0
+    inner = text_module._INNER_BREAK
+
+    class Counting:
+        def fullmatch(self, s: str) -> re.Match[str] | None:
+            nonlocal calls
+            calls += 1
+            return inner.fullmatch(s)
+
+    monkeypatch.setattr(text_module, "_INNER_BREAK", Counting())
+    clauses = read_clauses("a ( " * 2000 + "?", max_clauses=10_000)
+    assert len(clauses) == 2000 and all(c.asks for c in clauses)  # every piece belongs to the one question
+    assert calls <= 2001  # each break looked at once, not once per piece after it
+
+
+def test_a_run_of_commas_before_a_contrast_is_no_clause() -> None:
+    assert [c.text for c in read_clauses(", " * 3000 + "I love noir, but westerns bore me")] == ["I love noir", "westerns bore me"]
 
 
 @pytest.mark.parametrize(

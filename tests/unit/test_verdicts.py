@@ -8,8 +8,8 @@ import pytest
 from interest_bot.plugins.interest.understanding.classifier import VERDICT_SURE, VERDICT_TASTE, VERDICT_UNSURE, InterestClassifier, _Part
 
 
-def _part(text: str, may_judge: bool = True, judged_by: str | None = None) -> _Part:
-    return _Part(text, judged_by, 0, 0.0, contrasted=not may_judge)
+def _part(text: str, contrasted: bool = False, judged_by: str | None = None) -> _Part:
+    return _Part(text, judged_by, 0, 0.0, contrasted=contrasted)
 
 
 def _follow(parts: list[_Part], polarity: list[float], preference: list[float], first: int = 0) -> list[float]:
@@ -25,7 +25,7 @@ def test_an_unsure_taste_clause_takes_the_verdicts_polarity() -> None:
 @pytest.mark.parametrize(
     ("parts", "polarity", "preference"),
     [
-        ([_part("I watched Titanic"), _part("Cats was awful", may_judge=False)], [0.1, -0.9], [0.9, 0.9]),  # after "but", or a question
+        ([_part("I watched Titanic"), _part("Cats was awful", contrasted=True)], [0.1, -0.9], [0.9, 0.9]),  # after "but", or a question
         ([_part("I love Titanic"), _part("big yikes")], [VERDICT_UNSURE + 0.1, -0.9], [0.9, 0.1]),  # the clause is sure already
         ([_part("the library got my hold in"), _part("big yikes")], [0.1, -0.9], [VERDICT_TASTE - 0.1, 0.1]),  # names no taste
         ([_part("I watched Titanic"), _part("meh ok")], [0.1, VERDICT_SURE - 0.1], [0.9, 0.1]),  # the verdict is unsure too
@@ -49,24 +49,33 @@ def _oppose(parts: list[_Part], polarity: list[float], preference: list[float]) 
     return scores["polarity"].tolist()
 
 
-def _contrast(text: str, judged_by: str | None = None, asks: bool = False) -> _Part:
-    return _Part(text, judged_by, 0, 0.0, contrasted=True, asks=asks)
+def _contrast(text: str, judged_by: str | None = None, asks: bool = False, opposed: bool = True) -> _Part:
+    return _Part(text, judged_by, 0, 0.0, contrasted=True, asks=asks, opposed=opposed)
 
 
-def test_an_unsure_side_of_a_contrast_takes_the_opposite_sign() -> None:
+def test_an_unsure_side_of_a_contrast_leans_the_other_way() -> None:
     # "I enjoy war movies but westerns make me sleepy": the second side reads unsure on its own words.
-    assert _oppose([_part("I enjoy war movies"), _contrast("westerns make me sleepy")], [0.9, 0.1], [0.9, 0.9]) == [0.9, -0.9]
-    # "fantasy bores me but mysteries are where it's at": the first side is the sure one.
-    assert _oppose([_part("mysteries are where it's at"), _contrast("fantasy bores me")], [-0.2, -0.95], [0.9, 0.9]) == [0.95, -0.95]
+    assert _oppose([_part("I enjoy war movies"), _contrast("westerns make me sleepy")], [0.9, 0.1], [0.9, 0.9]) == [0.9, -VERDICT_UNSURE]
+    # "mysteries are where it's at, but fantasy bores me": the first side is the unsure one.
+    assert _oppose([_part("mysteries are where it's at"), _contrast("fantasy bores me")], [-0.2, -0.95], [0.9, 0.9]) == [VERDICT_UNSURE, -0.95]
+
+
+def test_a_lean_does_not_feed_the_next_contrast() -> None:
+    parts = [_part("I love noir"), _contrast("westerns are a different story"), _contrast("musicals are another")]
+    assert _oppose(parts, [0.9, 0.1, 0.1], [0.9, 0.9, 0.9]) == [0.9, -VERDICT_UNSURE, 0.1]  # the third meets an unsure one
 
 
 @pytest.mark.parametrize(
     ("parts", "polarity", "preference"),
     [
         ([_part("I like action"), _part("comedy is fun too")], [0.9, 0.1], [0.9, 0.9]),  # no contrast word
+        ([_part("I love popcorn"), _contrast("watching horror movies", opposed=False)], [0.9, 0.1], [0.9, 0.9]),  # "while"
         ([_part("it was good"), _contrast("a bit long")], [0.9, -0.6], [0.9, 0.9]),  # both sides read a sign already
         ([_part("I like action"), _contrast("my brother watched it")], [0.9, 0.1], [0.9, VERDICT_TASTE - 0.1]),  # names no taste
-        ([_part("westerns are alright"), _contrast("a bit slow")], [0.3, -VERDICT_SURE + 0.1], [0.9, 0.9]),  # neither side is sure
+        ([_part("I started Alien"), _contrast("fell asleep")], [0.1, -0.9], [0.9, VERDICT_TASTE - 0.1]),  # the sure side names none
+        ([_part("We watched Dune"), _contrast("it was too long")], [0.2, -0.9], [0.9, 0.9]),  # points back: one film
+        ([_part("Heat was amazing"), _contrast("Ronin was good too")], [0.95, 0.45], [0.9, 0.9]),  # sides with it
+        ([_part("westerns are alright"), _contrast("a bit slow")], [0.3, -VERDICT_SURE + 0.1], [0.9, 0.9]),  # neither is sure
         ([_part("Is there anything like 2001"), _contrast("a bit shorter", asks=True)], [0.9, 0.1], [0.9, 0.9]),  # a question
         ([_part("I love noir", judged_by="I love noir more than westerns"), _contrast("westerns")], [0.9, 0.1], [0.9, 0.9]),  # a comparison side
     ],

@@ -37,8 +37,10 @@ from .text import (
     MAX_CHARS,
     MAX_CLAUSES,
     Clause,
+    agrees,
     comma_statements,
     normalize,
+    points_back,
     preprocess,
     read_clauses,
     split_clauses,
@@ -100,6 +102,7 @@ class _Part:
     factor: float
     contrasted: bool = False  # opened by a contrast word or cut at a comma from the clause before it
     asks: bool = False  # its sentence is a question
+    opposed: bool = False  # set against the clause before it ("but", "though", a comma cut; not "while")
 
     @property
     def plain(self) -> bool:
@@ -109,7 +112,7 @@ class _Part:
 
 def _cut(clause: Clause, pieces: Sequence[str]) -> list[Clause]:
     """A clause's comma pieces as clauses of their own; each after the first is cut from the one before it."""
-    return [Clause(piece, clause.contrasted or n > 0, clause.asks) for n, piece in enumerate(pieces)]
+    return [Clause(piece, clause.contrasted or n > 0, clause.asks, clause.opposed or n > 0) for n, piece in enumerate(pieces)]
 
 
 def heads_dir(data_dir: Path, catalog: str) -> Path:
@@ -251,22 +254,28 @@ class InterestClassifier:
 
     @staticmethod
     def _contrasts_oppose(parts: Sequence[_Part], scores: dict[str, np.ndarray], first: int) -> None:
-        """Across a contrast, a taste clause with no clear sign takes the opposite of the clause it is contrasted with.
+        """Across a contrast, a taste clause with no clear sign leans opposite to the clause it is contrasted with.
 
         "I enjoy war movies but westerns make me sleepy": the contrast word says the second taste goes the other way
-        even when its own words read unsure. Neither may be a comparison side, be judged by a verdict tail, or ask; the
-        bounds are the verdict rule's. Contrasts whose sides read one sign ("it was good but long") are left as read.
+        even when its own words read unsure. Both clauses must name a taste (preference at least VERDICT_TASTE), the
+        other must read at least VERDICT_SURE, and the unsure one becomes VERDICT_UNSURE the other way: a lean, not a
+        certainty. Not after "while" or "instead", not for a clause that points back ("We watched Dune but it was too
+        long" is one film) or agrees ("... but Ronin was good too"), not for comparison sides, verdict tails or questions.
+        Judged on the scores as first read, so one guess does not feed the next.
         """
+        read = scores["polarity"].copy()
         pol, pref = scores["polarity"], scores["preference"]
         for j in range(first + 1, first + len(parts)):
             prev, part = parts[j - first - 1], parts[j - first]
-            if not part.contrasted or prev.judged_by or part.judged_by or prev.asks or part.asks:
+            if not part.opposed or prev.judged_by or part.judged_by or prev.asks or part.asks:
                 continue
-            a, b = pol[j - 1], pol[j]
-            if pref[j] >= VERDICT_TASTE and abs(b) < VERDICT_UNSURE and abs(a) >= VERDICT_SURE:
-                pol[j] = -a
-            elif pref[j - 1] >= VERDICT_TASTE and abs(a) < VERDICT_UNSURE and abs(b) >= VERDICT_SURE:
-                pol[j - 1] = -b
+            if points_back(part.text) or agrees(part.text) or min(pref[j - 1], pref[j]) < VERDICT_TASTE:
+                continue
+            a, b = read[j - 1], read[j]
+            if abs(b) < VERDICT_UNSURE and abs(a) >= VERDICT_SURE:
+                pol[j] = -np.sign(a) * VERDICT_UNSURE
+            elif abs(a) < VERDICT_UNSURE and abs(b) >= VERDICT_SURE:
+                pol[j - 1] = -np.sign(b) * VERDICT_UNSURE
 
     def _cut_at_commas(self, clause_lists: list[list[Clause]]) -> list[list[Clause]]:
         """Each message's clauses, cut at commas where the pieces read as tastes of opposite sign (one encoder call).
@@ -313,7 +322,7 @@ class InterestClassifier:
             if parts and verdict_on_previous(clause) and not parts[-1].judged_by:
                 # "Any good heist movies? I love those": the verdict is on what the previous clause named.
                 parts[-1] = replace(parts[-1], judged_by=clause)
-            parts.append(_Part(clause, verdict_tail(clause), 0, 0.0, whole.contrasted, whole.asks))
+            parts.append(_Part(clause, verdict_tail(clause), 0, 0.0, whole.contrasted, whole.asks, whole.opposed))
         return parts
 
     def predict_categories(self, texts: Sequence[str]) -> np.ndarray:

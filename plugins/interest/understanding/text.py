@@ -21,7 +21,8 @@ _PUNCT = re.compile(r"(?<!\d)[.!?;]+(?!\d)|[\n\u2026]+|\s[-\u2013\u2014]{1,2}\s|
 # Contrast words start a new clause; the word itself carries no taste and is dropped.
 _CONTRAST = re.compile(
     # "anything but horror" is one taste, not a contrast: the comparison reader takes it whole.
-    r"(?<!\banything)(?<!\beverything)(?<!\bwhatever)[,\s]+(?:but|however|although|though|whereas|yet|except that|except|while|on the other hand|nevertheless|"
+    # A match starts only where a run of commas and spaces starts: ", , , ..." is not tried at every position.
+    r"(?<!\banything)(?<!\beverything)(?<!\bwhatever)(?<![,\s])[,\s]+(?:but|however|although|though|whereas|yet|except that|except|while|on the other hand|nevertheless|"
     r"even though|then again|instead)\b[,\s]*",
     re.IGNORECASE,
 )
@@ -83,7 +84,11 @@ def normalize(text: object, max_chars: int = MAX_CHARS) -> str:
 
 
 # Breaks inside a sentence (a bracket, a spaced dash): the sentence's own end says whether it asks.
-_INNER_BREAK = re.compile(r"\s[-\u2013\u2014]{1,2}\s|[()]")
+# A bracket does not end its sentence; a spaced dash often does ("Watched Titanic - total snooze - any romances?").
+_INNER_BREAK = re.compile(r"[()]")
+# Contrast words that set the two sides against each other; "while" and "instead" often only join ("popcorn while
+# watching horror").
+_OPPOSING = re.compile(r"\b(?:while|instead)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,8 @@ class Clause:
 
     text: str
     contrasted: bool = False  # opened by a contrast word ("but", "though") or cut from the clause before it
-    asks: bool = False  # its sentence (up to the next ".", "!", "?", ";" or line break) ends in a question mark
+    asks: bool = False  # its sentence (up to the next ".", "!", "?", ";", "…", dash or line break) ends in a question mark
+    opposed: bool = False  # contrasted by a word that sets the sides against each other (not "while" or "instead")
 
 
 def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
@@ -101,8 +107,8 @@ def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
     clauses: list[Clause] = []
     start = 0
     breaks = [*_PUNCT.finditer(text), None]
-    # A bracket or a dash does not end the sentence: "Any heist movies (the clever kind)?" asks in both pieces. Read
-    # from the end, so each piece learns its sentence's end in one pass.
+    # A bracket does not end the sentence: "Any heist movies (the clever kind)?" asks in both pieces. Read from the
+    # end, so each piece learns its sentence's end in one pass.
     asks_at: list[bool] = []
     asking = False
     for b in reversed(breaks):
@@ -113,12 +119,14 @@ def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
     for end, asks in zip(breaks, asks_at):
         sentence = text[start : end.start() if end else len(text)]
         start = end.end() if end else len(text)
+        words = [m.group() for m in _CONTRAST.finditer(" " + sentence)]
         for k, part in enumerate(_CONTRAST.split(" " + sentence)):
+            opposed = k > 0 and not _OPPOSING.search(words[k - 1])
             for piece in _AND_SUBJECT.split(part):
                 piece = _LEADING_FILLER.sub("", piece.strip(" ,:-\t"))
                 if not _HAS_WORD.search(piece):
                     continue
-                clauses.append(Clause(_complete_fragment(piece, bool(clauses)), k > 0, asks))
+                clauses.append(Clause(_complete_fragment(piece, bool(clauses)), k > 0, asks, opposed))
                 if len(clauses) >= max_clauses:
                     return clauses
     return clauses
@@ -186,11 +194,25 @@ SPEAKER_VERDICT_WORDS = 7  # longer when it is the speaker's reaction ("i was bo
 POINTING_VERDICT_WORDS = 12  # longer still when it points back ("I still think it's one of the sharpest comedies")
 
 
+def points_back(clause: str) -> bool:
+    """Whether a clause refers back to something named before ("it", "them", "that one")."""
+    return _POINTS_BACK.search(clause) is not None
+
+
+# "... but Ronin was good too": the clause sides with the one before it.
+_AGREES = re.compile(r"\b(?:too|as well|also|either)\W*$", re.IGNORECASE)
+
+
+def agrees(clause: str) -> bool:
+    """Whether a clause ends by siding with the one before it ("too", "as well", "either")."""
+    return _AGREES.search(clause) is not None
+
+
 def verdict_after(clause: str) -> bool:
     """Whether a clause could be a verdict on the clause before it: it points back, is the speaker's short reaction,
     or is short and names no subject of its own ("Cats was awful" is about Cats, not about what came before)."""
     words = _word_count(clause)
-    if _POINTS_BACK.search(clause):
+    if points_back(clause):
         return words <= POINTING_VERDICT_WORDS
     if _SPEAKER_FIRST.match(clause):
         return words <= SPEAKER_VERDICT_WORDS

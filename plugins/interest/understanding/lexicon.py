@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 LEXICON_FILE = Path(__file__).parent / "data" / "sentiment_lexicon.tsv"
-# Read after VADER's list and taking precedence: "banger", "naff", "mid", and slang VADER reads the other way ("wicked").
+# Read after VADER's list and taking precedence: "banger", "naff", "pish", and slang VADER reads the other way ("wicked").
 INFORMAL_FILE = Path(__file__).parent / "data" / "informal_lexicon.tsv"
 N_FEATURES = 4
 _TOKEN = re.compile(r"[a-z][a-z'-]*")

@@ -83,12 +83,12 @@ def normalize(text: object, max_chars: int = MAX_CHARS) -> str:
     return text
 
 
-# Breaks inside a sentence (a bracket, a spaced dash): the sentence's own end says whether it asks.
-# A bracket does not end its sentence; a spaced dash often does ("Watched Titanic - total snooze - any romances?").
+# A bracket breaks a clause but not its sentence, so the sentence's own end says whether it asks; a spaced dash often
+# ends a sentence in chat ("Watched Titanic - total snooze - any romances?").
 _INNER_BREAK = re.compile(r"[()]")
-# Contrast words that set the two sides against each other; "while" and "instead" often only join ("popcorn while
-# watching horror").
-_OPPOSING = re.compile(r"\b(?:while|instead)\b", re.IGNORECASE)
+# Contrast words that often only join ("popcorn while watching horror"): the sides they join are not set against
+# each other.
+_JOINING = re.compile(r"\b(?:while|instead)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -119,14 +119,21 @@ def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
     for end, asks in zip(breaks, asks_at):
         sentence = text[start : end.start() if end else len(text)]
         start = end.end() if end else len(text)
-        words = [m.group() for m in _CONTRAST.finditer(" " + sentence)]
-        for k, part in enumerate(_CONTRAST.split(" " + sentence)):
-            opposed = k > 0 and not _OPPOSING.search(words[k - 1])
+        # The sentence's parts between contrast words, each with the word that opened it (one regex pass).
+        spoken = " " + sentence
+        parts: list[tuple[str, str | None]] = []
+        cut, opener = 0, None
+        for m in _CONTRAST.finditer(spoken):
+            parts.append((spoken[cut : m.start()], opener))
+            cut, opener = m.end(), m.group()
+        parts.append((spoken[cut:], opener))
+        for part, opener in parts:
+            opposed = opener is not None and not _JOINING.search(opener)
             for piece in _AND_SUBJECT.split(part):
                 piece = _LEADING_FILLER.sub("", piece.strip(" ,:-\t"))
                 if not _HAS_WORD.search(piece):
                     continue
-                clauses.append(Clause(_complete_fragment(piece, bool(clauses)), k > 0, asks, opposed))
+                clauses.append(Clause(_complete_fragment(piece, bool(clauses)), opener is not None, asks, opposed))
                 if len(clauses) >= max_clauses:
                     return clauses
     return clauses

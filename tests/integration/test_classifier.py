@@ -59,6 +59,11 @@ CASES = [
     ("I do not enjoy westerns at all", -1, "Western"),
     ("Documentaries are not interesting to me", -1, "Documentary"),
     ("I never get bored of fantasy movies", 1, "Fantasy"),
+    # a negated liking verb (read as a like before it had a feature of its own)
+    ("I do not like horror movies", -1, "Horror"),
+    ("I didn't like the war films we saw", -1, "War"),
+    ("I didn't enjoy those westerns one bit", -1, "Western"),
+    ("I never liked musicals", -1, "Musical"),
     # idioms
     ("I can't get enough of westerns", 1, "Western"),
     ("Musicals put me to sleep", -1, "Musical"),
@@ -396,8 +401,11 @@ def test_the_comma_pass_is_bounded(clf: InterestClassifier, monkeypatch: pytest.
 @pytest.mark.parametrize(
     "text, target, sign",
     [
-        ("I watched Titanic last week. Loved it.", "Titanic", 1),
-        ("Finally got round to Casablanca. Absolutely loved it.", "Casablanca", 1),
+        # Clauses that read unsure alone and verdicts that read sure, with this fixture's heads (800 reviews a class) as
+        # with the shipped ones: the test is about the verdict rule. (This fixture reads a bare "Loved it" at 0.74 and
+        # "Finally got round to Casablanca" at 0.50, on either side of the thresholds.)
+        ("I watched Titanic last week. Really loved it.", "Titanic", 1),
+        ("We put on Casablanca last night. Absolutely loved it.", "Casablanca", 1),
     ],
 )
 def test_a_short_verdict_judges_the_unsure_clause_before_it(clf: InterestClassifier, text: str, target: str, sign: int) -> None:
@@ -434,3 +442,22 @@ def test_heads_without_a_sarcasm_head_still_load(clf: InterestClassifier, tmp_pa
     assert "catalog ingest" in caplog.text
     signal = next(s for s in old.analyze("Oh wonderful, yet another singing cartoon") if "cartoon" in _text(s))
     assert signal.polarity > 0  # read literally, as before the sarcasm head
+
+
+def test_heads_trained_on_older_features_warn(clf: InterestClassifier, tmp_path: Path, encoder, caplog) -> None:
+    """A head saved with an older n-gram feature version still loads, with a warning naming the command that rebuilds it."""
+    import json
+
+    from interest_bot.plugins.interest.understanding.heads import FORMAT_VERSION
+
+    heads = clf.save(tmp_path / "heads")
+    with caplog.at_level("WARNING"):
+        InterestClassifier.load(heads, encoder)
+    assert "n-gram features" not in caplog.text
+    meta = json.loads((heads / "polarity.json").read_text())
+    (heads / "polarity.json").write_text(json.dumps({**meta, "version": FORMAT_VERSION - 1}))
+    with caplog.at_level("WARNING"):
+        old = InterestClassifier.load(heads, encoder)
+    assert f"n-gram features version {FORMAT_VERSION - 1}, this build reads version {FORMAT_VERSION}" in caplog.text
+    assert "catalog ingest" in caplog.text
+    assert old.analyze("I love westerns")  # still reads

@@ -32,7 +32,7 @@ from interest_bot.memory.signals import InterestSignal
 from ..encoding.encoder import Encoder, TorchEncoder
 from . import lexicon, polarity_data
 from .comparison import read_comparison
-from .heads import LinearHead, fit_head, hashed
+from .heads import FORMAT_VERSION, LinearHead, fit_head, hashed
 from .text import (
     MAX_CHARS,
     MAX_CLAUSES,
@@ -368,6 +368,14 @@ class InterestClassifier:
                 heads_dir, trained_with, running,
             )
         heads: dict[str, Any] = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES if (heads_dir / name).with_suffix(".json").exists()}
+        old = sorted({h.version for h in heads.values() if h.version != FORMAT_VERSION})
+        if old:
+            # Still usable (unknown n-grams weigh nothing), but negations read as the older features did.
+            log.warning(
+                "the heads in %s were trained on n-gram features version %s, this build reads version %d: re-run "
+                "`interest-bot catalog ingest <catalog>` (without --if-missing) to read negation as this build does",
+                heads_dir, ", ".join(map(str, old)), FORMAT_VERSION,
+            )
         if "sarcasm" not in heads:
             # Heads trained before the sarcasm head: everything else still works, sarcasm is read literally.
             log.warning("the heads in %s have no sarcasm head: re-run `interest-bot catalog ingest <catalog>` to read sarcasm", heads_dir)

@@ -15,26 +15,48 @@ from scipy import sparse
 from .lexicon import NEGATION_WINDOW, NEGATORS
 
 HASH_FEATURES = 2**16  # hashed word 1-2-grams; no vocabulary to save, so heads reload in milliseconds.
-FORMAT_VERSION = 2  # 2: negation-marked grams
+FORMAT_VERSION = 3  # 2: negation-marked grams; 3: a negated liking or disliking verb marked, a negator in another's scope cancels it
 
 
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
+_LIKING = ("like", "love", "enjoy", "care")
+_DISLIKING = ("hate", "dislike", "mind", "regret", "tire")
+_VERB_ADVERBS = {"really", "even", "ever", "much", "actually", "particularly", "exactly", "always", "truly", "i", "we", "you"}
+# Words before "not" / "never" that make it a verb's negation ("I do not like", "we never liked"), not "nothing like it".
+_SUBJECTS = {"do", "did", "does", "i", "we", "you", "they", "really", "just", "honestly", "still", "'d", "would", "could", "will"}
 
 
 def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
     """Word 1-2-grams of text with the character span each covers (contractions like "don't" stay whole).
 
     Words within a few words after a negator also appear marked ("not_tired" in "never get tired of it"), so a
-    linear head can learn that a negated complaint is praise; the plain word stays for the category head.
+    linear head can learn that a negated complaint is praise; the plain word stays for the category head. A liking or
+    disliking verb that a negator governs also carries one mark shared by all such verbs ("not_liking" in "I do not
+    like", "not_disliking" in "didn't hate"): the chat lines negate "like" in many senses, the mark keeps the verb's.
     """
     tokens = [(m.group(), m.span()) for m in _TOKEN.finditer(text.lower())]
     out = tokens + [(f"{a} {b}", (sa[0], sb[1])) for (a, sa), (b, sb) in zip(tokens, tokens[1:])]
     negated_until = -1
+    negator_at = -9
+    verb_negation = False
     for j, (tok, span) in enumerate(tokens):
-        if j <= negated_until and tok not in NEGATORS:
+        negator = tok in NEGATORS or tok.endswith("n't") or tok.endswith("nt") and tok[:-2] + "n't" in NEGATORS
+        if j <= negated_until and not negator:
             out.append((f"not_{tok}", span))
-        if tok in NEGATORS or tok.endswith("n't") or tok.endswith("nt") and tok[:-2] + "n't" in NEGATORS:
-            negated_until = j + NEGATION_WINDOW
+            # A liking verb the negator governs ("didn't like", "do not really enjoy") shares one mark, apart from the
+            # "like" of "nothing like it" or "not like I care", which praise as often as not.
+            between = [t for t, _ in tokens[negator_at + 1 : j]]
+            if verb_negation and all(t in _VERB_ADVERBS for t in between):
+                if tok.startswith(_LIKING):
+                    out.append(("not_liking", span))
+                elif tok.startswith(_DISLIKING):
+                    out.append(("not_disliking", span))
+        if negator:
+            negator_at = j
+            before = tokens[j - 1][0] if j else ""
+            verb_negation = tok.endswith(("n't", "nt")) or tok == "cannot" or tok in ("not", "never") and before in _SUBJECTS
+            # A negator inside another's scope cancels it ("not that I don't like comedies"): what follows reads plain.
+            negated_until = -1 if j <= negated_until else j + NEGATION_WINDOW
     return out
 
 
@@ -87,6 +109,7 @@ class LinearHead:
     bias: np.ndarray  # (k,)
     lexical_scale: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
+    version: int = FORMAT_VERSION  # the n-gram features it was trained on (grams() as of that version)
     _lexical_t: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def logits(self, emb: np.ndarray, lex: sparse.csr_matrix | None) -> np.ndarray:
@@ -111,7 +134,7 @@ class LinearHead:
         np.savez(path.with_suffix(".npz"), **arrays)
         if self.lexical is not None:
             sparse.save_npz(path.with_suffix(".lex.npz"), self.lexical.astype(np.float32))
-        meta = {"labels": self.labels, "lexical_scale": self.lexical_scale, "extra": self.extra, "version": FORMAT_VERSION}
+        meta = {"labels": self.labels, "lexical_scale": self.lexical_scale, "extra": self.extra, "version": self.version}
         path.with_suffix(".json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
     @classmethod
@@ -121,7 +144,7 @@ class LinearHead:
         arrays = np.load(path.with_suffix(".npz"))
         lex_path = path.with_suffix(".lex.npz")
         lexical = sparse.load_npz(lex_path).tocsr() if lex_path.exists() else None
-        return cls(meta["labels"], arrays["weight"], lexical, arrays["bias"], meta["lexical_scale"], meta.get("extra", {}))
+        return cls(meta["labels"], arrays["weight"], lexical, arrays["bias"], meta["lexical_scale"], meta.get("extra", {}), int(meta.get("version", 1)))
 
 
 def fit_head(

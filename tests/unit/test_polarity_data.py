@@ -47,3 +47,29 @@ def test_chat_clauses_use_only_the_chosen_authors() -> None:
 def test_unknown_author_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown template authors"):
         polarity_data.templates(["nobody"])
+
+
+def test_two_opposite_tastes_in_one_clause_are_cut_kept_or_left_out() -> None:
+    """A clause the splitter left whole never trains the polarity head both ways, unless it is a comparison."""
+    from interest_bot.plugins.interest.understanding.polarity_data import ChatClause, _opposed_in_one_clause
+
+    def both(text: str) -> list[ChatClause]:
+        return [ChatClause(text, 1, ["Action"]), ChatClause(text, -1, ["Comedy"])]
+
+    cut = _opposed_in_one_clause(both("Speed rocks, Con Air was a pile of nonsense"), ["Speed", "Con Air"])
+    assert [(c.text, c.polarity, c.categories) for c in cut] == [("Speed rocks", 1, ["Action"]), ("Con Air was a pile of nonsense", -1, ["Comedy"])]
+    compared = both("I'd take a western over any musical")
+    assert _opposed_in_one_clause(compared, ["western", "musical"]) == compared  # analyze reads a comparison whole
+    assert _opposed_in_one_clause(both("action movies are fire rom coms tho"), ["action movies", "rom coms"]) == []
+
+
+def test_no_labelled_line_teaches_one_plain_clause_both_ways() -> None:
+    from interest_bot.plugins.interest.understanding.comparison import read_comparison
+
+    tastes, _ = polarity_data.line_examples(["Action", "Comedy", "Drama", "Horror", "Romance", "Western"])
+    signs: dict[str, set[int]] = {}
+    for c in tastes:
+        signs.setdefault(c.text, set()).add(c.polarity)
+    # Short texts may recur across lines ("Titanic"); a whole line's clause labelled both ways is what must not happen.
+    both = [t for t, s in signs.items() if len(s) > 1 and len(t.split()) > 2 and read_comparison(t) is None]
+    assert both == []

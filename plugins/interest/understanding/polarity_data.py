@@ -217,13 +217,38 @@ def line_examples(categories: list[str], authors: Iterable[str] | None = None) -
         if not line.tastes:
             neutral.extend(clauses)
             continue
+        held: dict[int, list[ChatClause]] = {}
+        spans: dict[int, list[str]] = {}
         for polarity, span, genres, names_title in line.tastes:
             i = clause_holding(clauses, span)
             if i is not None:
                 cats = [] if names_title else sorted(g for g in genres if g in known)
                 literal = -polarity if line.kind == "sarcasm" else polarity
-                tastes.append(ChatClause(clauses[i], literal, cats, names_title=names_title))
+                held.setdefault(i, []).append(ChatClause(clauses[i], literal, cats, names_title=names_title))
+                spans.setdefault(i, []).append(span)
+        for i, found in held.items():
+            tastes.extend(found if len({c.polarity for c in found}) == 1 else _opposed_in_one_clause(found, spans[i]))
     return tastes, neutral
+
+
+def _opposed_in_one_clause(found: list[ChatClause], spans: list[str]) -> list[ChatClause]:
+    """Two opposite tastes the clause splitter left in one clause ("Speed rocks, Con Air was dull").
+
+    A comparison keeps both labels: `analyze` reads it whole and gives its sides their signs. Otherwise the clause is
+    cut at its commas when that puts each taste in a piece of its own, and left out when it does not: one text labelled
+    both ways teaches the polarity head nothing but doubt.
+    """
+    from .comparison import read_comparison
+    from .text import comma_statements
+
+    clause = found[0].text
+    if read_comparison(clause) is not None:
+        return found
+    pieces = comma_statements(clause)
+    homes = [[p for p in pieces if span.lower() in p.lower()] for span in spans]
+    if len(pieces) > 1 and all(len(h) == 1 for h in homes) and len({h[0] for h in homes}) == len(homes):
+        return [ChatClause(h[0], c.polarity, c.categories, c.names_title) for c, h in zip(found, homes)]
+    return []
 
 
 def sarcasm_examples(authors: Iterable[str] | None = None) -> tuple[list[str], list[int]]:

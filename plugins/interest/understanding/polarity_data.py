@@ -202,7 +202,8 @@ def line_examples(categories: list[str], authors: Iterable[str] | None = None) -
     A taste's clause gets its literal polarity (the meant one, reversed in sarcastic lines: the sarcasm head
     turns it back) and, for a named genre, its catalog
     categories; a named title gets none (`categories` empty and `names_title`), since the words alone do not say its
-    genre. Clauses of `none` lines are small talk; other clauses of taste lines are left out (their role is unknown).
+    genre. Clauses of `none` lines are small talk; other clauses of taste lines are left out (their role is unknown),
+    and so is a plain clause holding two opposite tastes that its commas do not separate (`_opposed_in_one_clause`).
     """
     from .text import clause_holding, preprocess
 

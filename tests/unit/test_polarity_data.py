@@ -60,7 +60,9 @@ def test_two_opposite_tastes_in_one_clause_are_cut_kept_or_left_out() -> None:
     assert [(c.text, c.polarity, c.categories) for c in cut] == [("Speed rocks", 1, ["Action"]), ("Con Air was a pile of nonsense", -1, ["Comedy"])]
     compared = both("I'd take a western over any musical")
     assert _opposed_in_one_clause(compared, ["western", "musical"]) == compared  # analyze reads a comparison whole
-    assert _opposed_in_one_clause(both("action movies are fire rom coms tho"), ["action movies", "rom coms"]) == []
+    assert _opposed_in_one_clause(both("action movies are fire rom coms tho"), ["action movies", "rom coms"]) == []  # no comma to cut at
+    # A training line: cut at its comma, "Con Air" would be labelled a dislike with nothing said of it.
+    assert _opposed_in_one_clause(both("Speed rocks, Con Air"), ["Speed", "Con Air"]) == []
 
 
 def test_no_labelled_line_teaches_one_plain_clause_both_ways() -> None:

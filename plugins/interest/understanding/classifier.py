@@ -370,7 +370,7 @@ class InterestClassifier:
         heads: dict[str, Any] = {name: LinearHead.load(heads_dir / name) for name in HEAD_FILES if (heads_dir / name).with_suffix(".json").exists()}
         old = sorted({h.version for h in heads.values() if h.version != FORMAT_VERSION})
         if old:
-            # Still usable (unknown n-grams weigh nothing), but negations read as the older features did.
+            # Still usable, but its weights were learned on other n-gram marks than this build's grams() produces.
             log.warning(
                 "the heads in %s were trained on n-gram features version %s, this build reads version %d: re-run "
                 "`interest-bot catalog ingest <catalog>` (without --if-missing) to read negation as this build does",

@@ -19,11 +19,24 @@ FORMAT_VERSION = 3  # 2: negation-marked grams; 3: a negated liking or disliking
 
 
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
-_LIKING = ("like", "love", "enjoy", "care")
-_DISLIKING = ("hate", "dislike", "mind", "regret", "tire")
-_VERB_ADVERBS = {"really", "even", "ever", "much", "actually", "particularly", "exactly", "always", "truly", "i", "we", "you"}
-# Words before "not" / "never" that make it a verb's negation ("I do not like", "we never liked"), not "nothing like it".
-_SUBJECTS = {"do", "did", "does", "i", "we", "you", "they", "really", "just", "honestly", "still", "'d", "would", "could", "will"}
+# Verb forms whose negation states a taste ("didn't like", "never hated"); "care" is left out ("I don't care what").
+_LIKING = frozenset(f"{v}{e}" for v in ("lik", "lov") for e in ("e", "es", "ed", "ing")) | {"enjoy", "enjoys", "enjoyed", "enjoying"}
+_DISLIKING = frozenset(f"{v}{e}" for v in ("hat", "dislik") for e in ("e", "es", "ed", "ing")) | {
+    "mind", "minded", "regret", "regretted", "tire", "tired",
+}
+_VERB_ADVERBS = {"really", "even", "ever", "much", "actually", "particularly", "exactly", "always", "truly", "i", "we"}
+# Words before "not" / "never" that make it a verb's negation ("I do not like", "we never liked", "I've never enjoyed");
+# "nothing like it" and "is not like" are not. A sentence may open with one ("Never liked musicals").
+_SUBJECTS = {
+    "", "do", "did", "does", "i", "we", "they", "really", "just", "honestly", "still", "would", "could", "will", "have", "has",
+    "had", "i've", "we've", "they've", "i'd", "we'd", "i'm", "i'll", "we'll",
+}
+# "isn't like anything", "wasn't like I cared": a copula's negation, and "who doesn't love ...": a question of praise.
+_NOT_VERB_NEGATION = {"isn't", "wasn't", "aren't", "weren't", "ain't", "isnt", "wasnt", "arent", "werent", "aint"}
+_ASKING = {"who", "what", "don't", "doesn't", "didn't"}
+_BREAK = re.compile(r"[,.;:!?()]|\s-\s")
+# A leading "no" or a list's "nor" repeats a negation rather than undoing the one before it.
+_NO_CANCEL = {"no", "nor", "nah", "neither"}
 
 
 def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
@@ -33,8 +46,10 @@ def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
     linear head can learn that a negated complaint is praise; the plain word stays for the category head. A liking or
     disliking verb that a negator governs also carries one mark shared by all such verbs ("not_liking" in "I do not
     like", "not_disliking" in "didn't hate"): the chat lines negate "like" in many senses, the mark keeps the verb's.
+    A negator in the same phrase as another's scope cancels it ("not that I don't like comedies" reads "like" plain).
     """
-    tokens = [(m.group(), m.span()) for m in _TOKEN.finditer(text.lower())]
+    lowered = text.lower()
+    tokens = [(m.group(), m.span()) for m in _TOKEN.finditer(lowered)]
     out = tokens + [(f"{a} {b}", (sa[0], sb[1])) for (a, sa), (b, sb) in zip(tokens, tokens[1:])]
     negated_until = -1
     negator_at = -9
@@ -43,20 +58,22 @@ def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
         negator = tok in NEGATORS or tok.endswith("n't") or tok.endswith("nt") and tok[:-2] + "n't" in NEGATORS
         if j <= negated_until and not negator:
             out.append((f"not_{tok}", span))
-            # A liking verb the negator governs ("didn't like", "do not really enjoy") shares one mark, apart from the
-            # "like" of "nothing like it" or "not like I care", which praise as often as not.
             between = [t for t, _ in tokens[negator_at + 1 : j]]
             if verb_negation and all(t in _VERB_ADVERBS for t in between):
-                if tok.startswith(_LIKING):
+                if tok in _LIKING:
                     out.append(("not_liking", span))
-                elif tok.startswith(_DISLIKING):
+                elif tok in _DISLIKING:
                     out.append(("not_disliking", span))
         if negator:
+            # A sentence or phrase may open with it ("Not a fan, never liked them"): nothing stands before it then.
+            before = tokens[j - 1][0] if j and not _BREAK.search(lowered, tokens[j - 1][1][1], span[0]) else ""
+            asks = before in _ASKING or j + 1 < len(tokens) and tokens[j + 1][0] in ("you", "u")  # "who doesn't love", "don't you love"
+            verb_negation = not asks and (
+                tok == "cannot" or tok.endswith(("n't", "nt")) and tok not in _NOT_VERB_NEGATION or tok in ("not", "never") and before in _SUBJECTS
+            )
+            same_phrase = j <= negated_until and not _BREAK.search(lowered, tokens[negator_at][1][1], span[0])
+            negated_until = -1 if same_phrase and tokens[negator_at][0] not in _NO_CANCEL and tok not in _NO_CANCEL else j + NEGATION_WINDOW
             negator_at = j
-            before = tokens[j - 1][0] if j else ""
-            verb_negation = tok.endswith(("n't", "nt")) or tok == "cannot" or tok in ("not", "never") and before in _SUBJECTS
-            # A negator inside another's scope cancels it ("not that I don't like comedies"): what follows reads plain.
-            negated_until = -1 if j <= negated_until else j + NEGATION_WINDOW
     return out
 
 
@@ -144,7 +161,12 @@ class LinearHead:
         arrays = np.load(path.with_suffix(".npz"))
         lex_path = path.with_suffix(".lex.npz")
         lexical = sparse.load_npz(lex_path).tocsr() if lex_path.exists() else None
-        return cls(meta["labels"], arrays["weight"], lexical, arrays["bias"], meta["lexical_scale"], meta.get("extra", {}), int(meta.get("version", 1)))
+        return cls(meta["labels"], arrays["weight"], lexical, arrays["bias"], meta["lexical_scale"], meta.get("extra", {}), _version(meta.get("version")))
+
+
+def _version(value: object) -> int:
+    """A saved head's feature version; heads saved before versions were written (or with a broken value) count as 1."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 def fit_head(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -247,9 +248,21 @@ def _opposed_in_one_clause(found: list[ChatClause], spans: list[str]) -> list[Ch
         return found
     pieces = comma_statements(clause)
     homes = [[p for p in pieces if span.lower() in p.lower()] for span in spans]
-    if len(pieces) > 1 and all(len(h) == 1 for h in homes) and len({h[0] for h in homes}) == len(homes):
+    if (
+        len(pieces) > 1 and all(len(h) == 1 for h in homes) and len({h[0] for h in homes}) == len(homes)
+        and all(_says_something(h[0], span) for h, span in zip(homes, spans))
+    ):
         return [ChatClause(h[0], c.polarity, c.categories, c.names_title) for c, h in zip(found, homes)]
     return []
+
+
+_CONNECTIVES = {"tho", "though", "then", "and", "but", "also", "too", "so"}
+
+
+def _says_something(piece: str, span: str) -> bool:
+    """Whether a piece says anything besides naming its taste ("Con Air though" does not: its verdict is elsewhere)."""
+    rest = piece.lower().replace(span.lower(), " ")
+    return any(w not in _CONNECTIVES for w in re.findall(r"[a-z0-9']+", rest))
 
 
 def sarcasm_examples(authors: Iterable[str] | None = None) -> tuple[list[str], list[int]]:

@@ -53,16 +53,16 @@ def test_two_opposite_tastes_in_one_clause_are_cut_kept_or_left_out() -> None:
     """A clause the splitter left whole never trains the polarity head both ways, unless it is a comparison."""
     from interest_bot.plugins.interest.understanding.polarity_data import ChatClause, _opposed_in_one_clause
 
-    def both(text: str) -> list[ChatClause]:
-        return [ChatClause(text, 1, ["Action"]), ChatClause(text, -1, ["Comedy"])]
+    def both(text: str, liked: str, disliked: str) -> list[tuple[ChatClause, str]]:
+        return [(ChatClause(text, 1, ["Action"]), liked), (ChatClause(text, -1, ["Comedy"]), disliked)]
 
-    cut = _opposed_in_one_clause(both("Speed rocks, Con Air was a pile of nonsense"), ["Speed", "Con Air"])
+    cut = _opposed_in_one_clause(both("Speed rocks, Con Air was a pile of nonsense", "Speed", "Con Air"))
     assert [(c.text, c.polarity, c.categories) for c in cut] == [("Speed rocks", 1, ["Action"]), ("Con Air was a pile of nonsense", -1, ["Comedy"])]
-    compared = both("I'd take a western over any musical")
-    assert _opposed_in_one_clause(compared, ["western", "musical"]) == compared  # analyze reads a comparison whole
-    assert _opposed_in_one_clause(both("action movies are fire rom coms tho"), ["action movies", "rom coms"]) == []  # no comma to cut at
+    compared = both("I'd take a western over any musical", "western", "musical")
+    assert _opposed_in_one_clause(compared) == [c for c, _ in compared]  # analyze reads a comparison whole
+    assert _opposed_in_one_clause(both("action movies are fire rom coms tho", "action movies", "rom coms")) == []  # no comma to cut at
     # A training line: cut at its comma, "Con Air" would be labelled a dislike with nothing said of it.
-    assert _opposed_in_one_clause(both("Speed rocks, Con Air"), ["Speed", "Con Air"]) == []
+    assert _opposed_in_one_clause(both("Speed rocks, Con Air", "Speed", "Con Air")) == []
 
 
 def test_no_labelled_line_teaches_one_plain_clause_both_ways() -> None:

@@ -58,12 +58,9 @@ def grams(text: str) -> list[tuple[str, tuple[int, int]]]:
         negator = tok in NEGATORS or tok.endswith("n't") or tok.endswith("nt") and tok[:-2] + "n't" in NEGATORS
         if j <= negated_until and not negator:
             out.append((f"not_{tok}", span))
-            between = [t for t, _ in tokens[negator_at + 1 : j]]
-            if verb_negation and all(t in _VERB_ADVERBS for t in between):
-                if tok in _LIKING:
-                    out.append(("not_liking", span))
-                elif tok in _DISLIKING:
-                    out.append(("not_disliking", span))
+            mark = "not_liking" if tok in _LIKING else "not_disliking" if tok in _DISLIKING else None
+            if mark and verb_negation and all(t in _VERB_ADVERBS for t, _ in tokens[negator_at + 1 : j]):
+                out.append((mark, span))
         if negator:
             # A sentence or phrase may open with it ("Not a fan, never liked them"): nothing stands before it then.
             before = tokens[j - 1][0] if j and not _BREAK.search(lowered, tokens[j - 1][1][1], span[0]) else ""

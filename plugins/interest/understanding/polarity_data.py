@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -219,50 +218,39 @@ def line_examples(categories: list[str], authors: Iterable[str] | None = None) -
         if not line.tastes:
             neutral.extend(clauses)
             continue
-        held: dict[int, list[ChatClause]] = {}
-        spans: dict[int, list[str]] = {}
+        held: dict[int, list[tuple[ChatClause, str]]] = {}  # clause index -> its tastes, each with its span
         for polarity, span, genres, names_title in line.tastes:
             i = clause_holding(clauses, span)
             if i is not None:
                 cats = [] if names_title else sorted(g for g in genres if g in known)
                 literal = -polarity if line.kind == "sarcasm" else polarity
-                held.setdefault(i, []).append(ChatClause(clauses[i], literal, cats, names_title=names_title))
-                spans.setdefault(i, []).append(span)
-        for i, found in held.items():
-            tastes.extend(found if len({c.polarity for c in found}) == 1 else _opposed_in_one_clause(found, spans[i]))
+                held.setdefault(i, []).append((ChatClause(clauses[i], literal, cats, names_title=names_title), span))
+        for found in held.values():
+            tastes.extend([c for c, _ in found] if len({c.polarity for c, _ in found}) == 1 else _opposed_in_one_clause(found))
     return tastes, neutral
 
 
-def _opposed_in_one_clause(found: list[ChatClause], spans: list[str]) -> list[ChatClause]:
-    """Two opposite tastes the clause splitter left in one clause ("Speed rocks, Con Air was dull").
+def _opposed_in_one_clause(found: list[tuple[ChatClause, str]]) -> list[ChatClause]:
+    """Two opposite tastes (each with its span) the clause splitter left in one clause ("Speed rocks, Con Air was dull").
 
     A comparison keeps both labels: `analyze` reads it whole and gives its sides their signs. Otherwise the clause is
     cut at its commas when that puts each taste in a piece of its own, and left out when it does not: one text labelled
     both ways teaches the polarity head nothing but doubt.
     """
     from .comparison import read_comparison
-    from .text import comma_statements
+    from .text import comma_statements, says_more_than
 
-    clause = found[0].text
+    clause = found[0][0].text
     if read_comparison(clause) is not None:
-        return found
+        return [c for c, _ in found]
     pieces = comma_statements(clause)
-    homes = [[p for p in pieces if span.lower() in p.lower()] for span in spans]
+    homes = [[p for p in pieces if span.lower() in p.lower()] for _, span in found]
     if (
         len(pieces) > 1 and all(len(h) == 1 for h in homes) and len({h[0] for h in homes}) == len(homes)
-        and all(_says_something(h[0], span) for h, span in zip(homes, spans))
+        and all(says_more_than(h[0], span) for h, (_, span) in zip(homes, found))
     ):
-        return [ChatClause(h[0], c.polarity, c.categories, c.names_title) for c, h in zip(found, homes)]
+        return [ChatClause(h[0], c.polarity, c.categories, c.names_title) for (c, _), h in zip(found, homes)]
     return []
-
-
-_CONNECTIVES = {"tho", "though", "then", "and", "but", "also", "too", "so"}
-
-
-def _says_something(piece: str, span: str) -> bool:
-    """Whether a piece says anything besides naming its taste ("Con Air though" does not: its verdict is elsewhere)."""
-    rest = piece.lower().replace(span.lower(), " ")
-    return any(w not in _CONNECTIVES for w in re.findall(r"[a-z0-9']+", rest))
 
 
 def sarcasm_examples(authors: Iterable[str] | None = None) -> tuple[list[str], list[int]]:

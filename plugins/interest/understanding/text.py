@@ -236,6 +236,14 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
+_CONNECTIVES = {"tho", "though", "then", "and", "but", "also", "too", "so"}
+
+
+def says_more_than(piece: str, span: str) -> bool:
+    """Whether a piece says anything besides naming `span` ("Con Air though" does not: its verdict is elsewhere)."""
+    return any(w not in _CONNECTIVES for w in _words(piece.lower().replace(span.lower(), " ")))
+
+
 def clause_holding(clauses: list[str], span: str) -> int | None:
     """Index of the clause that holds a phrase (else the one sharing most of its words; None if none shares any)."""
     folded = " ".join(_words(span))

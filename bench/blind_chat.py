@@ -33,6 +33,7 @@ FROZEN = {
     "final6.jsonl": "4a5689e3bb7aa406b68871673e81c6dd44a6038123b4d4414a72bd2035d027c2",
     "final7.jsonl": "edd5b1bf5ddbe9c00ad6835bf08d4318e9117852ab8df16ffa2df0445c80d871",
     "final8.jsonl": "24c8cee3285095b75fcfbeec233bf7345f0b7f5231540d3ed0405f272a3e7977",
+    "final9.jsonl": "f7435d475c351bc326ea9fcec7827584c22a959c01cb3834e5bb02bdff7c35cd",
 }
 KINDS = ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")
 

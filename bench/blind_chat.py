@@ -34,6 +34,7 @@ FROZEN = {
     "final7.jsonl": "edd5b1bf5ddbe9c00ad6835bf08d4318e9117852ab8df16ffa2df0445c80d871",
     "final8.jsonl": "24c8cee3285095b75fcfbeec233bf7345f0b7f5231540d3ed0405f272a3e7977",
     "final9.jsonl": "f7435d475c351bc326ea9fcec7827584c22a959c01cb3834e5bb02bdff7c35cd",
+    "final10.jsonl": "7904a58fe5d24c9ebee333483864dedafa5263d124ef62b900da0a94ac0de96f",
 }
 KINDS = ("plain", "slang", "negation", "contrast", "idiom", "sarcasm", "comparative", "question", "long")
 

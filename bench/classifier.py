@@ -110,7 +110,7 @@ def training_texts() -> list[str]:
 
 
 # Result keys per frozen set: the blind set, then the held-back final sets, each scored once at the end of its round.
-PREFIXES = {"eval.jsonl": "blind", "final.jsonl": "final", "final2.jsonl": "final2", "final3.jsonl": "final3", "final4.jsonl": "final4", "final5.jsonl": "final5", "final6.jsonl": "final6", "final7.jsonl": "final7", "final8.jsonl": "final8", "final9.jsonl": "final9"}
+PREFIXES = {"eval.jsonl": "blind", "final.jsonl": "final", "final2.jsonl": "final2", "final3.jsonl": "final3", "final4.jsonl": "final4", "final5.jsonl": "final5", "final6.jsonl": "final6", "final7.jsonl": "final7", "final8.jsonl": "final8", "final9.jsonl": "final9", "final10.jsonl": "final10"}
 
 
 def blind_eval(heads: dict[str, InterestClassifier], titles: CatalogTitles, vader, name: str, smoke: bool) -> tuple[dict, list]:
@@ -320,7 +320,7 @@ def main() -> None:
     """Run every measurement and write the result."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
-    parser.add_argument("--final", action="store_true", help="also score the held-back final blind sets (final to final9: each once, at the end of the round it was frozen in)")
+    parser.add_argument("--final", action="store_true", help="also score the held-back final blind sets (final to final10: each once, at the end of the round it was frozen in)")
     args = parser.parse_args()
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -350,7 +350,7 @@ def main() -> None:
     blind, _ = blind_eval({"shipped": clf, "previous": previous}, titles, vader, "eval.jsonl", args.smoke)
     result.update(blind)
     if args.final:
-        for name in ("final.jsonl", "final2.jsonl", "final3.jsonl", "final4.jsonl", "final5.jsonl", "final6.jsonl", "final7.jsonl", "final8.jsonl", "final9.jsonl"):
+        for name in ("final.jsonl", "final2.jsonl", "final3.jsonl", "final4.jsonl", "final5.jsonl", "final6.jsonl", "final7.jsonl", "final8.jsonl", "final9.jsonl", "final10.jsonl"):
             result.update(blind_eval({"shipped": clf, "previous": previous}, titles, vader, name, args.smoke)[0])
     chat = chat_eval(clf, rows, vader)
     failures = chat.pop("_failures")

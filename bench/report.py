@@ -166,7 +166,7 @@ def render() -> str:
         ("final set: category accuracy", "final_category_acc", ""), ("final set: preference AUC", "final_preference_auc", ""),
         *[
             row
-            for n, who in (("final2", "f3, f4; held back, re-scored each round"), ("final3", "f5, f6; its misses read in development since"), ("final4", "f7, f8; scored once, the round before"), ("final5", "f9, f10; scored once, then read in development"), ("final6", "f11, f12; scored once, the round before"), ("final7", "f13, f14; scored once, the round before"), ("final8", "f15, f16; scored once, the round before"), ("final9", "f17, f18; frozen before this round's changes, scored once"))
+            for n, who in (("final2", "f3, f4; held back, re-scored each round"), ("final3", "f5, f6; its misses read in development since"), ("final4", "f7, f8; scored once, the round before"), ("final5", "f9, f10; scored once, then read in development"), ("final6", "f11, f12; scored once, the round before"), ("final7", "f13, f14; scored once, the round before"), ("final8", "f15, f16; scored once, the round before"), ("final9", "f17, f18; scored once, on the round before's code"), ("final10", "f19, f20; frozen before this round's changes, scored once"))
             for row in (
                 (f"**{n}** (blind authors {who}): polarity accuracy", f"{n}_polarity_acc", ""),
                 ("… lowest kind", f"{n}_polarity_min_kind", ""), ("… VADER", f"{n}_polarity_acc_vader", ""),

@@ -29,6 +29,11 @@ from interest_bot.plugins.interest.understanding.text import (
         ("Cartoons are fun; documentaries are dull", ["Cartoons are fun", "documentaries are dull"]),
         ("Although I like thrillers, gore bothers me", ["I like thrillers, gore bothers me"]),
         ("hello, how are you?", ["hello, how are you"]),
+        # A contrast word set off by commas after a bare subject stays inside its statement.
+        ("Mamma Mia is joy. Les Mis, on the other hand, was misery.", ["Mamma Mia is joy", "Les Mis was misery"]),
+        ("Westerns, however, bore me to tears", ["Westerns bore me to tears"]),
+        ("I like horror, however, I hate gore", ["I like horror", "I hate gore"]),  # a statement before it: a real split
+        ("I love comedies, but, honestly, romance bores me", ["I love comedies", "honestly, romance bores me"]),
     ],
 )
 def test_split_clauses(text: str, clauses: list[str]) -> None:
@@ -192,3 +197,24 @@ def test_verdict_after(clause: str, verdict: bool) -> None:
 )
 def test_a_negation_typed_without_its_apostrophe_gets_it_back(raw: str, clean: str) -> None:
     assert normalize(raw) == clean
+
+
+def test_a_parenthetical_contrast_marks_its_statement_contrasted() -> None:
+    """"Titanic, though, was awful" is one statement set against the one before it."""
+    clauses = read_clauses(normalize("I love comedies. Titanic, though, was awful."))
+    assert [(c.text, c.contrasted, c.opposed) for c in clauses] == [("I love comedies", False, False), ("Titanic was awful", True, True)]
+
+
+@pytest.mark.parametrize(
+    ("clause", "tail"),
+    [
+        ("Last year it was Dirty Dancing, which I adore", "which I adore"),
+        ("Titanic, which I found rather silly.", "which I found rather silly."),
+        ("It was Jaws, which I love since I was a boy", "which I love since I was a boy"),
+        ("We rented Heat, which we watched twice", None),  # a relative clause that judges nothing
+        ("Heat, which is long", None),
+    ],
+)
+def test_a_relative_clause_of_the_speakers_judgement_is_a_verdict_tail(clause: str, tail: str | None) -> None:
+    """", which I adore" judges what the clause named, as ", I love them" does."""
+    assert verdict_tail(clause) == tail

@@ -34,9 +34,12 @@ COMMA_MIN_WORDS = 2
 # The speaker as a subject, typed with or without apostrophes; every rule below that asks "is this the speaker?" uses it.
 _FIRST_PERSON = r"(?:i|i'm|im|i've|ive|i'd|id|we|we're|we've)"
 _AND_SUBJECT = re.compile(rf"(?:,\s*|\s+)(?:and|so|plus|also)\s+(?=(?:my|{_FIRST_PERSON})\b)", re.IGNORECASE)
-# A trailing "..., I love them" judges what the clause named: its verdict is the clause's polarity.
+# What a relative clause says when it is a verdict: "which I adore", "which I found silly", "which I'm sorry to say...".
+_JUDGING = r"(?:love[sd]?|adored?|hated?|enjoy(?:ed)?|liked?|found|find|thought|think|rate[sd]?|can't|cannot|could|never|am|was)"
+# A trailing "..., I love them" or "..., which I adore" judges what the clause named: its verdict is the clause's polarity.
 _ANAPHORIC_TAIL = re.compile(
-    rf",\s*({_FIRST_PERSON}\b[^,]{{0,40}}?\b(?:it|them|those|these|that|this|one)\b[\s.!]*)$", re.IGNORECASE
+    rf",\s*((?:{_FIRST_PERSON}\b[^,]{{0,40}}?\b(?:it|them|those|these|that|this|one)|which\s+{_FIRST_PERSON}\s+(?:\w+\s+)?{_JUDGING}\b[^,]{{0,40}}?)\b[\s.!]*)$",
+    re.IGNORECASE,
 )
 _LEADING_NOT = re.compile(r"^(?:not|never)\s+(?:really\s+|so\s+much\s+|a\s+fan\s+of\s+)?", re.IGNORECASE)
 _LEADING_FILLER = re.compile(r"^(?:and|or|so|also|plus|then)\s+", re.IGNORECASE)
@@ -86,6 +89,13 @@ def normalize(text: object, max_chars: int = MAX_CHARS) -> str:
 # A bracket breaks a clause but not its sentence, so the sentence's own end says whether it asks; a spaced dash often
 # ends a sentence in chat ("Watched Titanic - total snooze - any romances?").
 _INNER_BREAK = re.compile(r"[()]")
+# A contrast word set off by commas ("X, however, ...") after a bare subject: a name or a noun phrase with no verb of its own.
+_PARENTHETICAL = re.compile(r"\s*,\s*(?:however|though|on the other hand|then again)\s*,\s*", re.IGNORECASE)
+_BARE_SUBJECT = re.compile(
+    r"(?!.*\b(?:i|i'm|im|we|you|he|she|they|it|it's|is|was|are|were|be|been|am|do|does|did|have|has|had|can|could|will|would|"
+    r"love[sd]?|like[sd]?|hate[sd]?|enjoy(?:ed|s)?|watch(?:ed)?|saw|seen)\b)[^,;:]{1,60}",
+    re.IGNORECASE,
+)
 # Contrast words that often only join ("popcorn while watching horror"): the sides they join are not set against
 # each other.
 _JOINING = re.compile(r"\b(?:while|instead)\b", re.IGNORECASE)
@@ -122,11 +132,17 @@ def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
         # The sentence's parts between contrast words, each with the word that opened it (one regex pass).
         spoken = " " + sentence
         parts: list[tuple[str, str | None]] = []
-        cut, opener = 0, None
+        cut, opener, subject = 0, None, ""
         for m in _CONTRAST.finditer(spoken):
-            parts.append((spoken[cut : m.start()], opener))
-            cut, opener = m.end(), m.group()
-        parts.append((spoken[cut:], opener))
+            before = spoken[cut : m.start()]
+            if _PARENTHETICAL.fullmatch(m.group()) and _BARE_SUBJECT.fullmatch(before.strip(" ,")):
+                # "Les Mis, on the other hand, was three hours of misery": the contrast word sits inside one statement,
+                # so its subject stays with what is said of it, and the statement is the contrasted one.
+                subject, cut, opener = before.strip(" ,") + " ", m.end(), m.group()
+                continue
+            parts.append((subject + before, opener))
+            cut, opener, subject = m.end(), m.group(), ""
+        parts.append((subject + spoken[cut:], opener))
         for part, opener in parts:
             opposed = opener is not None and not _JOINING.search(opener)
             for piece in _AND_SUBJECT.split(part):

@@ -45,7 +45,8 @@ class PluginConfig(BaseModel):
     item_cache: int = Field(default=50_000, ge=1)
     short_half_life_days: float = 1.0
     long_half_life_days: float = 90.0
-    max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=16)
+    # Bounded: title linking looks at every word run of what is read, so its cost grows faster than the length.
+    max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=16, le=100_000)
     # Clauses below this preference ("hello, how are you?") are analyzed but not remembered.
     min_preference: float = 0.5
     # Clause embeddings kept in an LRU cache (0 = off) and concurrent encoder calls batched together.

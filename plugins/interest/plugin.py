@@ -283,6 +283,10 @@ class InterestPlugin:
             yield
 
     # -- capture -------------------------------------------------------------------------------------
+    def _read_part(self, text: str) -> str:
+        """The part of a message that is read for titles: as much as the classifier reads (`max_message_chars`)."""
+        return text[: self.config.max_message_chars]
+
     def _item_signals(self, text: str, signals: Sequence[InterestSignal]) -> list[InterestSignal]:
         """Item mentions ("I just watched Star Wars") become item signals with the polarity of what is said about them.
 
@@ -369,10 +373,11 @@ class InterestPlugin:
             signals = self.classifier.analyze(text)
             tastes = [s for s in signals if s.preference >= self.config.min_preference]
             # A named title is evidence even in a clause that states no taste ("have you seen Heat (1995)?").
-            items = self._item_signals(text, signals)
+            read = self._read_part(text)
+            items = self._item_signals(read, signals)
             tastes += items
             if not items:
-                tastes += self._reaction_signals(user_id, text, shown)
+                tastes += self._reaction_signals(user_id, read, shown)
         if not tastes:
             return []
         with self._stage("record"), self._user_lock(user_id):
@@ -503,7 +508,7 @@ class InterestPlugin:
         if not isinstance(text, str):
             raise TypeError("reply must be a string")
         # A reply that names no title leaves the latest impressions as they were: "seen it" still answers those.
-        ids = [self.catalog.qualify(i) for i in self.recommender.link_titles(text)]
+        ids = [self.catalog.qualify(i) for i in self.recommender.link_titles(self._read_part(text))]
         if ids:
             self._add_impressions(user_id, ids)
         return ids
@@ -594,11 +599,13 @@ class InterestPlugin:
 
     def titles_typed(self, text: str) -> list[str]:
         """Catalog titles a message names: linked ("Heat (1995)") or distinctive in any case ("the shawshank redemption")."""
+        text = self._read_part(text)
         ids = list(dict.fromkeys([*self.recommender.link_titles(text), *self.recommender.distinctive_titles(text)]))
         return [item.title for item in self.catalog.get(ids)] if ids else []
 
     def items_named(self, text: str) -> list[str]:
         """Qualified ids of the catalog items a text names, linked or mentioned (what a reply guard checks)."""
+        text = self._read_part(text)
         ids = dict.fromkeys([*self.recommender.link_titles(text), *self.recommender.mentioned_titles(text)])
         return [self.catalog.qualify(i) for i in ids]
 

@@ -51,3 +51,15 @@ def test_dislike_only_profile_gets_supported_items(plugin: InterestPlugin) -> No
         assert float(arrays.popularity[row]) >= 20, (rec.title, float(arrays.popularity[row]))
         assert "Musical" not in rec.categories, rec.title
         assert not re.search(r"\b1 ratings\b", " ".join(rec.reasons)), rec.reasons
+
+
+def test_titles_are_read_only_in_the_part_of_a_message_that_is_read(plugin: InterestPlugin) -> None:
+    """A title past `max_message_chars` is not linked: the classifier does not read it either, and linking it would cost
+    time that grows faster than the message (the embedding API has no length cap)."""
+    limit = plugin.config.max_message_chars
+    pad = "la " * (limit // 3 + 10)
+    assert plugin.titles_typed("Star Wars (1977) " + pad) == ["Star Wars"]
+    assert plugin.titles_typed(pad + " Star Wars (1977)") == []
+    assert plugin.items_named(pad + " Star Wars (1977)") == []
+    assert plugin.record_reply("dlg-long", pad + " You might like Star Wars (1977).") == []
+    assert all(s.item_id is None for s in plugin.observe("dlg-long", "I love sci-fi. " + pad + " I loved Star Wars (1977)"))

@@ -37,7 +37,9 @@ def test_settings_from_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert Settings().catalog == "movielens-100k"
 
 
-@pytest.mark.parametrize("var,value", [("IBOT_CHAT_BACKEND", "gpt4"), ("IBOT_DEVICE", "tpu"), ("IBOT_QUANTIZATION", "2bit")])
+@pytest.mark.parametrize(
+    "var,value", [("IBOT_CHAT_BACKEND", "gpt4"), ("IBOT_DEVICE", "tpu"), ("IBOT_QUANTIZATION", "2bit"), ("IBOT_MAX_MESSAGE_CHARS", "400000")]
+)
 def test_bad_settings_are_rejected(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, var: str, value: str) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(var, value)

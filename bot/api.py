@@ -256,7 +256,7 @@ def create_api(services: Any) -> APIRouter:
         uid = user(request, user_id)
         return ForgetResponse(user_id=uid, forgotten=True, threads_deleted=services.forget_user(uid))
 
-    @router.delete("/users/{user_id}/interests/{interest}", summary="Forget one interest (a category or an event id)", responses=error_responses(404))
+    @router.delete("/users/{user_id}/interests/{interest:path}", summary="Forget one interest (a category or an event id; it may hold a slash)", responses=error_responses(404))
     def forget_interest(user_id: UserId, interest: Annotated[str, Path(min_length=1, max_length=200)], request: Request) -> ForgetInterestResponse:
         uid = user(request, user_id)
         try:

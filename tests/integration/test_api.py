@@ -110,6 +110,10 @@ def test_forgetting_an_unknown_interest_is_a_json_404(api: TestClient) -> None:
     assert api.post("/v1/observe", json={"user_id": "fi", "message": "I adore westerns"}).status_code == 200
     r = api.delete("/v1/users/fi/interests/NoSuchInterest")
     assert r.status_code == 404 and "NoSuchInterest" in r.json()["detail"]
+    # A category may hold a slash ("Home/Garden"): the route reaches the handler, not the router's bare "Not Found".
+    for path in ("/v1/users/fi/interests/Home/Garden", "/v1/users/fi/interests/Home%2FGarden"):
+        r = api.delete(path)
+        assert r.status_code == 404 and "Home/Garden" in r.json()["detail"], (path, r.text)
     assert api.delete("/v1/users/fi/interests/Western").status_code == 200
 
 

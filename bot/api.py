@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from interest_bot.memory.errors import InvalidInputError
 from interest_bot.memory.interests import UnknownInterestError
 
 from .api_models import (
@@ -349,8 +350,9 @@ def install_error_handlers(app: FastAPI, services: Any) -> None:
             return JSONResponse({"detail": "request body is not valid UTF-8 JSON"}, status_code=400)
         return await http_exception_handler(request, exc)
 
-    @app.exception_handler(ValueError)
-    async def value_error(request: Request, exc: ValueError) -> JSONResponse:
+    @app.exception_handler(InvalidInputError)
+    async def invalid_input(request: Request, exc: InvalidInputError) -> JSONResponse:
+        # Only input the caller can fix is answered with its message; any other ValueError is an internal error.
         return JSONResponse({"detail": str(exc)[:500]}, status_code=422)
 
     @app.exception_handler(Exception)

@@ -17,6 +17,7 @@ import numpy as np
 from chromadb.api import ClientAPI
 
 from .chroma import get_collection
+from .errors import InvalidInputError
 from .item_rows import ItemRow, ItemRowStore
 from .lru import LRU
 
@@ -266,7 +267,7 @@ class Catalog:
         if sep and prefix == self.name:
             return rest
         if sep and _NAME.match(prefix):
-            raise ValueError(f"{qid!r} belongs to catalog {prefix!r}, not {self.name!r}")
+            raise InvalidInputError(f"{qid!r} belongs to catalog {prefix!r}, not {self.name!r}")
         return qid
 
     # -- meta -------------------------------------------------------------

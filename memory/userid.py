@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from .errors import InvalidInputError
+
 MAX_USER_ID_LEN = 128
 # No '/', '\\', NUL, spaces or quotes: an id can never act as a path, a filter operator or a record-id separator.
 USER_ID_RE = re.compile(r"[A-Za-z0-9_.@:\-]{1,128}")
 
 
-class InvalidUserIdError(ValueError):
+class InvalidUserIdError(InvalidInputError):
     """A user id that is empty, too long, or uses characters outside [A-Za-z0-9_.@:-]."""
 
 

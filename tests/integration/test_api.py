@@ -131,6 +131,17 @@ def test_an_unhandled_error_is_json_and_counted(plugin, prepared_data_dir: Path,
     metrics = client.get("/metrics").text
     assert 'ibot_errors_total{route="/v1/users/{user_id}/profile",status="500"} 1.0' in metrics
 
+    def broken_value(*args, **kwargs):
+        raise ValueError("internal: chroma collection /srv/data/chroma for err broken")
+
+    # A ValueError from inside is no fault of the client's: a logged 500, its text (paths, user data) not echoed.
+    monkeypatch.setattr(plugin, "profile_dict", broken_value)
+    r = client.get("/v1/users/err/profile")
+    assert r.status_code == 500 and r.json()["detail"] == "internal error" and "chroma" not in r.text
+    # Input the client can fix still gets a 422 that says why.
+    r = client.post("/v1/users/err/feedback", json={"item_id": "bbc-news:50", "liked": True})
+    assert r.status_code == 422 and "belongs to catalog" in r.json()["detail"], r.text
+
 
 def test_feedback_takes_liked_and_a_catalog_not_a_dead_seen_flag(api: TestClient) -> None:
     """Hardening item 18: `seen` was accepted and ignored (liked=None already means seen it), and feedback always

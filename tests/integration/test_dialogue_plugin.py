@@ -63,3 +63,22 @@ def test_titles_are_read_only_in_the_part_of_a_message_that_is_read(plugin: Inte
     assert plugin.items_named(pad + " Star Wars (1977)") == []
     assert plugin.record_reply("dlg-long", pad + " You might like Star Wars (1977).") == []
     assert all(s.item_id is None for s in plugin.observe("dlg-long", "I love sci-fi. " + pad + " I loved Star Wars (1977)"))
+
+
+def test_a_feedback_time_that_is_not_unix_seconds_is_refused_and_records_nothing(plugin: InterestPlugin) -> None:
+    """A time in milliseconds (a common import slip) would move the profile's clock to the year 58,000 and decay every
+    other signal to nothing; NaN would poison the scores."""
+    import math
+    import time
+
+    import pytest
+
+    from interest_bot.memory.errors import InvalidInputError
+
+    for ts in (time.time() * 1000, math.nan, math.inf, -1.0):
+        with pytest.raises(InvalidInputError, match="Unix time in seconds"):
+            plugin.feedback("dlg-ts", f"{CAT}:50", liked=True, ts=ts)
+        with pytest.raises(InvalidInputError):
+            plugin.feedback_many([("dlg-ts", f"{CAT}:50", True, ts)])
+    assert plugin.memory.events("dlg-ts") == []
+    assert plugin.feedback("dlg-ts", f"{CAT}:50", liked=True, ts=time.time() - 86400)  # a day ago is fine

@@ -92,6 +92,9 @@ class PluginParts:
     counts: CountStore
     impressions: ImpressionStore
     row_store: ItemRowStore
+    # In-process indexes over every user's chat and accepted items: a sibling shares its parent's, so that forgetting a
+    # user through either forgets them in both (each would otherwise keep its own copy until the process restarts).
+    indexes: tuple[TalkIndex, UptakeIndex] | None = None
 
 
 @dataclass(frozen=True)
@@ -151,12 +154,15 @@ class InterestPlugin:
         self.catalog, self.classifier, self.recommender = parts.catalog, parts.classifier, parts.recommender
         self.memory, self.counts, self.impressions = parts.memory, parts.counts, parts.impressions
         self.row_store = parts.row_store  # shared with sibling catalogs; closed with the memory
-        self.talk = TalkIndex(self.classifier.encoder.dim)
-        if self.recommender.config.neighbours:  # read every user's chat history only when the blend uses it
-            self.talk.add_many(self.memory.chat_embeddings())
-        self.uptake = UptakeIndex(self.recommender.config.uptake_half_life)
-        if self.recommender.config.uptake:  # read the log only when the blend uses it
-            self.uptake.add_many(self.memory.accepted_items())
+        if parts.indexes is not None:
+            self.talk, self.uptake = parts.indexes
+        else:
+            self.talk = TalkIndex(self.classifier.encoder.dim)
+            if self.recommender.config.neighbours:  # read every user's chat history only when the blend uses it
+                self.talk.add_many(self.memory.chat_embeddings())
+            self.uptake = UptakeIndex(self.recommender.config.uptake_half_life)
+            if self.recommender.config.uptake:  # read the log only when the blend uses it
+                self.uptake.add_many(self.memory.accepted_items())
         self._listeners: list[Listener] = []
         self._ab: tuple[Experiment, dict[str, Recommender]] | None = None
         # Striped per-user locks: memory stays bounded however many user ids arrive; users sharing a stripe only queue.
@@ -197,6 +203,7 @@ class InterestPlugin:
         encoder: Encoder,
         memory: InterestMemory,
         row_store: ItemRowStore,
+        indexes: tuple[TalkIndex, UptakeIndex] | None = None,
     ) -> InterestPlugin:
         counts, impressions = memory.counts, memory.impressions
         # stores.memory_for opens memory with both; the memory type allows a host's memory without them.
@@ -218,7 +225,7 @@ class InterestPlugin:
         recommender = Recommender(catalog, counts, config.recommender)
         # A catalog ingested before rows were copied at ingest: copy them now, once (memory/item_rows.py).
         catalog.index_rows_if_larger(recommender.config.candidates.whole_catalog, progress=_print_rows_progress)
-        plugin = cls(config, client, PluginParts(catalog, classifier, recommender, memory, counts, impressions, row_store))
+        plugin = cls(config, client, PluginParts(catalog, classifier, recommender, memory, counts, impressions, row_store, indexes))
         plugin.warm_up()
         return plugin
 
@@ -246,9 +253,9 @@ class InterestPlugin:
         self.recommender.recommend(self.memory.profile("warm-up"), k=1)
 
     def with_catalog(self, name: str) -> InterestPlugin:
-        """A sibling plugin on another ingested catalog, sharing the encoder, memory, counts and impressions."""
+        """A sibling plugin on another ingested catalog, sharing the encoder, memory, counts, impressions and indexes."""
         config = self.config.model_copy(update={"catalog": name})
-        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.row_store)
+        sibling = self._for_catalog(config, self.client, self.classifier.encoder, self.memory, self.row_store, (self.talk, self.uptake))
         sibling._listeners = self._listeners
         return sibling
 

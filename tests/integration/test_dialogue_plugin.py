@@ -82,3 +82,17 @@ def test_a_feedback_time_that_is_not_unix_seconds_is_refused_and_records_nothing
             plugin.feedback_many([("dlg-ts", f"{CAT}:50", True, ts)])
     assert plugin.memory.events("dlg-ts") == []
     assert plugin.feedback("dlg-ts", f"{CAT}:50", liked=True, ts=time.time() - 86400)  # a day ago is fine
+
+
+def test_a_sibling_catalog_shares_the_chat_and_uptake_indexes_so_forget_reaches_both(plugin: InterestPlugin) -> None:
+    """Each sibling kept its own copy of every user's chat embeddings and accepted items, and forget cleared only the
+    plugin it was called on: another catalog went on steering by a forgotten user's chat until the process restarted."""
+    sibling = plugin.with_catalog(plugin.catalog_name)
+    assert sibling.talk is plugin.talk and sibling.uptake is plugin.uptake
+    sibling.observe("dlg-sib", "I love westerns")
+    item = f"{CAT}:1682"  # an item no other test here takes up
+    sibling.feedback("dlg-sib", item, liked=True)
+    assert plugin.talk.latest("dlg-sib") is not None and plugin.uptake.weights([item]).max() > 0
+    plugin.forget("dlg-sib")
+    assert sibling.talk.latest("dlg-sib") is None
+    assert sibling.uptake.weights([item]).max() == 0.0

@@ -116,6 +116,7 @@ class ExportResponse(BaseModel):
     profile: dict[str, Any]
     profile_records: list[dict[str, Any]]
     counts: dict[str, Any] | None
+    impressions: list[dict[str, Any]] = Field(description="what was shown to the user: item, A/B variant, when shown and clicked")
     conversations: list[ConversationThread]
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .sqldb import Db
 
@@ -97,6 +98,12 @@ class ImpressionStore:
         with self._lock:
             rows = self._db.execute("SELECT variant, COUNT(*), COUNT(clicked_ts) FROM impressions GROUP BY variant ORDER BY variant").fetchall()
         return {v: {"impressions": int(n), "clicks": int(c), "ctr": (c / n if n else 0.0)} for v, n, c in rows}
+
+    def for_user(self, user_id: str) -> list[dict[str, Any]]:
+        """Every impression of the user, oldest first (export): item, variant, when shown, when clicked."""
+        with self._lock:
+            rows = self._db.execute("SELECT item_id, variant, ts, clicked_ts FROM impressions WHERE user_id = ? ORDER BY id", (user_id,)).fetchall()
+        return [{"item_id": i, "variant": v, "ts": float(t), "clicked_ts": None if c is None else float(c)} for i, v, t, c in rows]
 
     def remove_user(self, user_id: str) -> int:
         """Delete every impression of the user (forget); returns how many."""

@@ -81,7 +81,9 @@ class SupportsClose(Protocol):
 
 
 class ImpressionsLike(Protocol):
-    """The part of memory.impressions.ImpressionStore that InterestMemory uses: forget removes what was shown."""
+    """The part of memory.impressions.ImpressionStore that InterestMemory uses: export lists and forget removes what was shown."""
+
+    def for_user(self, user_id: str) -> list[dict[str, Any]]: ...
 
     def remove_user(self, user_id: str) -> int: ...
 
@@ -667,7 +669,7 @@ class InterestMemory:
                 yield e
 
     def export(self, user_id: str) -> dict[str, Any]:
-        """Everything stored about the user, JSON-able: events (with embeddings), profile, profile records, counts."""
+        """Everything stored about the user, JSON-able: events (with embeddings), profile, profile records, counts, impressions."""
         uid = validate_user_id(user_id)
         with self._lock(uid):
             if uid in self._dirty:
@@ -682,6 +684,7 @@ class InterestMemory:
                 "profile": prof.to_dict(),
                 "profile_records": [{"id": i, "metadata": m} for i, m in zip(stored["ids"], self._opened_clusters(uid, stored["metadatas"]))],
                 "counts": self.counts.user_contribution(uid) if self.counts is not None else None,
+                "impressions": self.impressions.for_user(uid) if self.impressions is not None else [],
             }
 
     # ----- forgetting --------------------------------------------------------------------------

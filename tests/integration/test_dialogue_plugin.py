@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from interest_bot.plugins.interest.plugin import InterestPlugin
@@ -96,3 +97,18 @@ def test_a_sibling_catalog_shares_the_chat_and_uptake_indexes_so_forget_reaches_
     plugin.forget("dlg-sib")
     assert sibling.talk.latest("dlg-sib") is None
     assert sibling.uptake.weights([item]).max() == 0.0
+
+
+def test_export_lists_what_was_shown_and_forget_removes_it(plugin: InterestPlugin) -> None:
+    """Impressions are personal data (what the user was shown, under which variant, what they clicked): forget
+    deleted them but export left them out."""
+    recs = plugin.recommend("dlg-exp", k=2)
+    plugin.record_impressions("dlg-exp", recs)
+    plugin.feedback("dlg-exp", recs[0].item_id, liked=True)
+    shown = plugin.export("dlg-exp")["impressions"]
+    assert [row["item_id"] for row in shown] == [r.item_id for r in recs]
+    assert {row["variant"] for row in shown} == {plugin.variant("dlg-exp")}
+    assert shown[0]["clicked_ts"] is not None and shown[1]["clicked_ts"] is None
+    json.dumps(shown)
+    plugin.forget("dlg-exp")
+    assert plugin.export("dlg-exp")["impressions"] == []

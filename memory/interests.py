@@ -708,6 +708,7 @@ class InterestMemory:
             n_profile = len(self._profiles.get(where=user_filter(uid), include=[])["ids"])
             self._events.delete(where=user_filter(uid))
             self._profiles.delete(where=user_filter(uid))
+            self._writes.drop_user(uid)  # else a later drain would give their item events back to the counts
             n_counts = int(self.counts.remove_user(uid) or 0) if self.counts is not None else 0
             if self.impressions is not None:
                 self.impressions.remove_user(uid)

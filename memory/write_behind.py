@@ -111,6 +111,11 @@ class WriteBehind:
                 self._counts_retry.extend(rows)
             log.warning("counts write failed for %d item event(s); the next drain offers them again", len(rows), exc_info=True)
 
+    def drop_user(self, uid: str) -> None:
+        """Forget: a forgotten user's item events waiting for a counts retry are dropped, not written back later."""
+        with self._lock:
+            self._counts_retry = [row for row in self._counts_retry if row[0] != uid]
+
     def _take_counts_retry(self) -> list[CountRow]:
         with self._lock:
             rows, self._counts_retry = self._counts_retry, []

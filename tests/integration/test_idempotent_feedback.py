@@ -42,6 +42,24 @@ def test_a_failed_counts_write_is_repaired_by_the_drain(plugin, monkeypatch: pyt
     assert len(plugin.memory.events("fail-user")) == 1 and plugin.counts.user_items("fail-user") == [ITEM]
 
 
+def test_a_forgotten_users_counts_retry_is_not_written_back(plugin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A counts write that failed left the user's item event queued for the next drain; forget deleted their counts
+    contribution, and the drain after it wrote the event back."""
+    real = plugin.counts.add_events
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(plugin.counts, "add_events", broken)
+    assert plugin.feedback("fail-forget", ITEM, liked=True)
+    plugin.forget("fail-forget")
+    monkeypatch.setattr(plugin.counts, "add_events", real)
+    plugin.feedback("other-user", ITEM, liked=True)  # a later write: its drain offers any queued rows again
+    plugin.memory.flush()
+    assert plugin.counts.user_items("fail-forget") == []
+    assert plugin.counts.user_contribution("fail-forget").get("events") in (None, 0, [])
+
+
 def test_the_http_api_takes_an_idempotency_key(running_server: str) -> None:
     url = running_server
 

@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from interest_bot.memory.errors import InvalidInputError
 from interest_bot.memory.interests import UnknownInterestError
+from interest_bot.plugins.interest.plugin import InterestPlugin
 
 from .api_models import (
     ChatResponse,
@@ -30,7 +31,9 @@ from .api_models import (
     ForgetResponse,
     ObserveResponse,
     ProfileResponse,
+    RecommendationOut,
     RecommendationsResponse,
+    SignalOut,
     error_responses,
 )
 
@@ -148,11 +151,12 @@ def create_api(services: Any) -> APIRouter:
                 headers={"Retry-After": str(CHAT_RETRY_AFTER_S)},
             )
 
-    def plugin_for(catalog: str | None) -> Any:
+    def plugin_for(catalog: str | None) -> InterestPlugin:
         try:
             return services.plugin_for(catalog)
         except KeyError:
-            raise HTTPException(404, f"unknown catalog {catalog!r}; ingested: {', '.join(services.catalogs())}") from None
+            # The ingested names are the operator's to know (`interest-bot catalog list`), not every caller's.
+            raise HTTPException(404, f"unknown catalog {catalog!r}") from None
 
     def user(request: Request, user_id: str) -> str:
         return services.resolve_user(request, user_id)
@@ -219,7 +223,7 @@ def create_api(services: Any) -> APIRouter:
         _check_text(body.message, limit)
         plugin = plugin_for(body.catalog)
         signals = plugin.observe(uid, body.message, shown=body.shown)
-        return ObserveResponse(user_id=uid, signals=[plugin.signal_to_dict(s) for s in signals], event_ids=[s.event_id for s in signals if s.event_id])
+        return ObserveResponse(user_id=uid, signals=[SignalOut.model_validate(plugin.signal_to_dict(s)) for s in signals], event_ids=[s.event_id for s in signals if s.event_id])
 
     @router.get("/users/{user_id}/profile", summary="What was learned about a user")
     def profile(user_id: UserId, request: Request) -> ProfileResponse:
@@ -236,7 +240,7 @@ def create_api(services: Any) -> APIRouter:
         plugin = plugin_for(catalog)
         recs = plugin.recommend(uid, k=k)
         plugin.record_impressions(uid, recs)
-        return RecommendationsResponse(user_id=uid, recommendations=[r.to_dict() for r in recs], hint=plugin.cold_start_hint(uid))
+        return RecommendationsResponse(user_id=uid, recommendations=[RecommendationOut.model_validate(r.to_dict()) for r in recs], hint=plugin.cold_start_hint(uid))
 
     @router.post("/users/{user_id}/feedback", summary="👍 / 👎 / seen on an item", responses=error_responses(404))
     def feedback(user_id: UserId, body: FeedbackRequest, request: Request, idempotency_key: IdempotencyKey = None) -> FeedbackResponse:

@@ -150,5 +150,6 @@ def test_feedback_takes_liked_and_a_catalog_not_a_dead_seen_flag(api: TestClient
     assert api.post("/v1/users/fb/feedback", json={"item_id": "50", "liked": None}).status_code == 200
     r = api.post("/v1/users/fb/feedback", json={"item_id": "50", "liked": True, "catalog": "nope"})
     assert r.status_code == 404 and "unknown catalog" in r.json()["detail"]
+    assert "movielens-100k" not in r.text  # the ingested catalogs are the operator's to list, not any caller's
     r = api.post("/v1/users/fb/feedback", json={"item_id": "50", "liked": True, "catalog": "movielens-100k"})
     assert r.status_code == 200 and r.json()["event_ids"]

@@ -33,6 +33,9 @@ from interest_bot.plugins.interest.understanding.text import (
         ("Mamma Mia is joy. Les Mis, on the other hand, was misery.", ["Mamma Mia is joy", "Les Mis was misery"]),
         ("Westerns, however, bore me to tears", ["Westerns bore me to tears"]),
         ("I like horror, however, I hate gore", ["I like horror", "I hate gore"]),  # a statement before it: a real split
+        ("Horror bores me, however, comedies are great", ["Horror bores me", "comedies are great"]),
+        ("Great plot, however, the acting was wooden", ["Great plot", "the acting was wooden"]),  # a subject of its own after it
+        ("Westerns, however, musicals, though, are fine", ["Westerns", "musicals are fine"]),  # nothing is dropped
         ("I love comedies, but, honestly, romance bores me", ["I love comedies", "honestly, romance bores me"]),
     ],
 )
@@ -209,10 +212,12 @@ def test_a_parenthetical_contrast_marks_its_statement_contrasted() -> None:
     ("clause", "tail"),
     [
         ("Last year it was Dirty Dancing, which I adore", "which I adore"),
-        ("Titanic, which I found rather silly.", "which I found rather silly."),
         ("It was Jaws, which I love since I was a boy", "which I love since I was a boy"),
+        ("Heat, which I really hated", "which I really hated"),
         ("We rented Heat, which we watched twice", None),  # a relative clause that judges nothing
         ("Heat, which is long", None),
+        ("I really disliked Titanic, which I was so excited for", None),  # it would overrule the clause's own verdict
+        ("Titanic, which I found on sale", None),
     ],
 )
 def test_a_relative_clause_of_the_speakers_judgement_is_a_verdict_tail(clause: str, tail: str | None) -> None:

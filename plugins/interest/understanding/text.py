@@ -34,11 +34,12 @@ COMMA_MIN_WORDS = 2
 # The speaker as a subject, typed with or without apostrophes; every rule below that asks "is this the speaker?" uses it.
 _FIRST_PERSON = r"(?:i|i'm|im|i've|ive|i'd|id|we|we're|we've)"
 _AND_SUBJECT = re.compile(rf"(?:,\s*|\s+)(?:and|so|plus|also)\s+(?=(?:my|{_FIRST_PERSON})\b)", re.IGNORECASE)
-# What a relative clause says when it is a verdict: "which I adore", "which I found silly", "which I'm sorry to say...".
-_JUDGING = r"(?:love[sd]?|adored?|hated?|enjoy(?:ed)?|liked?|found|find|thought|think|rate[sd]?|can't|cannot|could|never|am|was)"
+# A relative clause that is a verdict: the speaker's liking verb ("which I adore", "which I really hated"); not "which I
+# was excited for" or "which I found on sale", which judge nothing or the other way.
+_JUDGING = r"(?:love[sd]?|adored?|hated?|enjoy(?:ed)?|liked?|rate[sd]?|detest(?:ed)?|loathed?)"
 # A trailing "..., I love them" or "..., which I adore" judges what the clause named: its verdict is the clause's polarity.
 _ANAPHORIC_TAIL = re.compile(
-    rf",\s*((?:{_FIRST_PERSON}\b[^,]{{0,40}}?\b(?:it|them|those|these|that|this|one)|which\s+{_FIRST_PERSON}\s+(?:\w+\s+)?{_JUDGING}\b[^,]{{0,40}}?)\b[\s.!]*)$",
+    rf",\s*((?:{_FIRST_PERSON}\b[^,]{{0,40}}?\b(?:it|them|those|these|that|this|one)|which\s+{_FIRST_PERSON}\s+(?:(?:really|still|absolutely|just|truly|always|totally)\s+)?{_JUDGING}\b[^,]{{0,40}}?)\b[\s.!]*)$",
     re.IGNORECASE,
 )
 _LEADING_NOT = re.compile(r"^(?:not|never)\s+(?:really\s+|so\s+much\s+|a\s+fan\s+of\s+)?", re.IGNORECASE)
@@ -96,6 +97,14 @@ _BARE_SUBJECT = re.compile(
     r"love[sd]?|like[sd]?|hate[sd]?|enjoy(?:ed|s)?|watch(?:ed)?|saw|seen)\b)[^,;:]{1,60}",
     re.IGNORECASE,
 )
+# What follows a bare subject's parenthetical when the statement goes on: its verb ("was three hours of misery",
+# "bore me to tears"), not another statement with a subject of its own ("comedies are great").
+_PREDICATE = re.compile(
+    r"(?:is|was|are|were|isn't|wasn't|aren't|weren't|has|had|have|bores?|bored|makes?|made|leaves?|left|gets?|got|"
+    r"does|did|doesn't|didn't|do|don't|can|can't|could|couldn't|will|won't|would|wouldn't|never|just|always|really|"
+    r"send|sends|put|puts|drive|drives|drag|drags|take|takes|feel|feels|felt|look|looks|seem|seems|seemed)\b",
+    re.IGNORECASE,
+)
 # Contrast words that often only join ("popcorn while watching horror"): the sides they join are not set against
 # each other.
 _JOINING = re.compile(r"\b(?:while|instead)\b", re.IGNORECASE)
@@ -135,7 +144,7 @@ def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
         cut, opener, subject = 0, None, ""
         for m in _CONTRAST.finditer(spoken):
             before = spoken[cut : m.start()]
-            if _PARENTHETICAL.fullmatch(m.group()) and _BARE_SUBJECT.fullmatch(before.strip(" ,")):
+            if not subject and _PARENTHETICAL.fullmatch(m.group()) and _BARE_SUBJECT.fullmatch(before.strip(" ,")) and _PREDICATE.match(spoken, m.end()):
                 # "Les Mis, on the other hand, was three hours of misery": the contrast word sits inside one statement,
                 # so its subject stays with what is said of it, and the statement is the contrasted one.
                 subject, cut, opener = before.strip(" ,") + " ", m.end(), m.group()

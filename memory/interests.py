@@ -759,7 +759,9 @@ class InterestMemory:
             self._dirty.add(uid)
             self._flush_users([uid])
             if self.counts is not None and any(m.get("item_id") for m in doomed["metadatas"]):
-                # Counts only offer add/remove per user: drop this user's contribution and replay what is left.
+                # Counts only offer add/remove per user: drop this user's contribution and replay what is left (the
+                # replay reads the kept events from Chroma, so rows queued for a counts retry are dropped, not replayed).
+                self._writes.drop_user(uid)
                 self.counts.remove_user(uid)  # the impressions stay: the A/B record of what was shown
                 kept = self._iter_events(uid, where=and_filter(uid, item_id={"$ne": ""}))
                 self._writes.add_counts(count_rows((rec["id"], rec["metadata"]) for rec in kept))  # one transaction, in time order

@@ -113,7 +113,8 @@ class WriteBehind:
 
     def drop_user(self, uid: str) -> None:
         """Forget: a forgotten user's item events waiting for a counts retry are dropped, not written back later."""
-        with self._lock:
+        # Under the drain lock too: a drain holds the rows it took from the queue until it has written them.
+        with self._drain_lock, self._lock:
             self._counts_retry = [row for row in self._counts_retry if row[0] != uid]
 
     def _take_counts_retry(self) -> list[CountRow]:

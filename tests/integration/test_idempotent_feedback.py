@@ -60,6 +60,24 @@ def test_a_forgotten_users_counts_retry_is_not_written_back(plugin, monkeypatch:
     assert plugin.counts.user_contribution("fail-forget").get("events") in (None, 0, [])
 
 
+def test_forgetting_one_event_does_not_bring_its_counts_back(plugin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for forget_interest: an event whose counts write failed stayed queued, and the drain after the event
+    was forgotten wrote it back."""
+    real = plugin.counts.add_events
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(plugin.counts, "add_events", broken)
+    [event_id] = plugin.feedback("fi-retry", ITEM, liked=True)
+    plugin.memory.flush()  # the event reaches Chroma; its counts row stays queued for a retry
+    monkeypatch.setattr(plugin.counts, "add_events", real)
+    plugin.forget_interest("fi-retry", event_id)
+    plugin.feedback("other-user-2", ITEM, liked=True)
+    plugin.memory.flush()
+    assert plugin.memory.events("fi-retry") == [] and plugin.counts.user_items("fi-retry") == []
+
+
 def test_the_http_api_takes_an_idempotency_key(running_server: str) -> None:
     url = running_server
 

@@ -25,3 +25,11 @@ def test_weights_survive_rescaling() -> None:
     idx.add_many((f"u{i}", "m:1" if i % 2 else "m:2") for i in range(1000))
     w = idx.weights(["m:1", "m:2"])
     assert np.isfinite(w).all() and w[0] == 1.0 and abs(w[1] - 0.5) < 1e-9  # 1/2 + 1/8 + ... against 1 + 1/4 + ...
+
+
+def test_top_keeps_to_one_catalog_when_asked() -> None:
+    """The index holds every catalog's items: a busy other catalog must not take all of one catalog's places."""
+    idx = UptakeIndex(half_life=100)
+    idx.add_many([("u", f"news:{i}") for i in range(5)] * 3 + [("u", "films:1"), ("u", "films:2")])
+    assert all(q.startswith("news:") for q in idx.top(3))
+    assert idx.top(3, "films:") == ["films:2", "films:1"]

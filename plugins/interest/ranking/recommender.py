@@ -110,7 +110,7 @@ class UptakeSource(Protocol):
 
     def weights(self, qids: Sequence[str], positions: ItemPositions | None = None) -> np.ndarray: ...
 
-    def top(self, n: int) -> list[str]: ...
+    def top(self, n: int, prefix: str = "") -> list[str]: ...
 
 
 class Recommender:
@@ -250,7 +250,7 @@ class Recommender:
             ids += stats.popular.get(c, [])[: cc.per_category]
         ids += list(extra)
         if uptake is not None and self.config.uptake:
-            ids += uptake.top(cc.uptake)
+            ids += uptake.top(cc.uptake, prefix)
         qualified = (q if q.startswith(prefix) else prefix + q for q in ids)
         rows = self.catalog.rows([q for q in dict.fromkeys(qualified) if q not in banned])
         return rows, self._features(rows)

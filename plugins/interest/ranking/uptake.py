@@ -61,10 +61,12 @@ class UptakeIndex:
         top = out.max(initial=0.0)
         return out / top if top > 0 else out
 
-    def top(self, n: int) -> list[str]:
-        """The n items taken up most lately (qualified ids), most first."""
+    def top(self, n: int, prefix: str = "") -> list[str]:
+        """The n items taken up most lately (qualified ids starting with `prefix`: one catalog's), most first."""
         with self._lock:
             names = list(self._index)
             w = self._w[: len(names)]
+            if prefix:  # the index holds every catalog's items: a busy other catalog must not take all n places
+                w = np.where(np.fromiter((name.startswith(prefix) for name in names), bool, len(names)), w, 0.0)
             best = np.argsort(-w, kind="stable")[:n]
             return [names[i] for i in best if w[i] > 0]

@@ -54,7 +54,7 @@ from .forget_log import ForgetLog
 from .keyring import Keyring, is_sealed
 from .outbox import Outbox
 from .profile import EventView, Profile, ProfileState
-from .signals import InterestSignal
+from .signals import InterestSignal, check_timestamp
 from .userid import InvalidUserIdError, validate_user_id
 from .write_behind import CountsLike, WriteBehind
 
@@ -403,6 +403,8 @@ class InterestMemory:
                 raise ValueError(f"signal {i}: embedding must be a finite, non-zero vector of {self.dim} floats, got shape {emb.shape}")
             if s.source not in SOURCES:
                 raise ValueError(f"signal {i}: source must be one of {SOURCES}, got {s.source!r}")
+            if s.timestamp is not None:
+                check_timestamp(float(s.timestamp), now)
             cats = {str(k): float(v) for k, v in (s.categories or {}).items()}
             polarity = float(min(max(s.polarity, -1.0), 1.0))
             preference = float(min(max(s.preference, 0.0), 1.0))

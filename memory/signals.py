@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
+from .errors import InvalidInputError
+
 Source = Literal["chat", "feedback", "item"]
+FUTURE_SLACK_S = 300  # a signal's time may be this far ahead of the server's clock (clients' clocks drift)
+
+
+def check_timestamp(ts: float, now: float) -> None:
+    """Refuse a time that is not Unix seconds up to `now` (plus slack): one in milliseconds would move a profile's
+    clock to the year 58,000 and decay every other signal to nothing; NaN would poison its scores."""
+    if not (math.isfinite(ts) and 0 <= ts <= now + FUTURE_SLACK_S):
+        raise InvalidInputError(f"ts must be a Unix time in seconds, not in the future; got {ts!r}")
 
 
 @dataclass

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 import threading
@@ -26,13 +25,12 @@ from chromadb.api import ClientAPI
 from interest_bot.memory.catalog import Catalog, CatalogItem, list_catalogs
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
-from interest_bot.memory.errors import InvalidInputError
 from interest_bot.memory.event_layout import keyed_event_id
 from interest_bot.memory.impressions import ImpressionStore
 from interest_bot.memory.interests import InterestMemory
 from interest_bot.memory.item_rows import ItemRowStore
 from interest_bot.memory.profile import Profile
-from interest_bot.memory.signals import InterestSignal
+from interest_bot.memory.signals import InterestSignal, check_timestamp
 from interest_bot.memory.sources import BUILTIN
 from interest_bot.memory.sqldb import sql_location
 from interest_bot.memory.userid import validate_user_id
@@ -59,7 +57,6 @@ MENTION_NEUTRAL = 0.3  # |polarity| below this: a title was mentioned, not judge
 
 # The most recommendations one call returns: ranking cost grows with k, and no reply shows more.
 MAX_K = 100
-FUTURE_SLACK_S = 300  # a feedback time may be this far ahead of the server's clock (clients' clocks drift)
 USER_LOCK_STRIPES = 256
 
 
@@ -411,9 +408,8 @@ class InterestPlugin:
     def _feedback_signal(self, user_id: str, item: CatalogItem, liked: bool | None, ts: float | None = None) -> InterestSignal:
         """The one signal a 👍 / 👎 / "seen it" on a catalog item becomes (shared by feedback and feedback_many)."""
         validate_user_id(user_id)
-        if ts is not None and not (math.isfinite(ts) and 0 <= ts <= time.time() + FUTURE_SLACK_S):
-            # One time in milliseconds would move the profile's clock to the year 58,000 and decay all else to nothing.
-            raise InvalidInputError(f"ts must be a Unix time in seconds, not in the future; got {ts!r}")
+        if ts is not None:
+            check_timestamp(ts, time.time())  # here too, so that feedback_many refuses a bad time before any page is written
         polarity = 0.0 if liked is None else (1.0 if liked else -1.0)
         verb = {1.0: "liked", -1.0: "disliked", 0.0: "watched"}[polarity]
         return InterestSignal(

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 
+import pytest
+
+from interest_bot.memory.errors import InvalidInputError
 from interest_bot.plugins.interest.plugin import InterestPlugin
 
 CAT = "movielens-100k"
@@ -69,13 +74,6 @@ def test_titles_are_read_only_in_the_part_of_a_message_that_is_read(plugin: Inte
 def test_a_feedback_time_that_is_not_unix_seconds_is_refused_and_records_nothing(plugin: InterestPlugin) -> None:
     """A time in milliseconds (a common import slip) would move the profile's clock to the year 58,000 and decay every
     other signal to nothing; NaN would poison the scores."""
-    import math
-    import time
-
-    import pytest
-
-    from interest_bot.memory.errors import InvalidInputError
-
     for ts in (time.time() * 1000, math.nan, math.inf, -1.0):
         with pytest.raises(InvalidInputError, match="Unix time in seconds"):
             plugin.feedback("dlg-ts", f"{CAT}:50", liked=True, ts=ts)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ from chroma_server import chroma_server  # noqa: F401  (module-scoped real serve
 
 from interest_bot.memory.chroma import open_client
 from interest_bot.memory.counts import CountStore
+from interest_bot.memory.errors import InvalidInputError
 from interest_bot.memory.event_layout import EVENTS_COLLECTION, PROFILES_COLLECTION
 from interest_bot.memory.interests import InterestMemory, UnknownInterestError
 from interest_bot.memory.outbox import OUTBOX_FILE, Outbox
@@ -157,6 +160,16 @@ def test_bad_signal_is_rejected_and_nothing_is_written(mem: InterestMemory, requ
     with pytest.raises(ValueError, match="384"):
         mem.record(dan, [sig("ok", 1, {}, 1.0), InterestSignal("short", np.ones(5), {}, 1.0)])
     assert mem.events(dan) == [] and mem.profile(dan).n_signals == 0
+
+
+def test_a_signal_time_that_is_not_unix_seconds_is_refused_and_nothing_is_written(mem: InterestMemory, request) -> None:
+    """Checked where every signal is validated, so no record path (chat, feedback, a host's own signals) lets a time in
+    milliseconds move the profile's clock to the year 58,000."""
+    fay = uid(request, "fay")
+    for ts in (time.time() * 1000, math.nan, -1.0):
+        with pytest.raises(InvalidInputError, match="Unix time in seconds"):
+            mem.record(fay, [sig("ok", 1, {}, 1.0, ts=T0), sig("late", 2, {}, 1.0, ts=ts)])
+    assert mem.events(fay) == [] and mem.profile(fay).n_signals == 0
 
 
 def test_export_has_everything_and_is_json(mem: InterestMemory, request) -> None:

@@ -144,10 +144,11 @@ def read_clauses(text: str, max_clauses: int = MAX_CLAUSES) -> list[Clause]:
         cut, opener, subject = 0, None, ""
         for m in _CONTRAST.finditer(spoken):
             before = spoken[cut : m.start()]
-            if not subject and _PARENTHETICAL.fullmatch(m.group()) and _BARE_SUBJECT.fullmatch(before.strip(" ,")) and _PREDICATE.match(spoken, m.end()):
+            bare = before.strip(" ,")
+            if not subject and _PARENTHETICAL.fullmatch(m.group()) and _BARE_SUBJECT.fullmatch(bare) and _PREDICATE.match(spoken, m.end()):
                 # "Les Mis, on the other hand, was three hours of misery": the contrast word sits inside one statement,
                 # so its subject stays with what is said of it, and the statement is the contrasted one.
-                subject, cut, opener = before.strip(" ,") + " ", m.end(), m.group()
+                subject, cut, opener = bare + " ", m.end(), m.group()
                 continue
             parts.append((subject + before, opener))
             cut, opener, subject = m.end(), m.group(), ""
